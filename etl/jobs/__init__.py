@@ -1,0 +1,1 @@
+"""One module per ETL job; each exposes ``load(engine, path, ...) -> RunReport``."""

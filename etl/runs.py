@@ -1,0 +1,225 @@
+"""ETL run bookkeeping: one ``etl_runs`` row per job and source, rejects with reasons, reconciled counts.
+
+Every job runs through :func:`run_job`: the run row is committed first (so a failure can be
+recorded), the job's writes and its rejects go into one transaction, and on any error that
+transaction is rolled back and the run is marked failed with the message. A run whose loading
+process died (killed, power cut) is marked failed the next time any job starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from geo.errors import EgisError
+from geo.models import EtlReject, EtlRun
+
+
+@dataclass
+class Run:
+    """What a job reports while it runs; ``read == loaded + rejected`` must hold at the end."""
+
+    id: int
+    job: str
+    source_path: str
+    read: int = 0
+    loaded: int = 0
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """Rows rejected so far."""
+        return len(self.rejects)
+
+    def reject(self, row_number: int | None, raw: Any, reason: str, source_file: str | None = None) -> None:
+        """Keep a row that cannot be loaded, with its reason and its raw content."""
+        self.rejects.append(
+            {
+                "run_id": self.id,
+                "source_file": source_file or self.source_path,
+                "row_number": row_number,
+                "raw": _jsonable(raw),
+                "reason": reason,
+            }
+        )
+
+    def warn(self, message: str) -> None:
+        """A finding that does not stop the run (shown in the summary and kept on the run)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """The summary of a finished run."""
+
+    run_id: int
+    job: str
+    source_path: str
+    status: str
+    read: int
+    loaded: int
+    rejected: int
+    seconds: float
+    warnings: tuple[str, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _jsonable(raw: Any) -> Any:
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return json.loads(json.dumps({str(k): v for k, v in raw.items()}, default=str, ensure_ascii=False))
+    return {"value": json.loads(json.dumps(raw, default=str, ensure_ascii=False))}
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file, or of every file in a folder (names and contents, sorted)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for item in files:
+        if path.is_dir():
+            digest.update(str(item.relative_to(path)).encode())
+        with open(item, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def mark_interrupted_runs(engine: Engine) -> int:
+    """Mark as failed the runs still 'running' whose database session no longer exists."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            text(
+                "UPDATE etl_runs SET status = 'failed', finished_at = now(), "
+                "error = 'interrupted: the loading process ended before it finished; nothing of this run was kept' "
+                "WHERE status = 'running' AND (backend_pid IS NULL OR backend_pid NOT IN "
+                "(SELECT pid FROM pg_stat_activity)) AND started_at < now() - interval '2 seconds'"
+            )
+        )
+        return result.rowcount
+
+
+def previous_success(engine: Engine, job: str, source_hash: str) -> int | None:
+    """Id of an earlier successful run of ``job`` on identical input, if any."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(EtlRun.id)
+            .where(EtlRun.job == job, EtlRun.source_hash == source_hash, EtlRun.status == "succeeded")
+            .order_by(EtlRun.id.desc())
+            .limit(1)
+        ).scalar()
+
+
+def run_job(
+    engine: Engine,
+    job: str,
+    source: Path | str,
+    body: Callable[[Connection, Run], None],
+    *,
+    source_crs: str | None = None,
+    force: bool = False,
+) -> RunReport:
+    """Run ``body(conn, run)`` as one recorded ETL run.
+
+    Parameters
+    ----------
+    engine
+        Where to load.
+    job
+        Job name (``streets``, ``cases`` …).
+    source
+        The file or folder read; its hash makes a second load of identical input a no-op.
+    body
+        Reads, validates and writes through ``conn`` (one transaction); counts and rejects on ``run``.
+    force
+        Load even when identical input was loaded before.
+
+    Raises
+    ------
+    EgisError
+        Whatever the job raised, after the run was marked failed and its writes rolled back.
+    """
+    source_path = Path(source)
+    source_hash = file_hash(source_path) if source_path.exists() else None
+    mark_interrupted_runs(engine)
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            insert(EtlRun)
+            .values(job=job, source_path=str(source), source_hash=source_hash, source_crs=source_crs, status="running")
+            .returning(EtlRun.id)
+        ).scalar_one()
+    run = Run(id=run_id, job=job, source_path=str(source))
+
+    if source_hash and not force:
+        earlier = previous_success(engine, job, source_hash)
+        if earlier is not None:
+            run.warn(f"identical input was loaded by run {earlier}; nothing to do")
+            _finish(engine, run, "skipped", None)
+            return _report(run, "skipped", began)
+    try:
+        with engine.begin() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with engine.begin() as marker:
+                marker.execute(update(EtlRun).where(EtlRun.id == run_id).values(backend_pid=pid))
+            body(conn, run)
+            if run.read != run.loaded + run.rejected:
+                raise EgisError(
+                    f"counts do not reconcile in job {job}: read {run.read} != loaded {run.loaded} "
+                    f"+ rejected {run.rejected} (a bug in the job)"
+                )
+            if run.rejects:
+                conn.execute(insert(EtlReject), run.rejects)
+            _finish(conn, run, "succeeded", None)
+    except BaseException as exc:
+        message = str(exc) if isinstance(exc, EgisError) else f"{type(exc).__name__}: {exc}"
+        _finish(engine, run, "failed", message)
+        raise
+    return _report(run, "succeeded", began)
+
+
+def _finish(bind: Engine | Connection, run: Run, status: str, error: str | None) -> None:
+    values = dict(
+        status=status,
+        error=error,
+        finished_at=dt.datetime.now(dt.UTC),
+        rows_read=run.read if status == "succeeded" else 0,
+        rows_loaded=run.loaded if status == "succeeded" else 0,
+        rows_rejected=run.rejected if status == "succeeded" else 0,
+        warnings=run.warnings,
+        stats=_jsonable(run.stats) or {},
+    )
+    statement = update(EtlRun).where(EtlRun.id == run.id).values(**values)
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            conn.execute(statement)
+    else:
+        bind.execute(statement)
+
+
+def _report(run: Run, status: str, began: float) -> RunReport:
+    ok = status == "succeeded"
+    return RunReport(
+        run_id=run.id,
+        job=run.job,
+        source_path=run.source_path,
+        status=status,
+        read=run.read if ok else 0,
+        loaded=run.loaded if ok else 0,
+        rejected=run.rejected if ok else 0,
+        seconds=time.perf_counter() - began,
+        warnings=tuple(run.warnings),
+        stats=run.stats,
+    )

@@ -1,0 +1,1 @@
+"""Core of the enforcement GIS: settings, database, models, coordinate systems, geocoding."""

@@ -1,0 +1,74 @@
+"""Database access: the connection URL, engines, and one way to write inside a transaction.
+
+Library code takes an ``Engine`` or ``Connection`` and writes inside :func:`transaction`;
+it never opens sessions of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import Connection, URL, make_url
+
+from geo.errors import ConfigError
+from geo.settings import get_settings
+
+Bind = Engine | Connection
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse a PostgreSQL URL and make it use the psycopg 3 driver."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except Exception as exc:
+        raise ConfigError(
+            f"DATABASE_URL is not a valid URL ({exc}); expected postgresql://user:password@host:5432/dbname"
+        ) from exc
+    if parsed.get_backend_name() not in {"postgresql", "postgres"}:
+        raise ConfigError(f"DATABASE_URL must point to PostgreSQL with PostGIS, not {parsed.get_backend_name()!r}")
+    if not parsed.database:
+        raise ConfigError("DATABASE_URL names no database; add /dbname at the end")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def database_url() -> URL:
+    """The URL of the configured database: ``DATABASE_URL``, or the embedded cluster's."""
+    settings = get_settings()
+    if settings.database_url:
+        return normalize_url(settings.database_url)
+    from geo.db.cluster import Cluster
+
+    return Cluster.from_settings().url(settings.db_name)
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def get_engine(url: str | URL | None = None) -> Engine:
+    """A pooled engine for ``url`` (default: :func:`database_url`), shared within the process."""
+    target = normalize_url(url) if url is not None else database_url()
+    return _engine_for(target.render_as_string(hide_password=False))
+
+
+@contextmanager
+def transaction(bind: Bind) -> Iterator[Connection]:
+    """Yield a connection inside a transaction that commits on success and rolls back on error.
+
+    Given an Engine, opens a connection and a transaction. Given a Connection that is already
+    in a transaction (e.g. a test's rolled-back connection), uses a savepoint, so the caller's
+    outer transaction decides what is finally kept.
+    """
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            yield conn
+    elif bind.in_transaction():
+        with bind.begin_nested():
+            yield bind
+    else:
+        with bind.begin():
+            yield bind

@@ -1,0 +1,101 @@
+"""Bring a database to a usable state: server up (embedded) or reachable (external), PostGIS, migrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from geo.db import database_url, get_engine, normalize_url
+from geo.db.cluster import Cluster
+from geo.db.migrate import upgrade
+from geo.errors import DatabaseError
+from geo.settings import get_settings
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What ``start`` did."""
+
+    url: URL
+    embedded: bool
+    started: bool  # False when an embedded server was already running, or for an external server
+
+
+def check_connection(url: URL) -> None:
+    """Connect once and raise a DatabaseError that says what to do when it fails."""
+    engine = get_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(
+            f"cannot connect to {url.render_as_string(hide_password=True)}: {reason}. Check DATABASE_URL "
+            "(host, port, user, password, database) or unset it to use the embedded PostGIS."
+        ) from exc
+
+
+def enable_postgis(url: URL) -> None:
+    """``CREATE EXTENSION IF NOT EXISTS postgis``; a clear error when that is not allowed."""
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        present = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
+        if present:
+            return
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except (ProgrammingError, OperationalError) as exc:
+        raise DatabaseError(
+            f"PostGIS is not enabled in {url.database} and this user may not enable it ({exc.orig}); "
+            "ask the database administrator to run CREATE EXTENSION postgis there"
+        ) from exc
+
+
+def prepare_database(url: URL) -> None:
+    """PostGIS enabled and migrations at head on the database at ``url``."""
+    check_connection(url)
+    enable_postgis(url)
+    upgrade(get_engine(url))
+
+
+def start(database: str | None = None) -> StartResult:
+    """Start (or reuse) the embedded cluster, or check the external one; then migrate.
+
+    Parameters
+    ----------
+    database
+        Database name in the embedded cluster; default the ``EGIS_DB_NAME`` setting. Ignored
+        with ``DATABASE_URL`` set.
+    """
+    settings = get_settings()
+    if not settings.embedded:
+        url = database_url()
+        prepare_database(url)
+        return StartResult(url, embedded=False, started=False)
+    cluster = Cluster.from_settings()
+    started = cluster.start()
+    name = database or settings.db_name
+    cluster.ensure_database(name)
+    url = cluster.url(name)
+    prepare_database(url)
+    return StartResult(url, embedded=True, started=started)
+
+
+def ensure_database_at(url: URL | str) -> URL:
+    """Create the database named in ``url`` on its server if missing (needs CREATEDB), then prepare it."""
+    url = normalize_url(url)
+    admin = url.set(database="postgres", drivername="postgresql")
+    dsn = admin.render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone():
+                conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(url.database)))
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot create database {url.database!r}: {exc}") from exc
+    prepare_database(url)
+    return url

@@ -1,0 +1,403 @@
+"""ORM models of everything the ETL loads and the layers read (SQLAlchemy 2 + GeoAlchemy2).
+
+Geometries are stored in EPSG:4326; every loaded row records the CRS it arrived in
+(``source_crs``) and the ETL run that wrote it (``run_id``). Tables are created by the Alembic
+migrations in ``geo/migrations``, never by ``create_all``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ADMIN_LEVELS = ("county", "township", "village")
+GEOCODE_LEVELS = ("门牌", "交叉口", "道路", "小区或地点", "村社区", "乡镇", "未匹配")
+RUN_STATUSES = ("running", "succeeded", "failed", "skipped")
+
+
+def geometry_column(kind: str, nullable: bool = True) -> Any:
+    """A geometry column in the storage SRID; its GiST index is declared in ``__table_args__``."""
+    return mapped_column(Geometry(kind, srid=SRID, spatial_index=False), nullable=nullable)
+
+
+def gist(table: str, column: str = "geom") -> Index:
+    """The GiST index of a geometry column."""
+    return Index(f"ix_{table}_{column}_gist", column, postgresql_using="gist")
+
+
+def created_at() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# -- ETL bookkeeping ------------------------------------------------------------------------
+class EtlRun(Base):
+    """One run of one ETL job on one source; rows_read = rows_loaded + rows_rejected."""
+
+    __tablename__ = "etl_runs"
+    __table_args__ = (
+        CheckConstraint(f"status IN {RUN_STATUSES}", name="status"),
+        CheckConstraint("status <> 'succeeded' OR rows_read = rows_loaded + rows_rejected", name="reconciled"),
+        Index("ix_etl_runs_job_hash", "job", "source_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    source_path: Mapped[str] = mapped_column(Text)
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[dt.datetime] = created_at()
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(12), default="running", server_default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+    backend_pid: Mapped[int | None] = mapped_column(Integer)  # server process of the loading transaction
+    warnings: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    stats: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class EtlReject(Base):
+    """A row that could not be loaded, with the reason and the raw content as read."""
+
+    __tablename__ = "etl_rejects"
+    __table_args__ = (Index("ix_etl_rejects_run_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("etl_runs.id", ondelete="CASCADE"))
+    source_file: Mapped[str] = mapped_column(Text)
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+# -- administrative areas and squads --------------------------------------------------------
+class AdminArea(Base):
+    """County, township (乡镇/街道) or village/community (村/社区), with polygon and/or seat point."""
+
+    __tablename__ = "admin_areas"
+    __table_args__ = (
+        CheckConstraint(f"level IN {ADMIN_LEVELS}", name="level"),
+        Index("ix_admin_areas_parent_code", "parent_code"),
+        gist("admin_areas"),
+        gist("admin_areas", "seat"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str | None] = mapped_column(String(10))  # 县 / 街道 / 镇 / 乡 / 村 / 社区
+    parent_code: Mapped[str | None] = mapped_column(String(12))
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    geom: Mapped[WKBElement | None] = geometry_column("MULTIPOLYGON")
+    seat: Mapped[WKBElement | None] = geometry_column("POINT")
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(Text)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class Squad(Base):
+    """One of the bureau's squads (中队), with its station."""
+
+    __tablename__ = "squads"
+    __table_args__ = (gist("squads", "station"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    short_name: Mapped[str | None] = mapped_column(Text)
+    township_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    station: Mapped[WKBElement | None] = geometry_column("POINT")
+    station_address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    officers: Mapped[int | None] = mapped_column(Integer)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class Jurisdiction(Base):
+    """A squad's jurisdiction (辖区) polygon; each load is a new version, one version is current."""
+
+    __tablename__ = "jurisdictions"
+    __table_args__ = (
+        UniqueConstraint("version", "squad_code"),
+        Index("ix_jurisdictions_current", "squad_code", postgresql_where="is_current"),
+        gist("jurisdictions"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    squad_code: Mapped[str] = mapped_column(ForeignKey("squads.code", onupdate="CASCADE"))
+    name: Mapped[str | None] = mapped_column(Text)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    geom: Mapped[WKBElement] = geometry_column("MULTIPOLYGON", nullable=False)
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    loaded_at: Mapped[dt.datetime] = created_at()
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+# -- streets, places, chiefs ----------------------------------------------------------------
+class StreetSegment(Base):
+    """A street segment between junctions, with door-number ranges by side (left/right of digitising)."""
+
+    __tablename__ = "street_segments"
+    __table_args__ = (
+        Index("ix_street_segments_name", "name"),
+        Index("ix_street_segments_township_code", "township_code"),
+        gist("street_segments"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_key: Mapped[str] = mapped_column(Text, unique=True)  # natural key from the source
+    name: Mapped[str | None] = mapped_column(Text)
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    road_class: Mapped[str | None] = mapped_column(String(20))
+    township_code: Mapped[str | None] = mapped_column(String(12))
+    squad_code: Mapped[str | None] = mapped_column(String(20))
+    left_from: Mapped[int | None] = mapped_column(Integer)
+    left_to: Mapped[int | None] = mapped_column(Integer)
+    right_from: Mapped[int | None] = mapped_column(Integer)
+    right_to: Mapped[int | None] = mapped_column(Integer)
+    length_m: Mapped[float | None] = mapped_column(Float)
+    geom: Mapped[WKBElement] = geometry_column("LINESTRING", nullable=False)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class Place(Base):
+    """A named place: residential compound (小区), market, school, hospital, construction site …"""
+
+    __tablename__ = "places"
+    __table_args__ = (Index("ix_places_name", "name"), gist("places"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_key: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    kind: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(Text)
+    township_code: Mapped[str | None] = mapped_column(String(12))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    geom: Mapped[WKBElement] = geometry_column("POINT", nullable=False)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class StreetChief(Base):
+    """A street chief (街路长), responsible for named streets."""
+
+    __tablename__ = "street_chiefs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    squad_code: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str | None] = mapped_column(Text)  # e.g. 街长 / 路长 / 巷长
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class ChiefSegment(Base):
+    """Which segments a street chief is responsible for."""
+
+    __tablename__ = "chief_segments"
+    __table_args__ = (Index("ix_chief_segments_segment_id", "segment_id"),)
+
+    chief_id: Mapped[int] = mapped_column(ForeignKey("street_chiefs.id", ondelete="CASCADE"), primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("street_segments.id", ondelete="CASCADE"), primary_key=True)
+    street_name: Mapped[str | None] = mapped_column(Text)
+
+
+# -- cases ----------------------------------------------------------------------------------
+class Case(Base):
+    """An enforcement case (案件) from the provincial case system; the case number is the natural key."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(f"geocode_level IN {GEOCODE_LEVELS}", name="geocode_level"),
+        Index("ix_cases_received_at", "received_at"),
+        Index("ix_cases_squad_code_received_at", "squad_code", "received_at"),
+        Index("ix_cases_category", "category"),
+        Index("ix_cases_unmatched", "id", postgresql_where="geocode_level = '未匹配'"),
+        gist("cases"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[str | None] = mapped_column(Text)  # 案由/类别
+    domain: Mapped[str | None] = mapped_column(Text)  # enforcement domain, e.g. 市容环卫
+    procedure_type: Mapped[str | None] = mapped_column(Text)  # 一般程序 / 简易程序 / 重大案件 / 投诉举报
+    source: Mapped[str | None] = mapped_column(Text)  # 发现方式
+    status: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement | None] = geometry_column("POINT")
+    geocode_level: Mapped[str] = mapped_column(String(10), default="未匹配", server_default="未匹配")
+    geocode_score: Mapped[float | None] = mapped_column(Float)
+    geocode_matched: Mapped[str | None] = mapped_column(Text)
+    township_code: Mapped[str | None] = mapped_column(String(12))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    reported_squad: Mapped[str | None] = mapped_column(Text)  # 所属中队 as exported
+    squad_code: Mapped[str | None] = mapped_column(String(20))  # from point-in-jurisdiction
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("street_segments.id", ondelete="SET NULL"))
+    flags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    time_limit: Mapped[str | None] = mapped_column(Text)  # e.g. "5个工作日"
+    party_name: Mapped[str | None] = mapped_column(Text)  # personal data: masked in views
+    party_phone: Mapped[str | None] = mapped_column(Text)
+    party_id_number: Mapped[str | None] = mapped_column(Text)
+    complainant_name: Mapped[str | None] = mapped_column(Text)
+    complainant_phone: Mapped[str | None] = mapped_column(Text)
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+# -- sanitation -----------------------------------------------------------------------------
+class SanitationRoute(Base):
+    """A planned sweeping / collection route (清扫路线) with its vehicle, crew and schedule."""
+
+    __tablename__ = "sanitation_routes"
+    __table_args__ = (gist("sanitation_routes"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    route_code: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    vehicle: Mapped[str | None] = mapped_column(Text)
+    crew: Mapped[str | None] = mapped_column(Text)
+    schedule: Mapped[str | None] = mapped_column(Text)
+    squad_code: Mapped[str | None] = mapped_column(String(20))
+    length_m: Mapped[float | None] = mapped_column(Float)
+    geom: Mapped[WKBElement] = geometry_column("MULTILINESTRING", nullable=False)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class RouteSegment(Base):
+    """Street segments a sanitation route is planned to cover."""
+
+    __tablename__ = "route_segments"
+    __table_args__ = (Index("ix_route_segments_segment_id", "segment_id"),)
+
+    route_id: Mapped[int] = mapped_column(ForeignKey("sanitation_routes.id", ondelete="CASCADE"), primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("street_segments.id", ondelete="CASCADE"), primary_key=True)
+
+
+# -- GPS ------------------------------------------------------------------------------------
+class GpsFix(Base):
+    """One GPS fix of a street chief on patrol or a sanitation vehicle, after cleaning."""
+
+    __tablename__ = "gps_fixes"
+    __table_args__ = (
+        CheckConstraint("subject_kind IN ('patrol', 'sanitation')", name="subject_kind"),
+        UniqueConstraint("subject_kind", "subject_id", "ts"),
+        Index("ix_gps_fixes_ts", "ts"),
+        Index("ix_gps_fixes_segment_id", "segment_id"),
+        gist("gps_fixes"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(12))
+    subject_id: Mapped[str] = mapped_column(String(64))  # chief code or vehicle plate
+    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom: Mapped[WKBElement] = geometry_column("POINT", nullable=False)
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    heading: Mapped[float | None] = mapped_column(Float)
+    trip_id: Mapped[int | None] = mapped_column(Integer)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("street_segments.id", ondelete="SET NULL"))
+    match_distance_m: Mapped[float | None] = mapped_column(Float)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class SegmentVisit(Base):
+    """A continuous stay of one subject on one segment: the fact table of coverage."""
+
+    __tablename__ = "segment_visits"
+    __table_args__ = (
+        CheckConstraint("subject_kind IN ('patrol', 'sanitation')", name="subject_kind"),
+        Index("ix_segment_visits_segment_entered", "segment_id", "entered_at"),
+        Index("ix_segment_visits_subject_entered", "subject_kind", "subject_id", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("street_segments.id", ondelete="CASCADE"))
+    subject_kind: Mapped[str] = mapped_column(String(12))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    trip_id: Mapped[int | None] = mapped_column(Integer)
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    left_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    dwell_s: Mapped[float] = mapped_column(Float)
+    n_fixes: Mapped[int] = mapped_column(Integer)
+
+
+# -- gazetteer ------------------------------------------------------------------------------
+class GazetteerEntry(Base):
+    """A name the geocoder can match: admin area, street, place or address point."""
+
+    __tablename__ = "gazetteer"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('county', 'township', 'village', 'street', 'place', 'address_point')", name="kind"
+        ),
+        UniqueConstraint("kind", "ref_key", "name"),
+        Index("ix_gazetteer_name", "name"),
+        gist("gazetteer"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)  # normalised name or alias
+    canonical: Mapped[str] = mapped_column(Text)  # the official name it stands for
+    ref_key: Mapped[str] = mapped_column(Text)  # code / segment_key / place_key of the source row
+    township_code: Mapped[str | None] = mapped_column(String(12))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=False))
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    source_version: Mapped[str | None] = mapped_column(Text)  # hash of the source row, for incremental rebuilds

@@ -1,0 +1,263 @@
+"""The region config (one county): names, codes, CRS, squads expected, time limits, calendar.
+
+Loaded from the TOML file named by the ``EGIS_REGION`` setting (Wuyi by default). Nothing
+else in the code knows which county it serves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import normalize_crs, transform_geometry
+from geo.errors import ConfigError
+from geo.settings import get_settings
+
+TIME_LIMIT_UNITS = ("calendar_days", "working_days", "hours")
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """How long a case of one type may take from received to closed."""
+
+    value: float
+    unit: str
+
+    def label(self) -> str:
+        """Chinese label shown to users, e.g. ``5个工作日``."""
+        names = {"calendar_days": "天", "working_days": "个工作日", "hours": "小时"}
+        number = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{number}{names[self.unit]}"
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Working days: Monday–Friday, minus public holidays, plus make-up working days (调休)."""
+
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+    years: frozenset[int] = frozenset()
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """True when ``day`` is a working day."""
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def covers(self, year: int) -> bool:
+        """True when the config lists the official holidays of ``year`` (else weekends only)."""
+        return year in self.years
+
+    def add_working_days(self, start: dt.date, days: int) -> dt.date:
+        """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
+        current = start
+        remaining = days
+        while remaining > 0:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                remaining -= 1
+        return current
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count = 0
+        current = start
+        while current < end:
+            current += dt.timedelta(days=1)
+            count += self.is_working_day(current)
+        return count
+
+
+@dataclass(frozen=True)
+class Region:
+    """One county's configuration (see ``regions/wuyi/region.toml`` for every field)."""
+
+    path: Path
+    name: str
+    short_name: str
+    code: str
+    province: str
+    city: str
+    bureau: str
+    timezone: str
+    metric_crs: str
+    expected_squads: int
+    officers: int
+    outside_margin_m: float
+    outline_file: Path
+    outline_crs: str
+    outline_check_file: Path | None
+    outline_check_min_iou: float
+    townships_file: Path | None
+    villages_file: Path | None
+    seats_file: Path | None
+    seats_crs: str
+    neighbours: tuple[str, ...] = ()
+    time_limits: dict[str, TimeLimit] = field(default_factory=dict)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The region's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def time_limit(self, case_type: str | None) -> TimeLimit:
+        """The time limit of a case type (procedure type or category), or the default."""
+        if case_type and case_type in self.time_limits:
+            return self.time_limits[case_type]
+        return self.time_limits["default"]
+
+    @cached_property
+    def outline(self) -> BaseGeometry:
+        """The county outline in WGS-84, converted from the configured file and CRS."""
+        geom = _read_geometry(self.outline_file)
+        geom = shapely.make_valid(transform_geometry(geom, self.outline_crs))
+        return geom
+
+    def outline_check(self) -> float | None:
+        """Intersection over union of the outline against the independent check outline."""
+        if self.outline_check_file is None:
+            return None
+        other = _read_geometry(self.outline_check_file)
+        ours = self.outline
+        return ours.intersection(other).area / ours.union(other).area
+
+
+def _read_geometry(path: Path) -> BaseGeometry:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read outline {path}: {exc}") from exc
+    if data.get("type") == "FeatureCollection":
+        return shapely.union_all([shape(f["geometry"]) for f in data["features"]])
+    if data.get("type") == "Feature":
+        return shape(data["geometry"])
+    return shape(data)
+
+
+def _parse_dates(values: list[str], where: str) -> frozenset[dt.date]:
+    try:
+        return frozenset(dt.date.fromisoformat(v) for v in values)
+    except ValueError as exc:
+        raise ConfigError(f"bad date in {where}: {exc}") from exc
+
+
+def load_region(path: Path | str) -> Region:
+    """Read and validate a region config file; every problem is reported at once."""
+    path = Path(path).resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"region config not found: {path} (set EGIS_REGION)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"region config {path} is not valid TOML: {exc}") from exc
+
+    problems: list[str] = []
+    base = path.parent
+
+    def need(section: str, key: str):
+        value = raw.get(section, {}).get(key)
+        if value is None:
+            problems.append(f"[{section}] {key} is missing")
+        return value
+
+    def file(section: str, key: str, required: bool = True) -> Path | None:
+        value = raw.get(section, {}).get(key)
+        if value is None:
+            if required:
+                problems.append(f"[{section}] {key} is missing")
+            return None
+        resolved = (base / value).resolve()
+        if not resolved.exists():
+            problems.append(f"[{section}] {key}: file {resolved} does not exist")
+        return resolved
+
+    limits: dict[str, TimeLimit] = {}
+    for name, spec in raw.get("time_limits", {}).items():
+        if not isinstance(spec, dict) or spec.get("unit") not in TIME_LIMIT_UNITS or "value" not in spec:
+            problems.append(f"[time_limits] {name}: needs value and unit in {TIME_LIMIT_UNITS}")
+            continue
+        limits[name] = TimeLimit(float(spec["value"]), spec["unit"])
+    if "default" not in limits:
+        problems.append("[time_limits] default is missing")
+
+    holidays: set[dt.date] = set()
+    workdays: set[dt.date] = set()
+    years: set[int] = set()
+    for year, spec in raw.get("calendar", {}).items():
+        years.add(int(year))
+        holidays |= _parse_dates(spec.get("holidays", []), f"calendar.{year}.holidays")
+        workdays |= _parse_dates(spec.get("workdays", []), f"calendar.{year}.workdays")
+    if holidays & workdays:
+        problems.append(f"[calendar] dates both holiday and workday: {sorted(holidays & workdays)}")
+
+    region_section = raw.get("region", {})
+    metric_crs = need("region", "metric_crs")
+    try:
+        metric_crs = normalize_crs(metric_crs) if metric_crs else metric_crs
+    except ConfigError as exc:
+        problems.append(str(exc))
+    try:
+        ZoneInfo(region_section.get("timezone", "Asia/Shanghai"))
+    except Exception:
+        problems.append(f"[region] timezone {region_section.get('timezone')!r} is unknown")
+
+    values = dict(
+        name=need("region", "name"),
+        code=str(need("region", "code")),
+        expected_squads=need("region", "expected_squads"),
+        outline_file=file("outline", "file"),
+    )
+    if problems:
+        from geo.errors import ValidationError
+
+        raise ValidationError(f"region config {path} has problems:", problems)
+
+    return Region(
+        path=path,
+        name=values["name"],
+        short_name=region_section.get("short_name", values["name"]),
+        code=values["code"],
+        province=region_section.get("province", ""),
+        city=region_section.get("city", ""),
+        bureau=region_section.get("bureau", ""),
+        timezone=region_section.get("timezone", "Asia/Shanghai"),
+        metric_crs=metric_crs,
+        expected_squads=int(values["expected_squads"]),
+        officers=int(region_section.get("officers", 0)),
+        outside_margin_m=float(region_section.get("outside_margin_m", 2000)),
+        outline_file=values["outline_file"],
+        outline_crs=normalize_crs(raw["outline"].get("crs", "EPSG:4326")),
+        outline_check_file=file("outline", "check_file", required=False),
+        outline_check_min_iou=float(raw["outline"].get("check_min_iou", 0.9)),
+        townships_file=file("gazetteer", "townships", required=False),
+        villages_file=file("gazetteer", "villages", required=False),
+        seats_file=file("gazetteer", "seats", required=False),
+        seats_crs=normalize_crs(raw.get("gazetteer", {}).get("seats_crs", "EPSG:4326")),
+        neighbours=tuple(region_section.get("neighbours", [])),
+        time_limits=limits,
+        calendar=WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(years)),
+    )
+
+
+@lru_cache(maxsize=4)
+def _cached_region(path: str) -> Region:
+    return load_region(path)
+
+
+def get_region() -> Region:
+    """The configured region (cached per config path)."""
+    return _cached_region(str(get_settings().region_config))

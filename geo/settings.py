@@ -1,0 +1,86 @@
+"""The one settings object of the project, read from the environment (and an optional ``.env``).
+
+Every setting is documented here and in ``.env.example``; nothing else reads ``os.environ``
+for configuration.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Typed settings; environment variable names are given in each field's ``alias``."""
+
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        alias="DATABASE_URL",
+        description="PostgreSQL+PostGIS URL (postgresql://user:pass@host:5432/db). Unset: the "
+        "project runs its own embedded cluster under var/.",
+    )
+    db_name: str = Field(default="egis", alias="EGIS_DB_NAME", description="Database name in the embedded cluster.")
+    pg_port: int = Field(default=54329, alias="EGIS_PG_PORT", description="TCP port (127.0.0.1) of the embedded cluster.")
+    pg_bindir: Path | None = Field(
+        default=None, alias="EGIS_PG_BINDIR", description="PostgreSQL server binaries; found automatically if unset."
+    )
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var", alias="EGIS_VAR_DIR", description="Embedded cluster, logs and run files."
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "data",
+        alias="EGIS_DATA_DIR",
+        description="Where input files (e.g. the generated demo data) live.",
+    )
+    region_config: Path = Field(
+        default=PROJECT_ROOT / "regions" / "wuyi" / "region.toml",
+        alias="EGIS_REGION",
+        description="The region (county) config file.",
+    )
+    dash_host: str = Field(default="127.0.0.1", alias="EGIS_DASH_HOST", description="Dashboard listen address.")
+    dash_port: int = Field(default=8050, alias="EGIS_DASH_PORT", description="Dashboard port.")
+    basemap: str = Field(
+        default="offline",
+        alias="EGIS_BASEMAP",
+        description="'offline' (county, townships, streets drawn from PostGIS), 'tianditu', an XYZ tile "
+        "URL template with {z}/{x}/{y}, or 'local:<folder>' of tiles served by the app.",
+    )
+    basemap_crs: str = Field(
+        default="wgs84", alias="EGIS_BASEMAP_CRS", description="'wgs84' or 'gcj02' (data is shifted for GCJ-02 tiles)."
+    )
+    tianditu_key: str | None = Field(default=None, alias="EGIS_TIANDITU_KEY", description="天地图 key (secret).")
+    secret_key: str | None = Field(
+        default=None, alias="EGIS_SECRET_KEY", description="Session signing key of the dashboard (secret)."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _empty_url_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("basemap_crs")
+    @classmethod
+    def _known_basemap_crs(cls, value: str) -> str:
+        if value not in {"wgs84", "gcj02"}:
+            raise ValueError("EGIS_BASEMAP_CRS must be 'wgs84' or 'gcj02'")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when the project runs its own PostGIS cluster (``DATABASE_URL`` unset)."""
+        return self.database_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests call ``get_settings.cache_clear()``)."""
+    return Settings()
