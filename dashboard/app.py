@@ -27,8 +27,13 @@ def create_app() -> Dash:
             html.Header(
                 [
                     html.Span(f"{region.bureau} · 综合执法地图", className="app-title"),
-                    html.Nav([dcc.Link(page["name"], href=page["relative_path"]) for page in dash.page_registry.values()
-                              if page.get("nav", True)]),
+                    html.Nav(
+                        [
+                            dcc.Link(page["name"], href=page["relative_path"])
+                            for page in dash.page_registry.values()
+                            if page.get("nav", True)
+                        ]
+                    ),
                 ],
                 className="app-header",
             ),

@@ -45,8 +45,15 @@ def runs(limit: int) -> None:
         table.add_column(column)
     for run in rows:
         table.add_row(
-            str(run.id), run.job, run.status, f"{run.started_at:%Y-%m-%d %H:%M:%S}", str(run.rows_read),
-            str(run.rows_loaded), str(run.rows_rejected), run.source_path, (run.error or "")[:80],
+            str(run.id),
+            run.job,
+            run.status,
+            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+            str(run.rows_read),
+            str(run.rows_loaded),
+            str(run.rows_rejected),
+            run.source_path,
+            (run.error or "")[:80],
         )
     console.print(table)
 

@@ -383,9 +383,7 @@ class GazetteerEntry(Base):
 
     __tablename__ = "gazetteer"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('county', 'township', 'village', 'street', 'place', 'address_point')", name="kind"
-        ),
+        CheckConstraint("kind IN ('county', 'township', 'village', 'street', 'place', 'address_point')", name="kind"),
         UniqueConstraint("kind", "ref_key", "name"),
         Index("ix_gazetteer_name", "name"),
         gist("gazetteer"),

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
         "project runs its own embedded cluster under var/.",
     )
     db_name: str = Field(default="egis", alias="EGIS_DB_NAME", description="Database name in the embedded cluster.")
-    pg_port: int = Field(default=54329, alias="EGIS_PG_PORT", description="TCP port (127.0.0.1) of the embedded cluster.")
+    pg_port: int = Field(
+        default=54329, alias="EGIS_PG_PORT", description="TCP port (127.0.0.1) of the embedded cluster."
+    )
     pg_bindir: Path | None = Field(
         default=None, alias="EGIS_PG_BINDIR", description="PostgreSQL server binaries; found automatically if unset."
     )

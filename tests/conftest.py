@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import Connection, URL
+from sqlalchemy.engine import URL, Connection
 
 from geo.db import get_engine, normalize_url
 from geo.db.cluster import Cluster

@@ -31,8 +31,13 @@ def _county_figure() -> go.Figure:
     if seats:
         figure.add_trace(
             go.Scattermap(
-                lon=[p.x for _, p in seats], lat=[p.y for _, p in seats], text=[n for n, _ in seats],
-                mode="markers+text", textposition="top center", marker=dict(size=8, color="#c0392b"), name="乡镇驻地",
+                lon=[p.x for _, p in seats],
+                lat=[p.y for _, p in seats],
+                text=[n for n, _ in seats],
+                mode="markers+text",
+                textposition="top center",
+                marker=dict(size=8, color="#c0392b"),
+                name="乡镇驻地",
             )
         )
     region = get_region()

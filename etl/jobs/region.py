@@ -17,19 +17,36 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
+from etl.runs import Run, RunReport, run_job
 from geo.admin_names import admin_aliases, admin_kind, display_name
 from geo.crs import to_wgs84
 from geo.errors import InputError, ValidationError
 from geo.models import AdminArea
 from geo.region import Region
 from geo.spatial import area_km2
-from etl.runs import Run, RunReport, run_job
-
 
 # Columns of the adcode division table (the file has no header row).
 ADCODE_COLUMNS = [
-    "code", "parent", "name", "level", "rank", "adcode", "post_code", "area_code", "ur_code", "municipality",
-    "virtual", "dummy", "longitude", "latitude", "center", "province", "city", "county", "town", "village",
+    "code",
+    "parent",
+    "name",
+    "level",
+    "rank",
+    "adcode",
+    "post_code",
+    "area_code",
+    "ur_code",
+    "municipality",
+    "virtual",
+    "dummy",
+    "longitude",
+    "latitude",
+    "center",
+    "province",
+    "city",
+    "county",
+    "town",
+    "village",
 ]
 
 
@@ -105,8 +122,12 @@ def load_region(engine: Engine, region: Region) -> RunReport:
                 run.read += 1
                 code, name = row.get("code", "").strip(), row.get("name", "").strip()
                 if len(code) != 9 or not code.startswith(region.code) or not name:
-                    run.reject(number, row, "township row needs a 9-digit code of this county and a name",
-                               str(region.townships_file))
+                    run.reject(
+                        number,
+                        row,
+                        "township row needs a 9-digit code of this county and a name",
+                        str(region.townships_file),
+                    )
                     continue
                 seat = seats.get(code)
                 rows.append(_area(code, name, "township", county["code"], seat, region.townships_file, run))
@@ -117,8 +138,12 @@ def load_region(engine: Engine, region: Region) -> RunReport:
                 code, name = row.get("code", "").strip(), row.get("name", "").strip()
                 parent = row.get("streetCode", "").strip() or code[:9]
                 if len(code) != 12 or not code.startswith(region.code) or not name:
-                    run.reject(number, row, "village row needs a 12-digit code of this county and a name",
-                               str(region.villages_file))
+                    run.reject(
+                        number,
+                        row,
+                        "village row needs a 12-digit code of this county and a name",
+                        str(region.villages_file),
+                    )
                     continue
                 seat = seats.get(f"{parent}:{display_name(name, 'village')}")
                 rows.append(_area(code, name, "village", parent, seat, region.villages_file, run))
@@ -156,4 +181,3 @@ def _area(code: str, name: str, level: str, parent: str, seat, source: Path, run
         run_id=run.id,
         _point=point,
     )
-

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import Connection, URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 
 from geo.errors import ConfigError
 from geo.settings import get_settings

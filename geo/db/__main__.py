@@ -25,7 +25,11 @@ def start() -> None:
 
     began = time.perf_counter()
     result = do_start()
-    what = "embedded PostGIS " + ("started" if result.started else "already running") if result.embedded else "external PostGIS reachable"
+    what = (
+        "embedded PostGIS " + ("started" if result.started else "already running")
+        if result.embedded
+        else "external PostGIS reachable"
+    )
     click.echo(f"{what}; migrations at head; {time.perf_counter() - began:.1f} s")
     click.echo(result.url.render_as_string(hide_password=True))
 

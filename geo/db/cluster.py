@@ -133,7 +133,9 @@ def ensure_server_binaries(configured: Path | None = None) -> Path:
         _apt_install(["postgresql"])
         bindir = _find_bindir(None)
         if bindir is None:
-            raise SetupError("installed the 'postgresql' package but found no server binaries under /usr/lib/postgresql")
+            raise SetupError(
+                "installed the 'postgresql' package but found no server binaries under /usr/lib/postgresql"
+            )
     major = _major_of(bindir)
     control = Path(f"/usr/share/postgresql/{major}/extension/postgis.control")
     if not control.exists():
@@ -212,7 +214,9 @@ class Cluster:
         """Whether the cluster exists and runs."""
         pid = self._pid()
         running = pid is not None and self._is_postgres(pid) and self._answers()
-        return ClusterStatus(self.initialized, running, pid if running else None, self.port, self.data_dir, self.socket_dir)
+        return ClusterStatus(
+            self.initialized, running, pid if running else None, self.port, self.data_dir, self.socket_dir
+        )
 
     def _answers(self) -> bool:
         try:
@@ -278,12 +282,15 @@ class Cluster:
             _run(
                 [
                     str(self.bindir / "initdb"),
-                    "-D", str(self.data_dir),
-                    "-U", SUPERUSER,
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
                     f"--pwfile={pwfile}",
                     "--auth-local=trust",
                     "--auth-host=scram-sha-256",
-                    "-E", "UTF8",
+                    "-E",
+                    "UTF8",
                     "--locale=C.UTF-8",
                 ],
                 user=self.run_as,
@@ -342,7 +349,17 @@ class Cluster:
             self._check_port_free()
             self._write_runtime_conf()
             result = _run(
-                [str(self.bindir / "pg_ctl"), "start", "-w", "-t", "90", "-D", str(self.data_dir), "-l", str(self.log_file)],
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "90",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                ],
                 user=self.run_as,
                 check=False,
             )

@@ -23,7 +23,9 @@ def test_region_loads_into_an_empty_database_and_reloads_as_a_no_op(schema_engin
                 "WHERE c.level = 'county' AND t.seat IS NOT NULL"
             )
         ).scalar()
-        seats = conn.execute(text("SELECT count(*) FROM admin_areas WHERE level = 'township' AND seat IS NOT NULL")).scalar()
+        seats = conn.execute(
+            text("SELECT count(*) FROM admin_areas WHERE level = 'township' AND seat IS NOT NULL")
+        ).scalar()
     assert levels == {"county": 1, "township": 18, "village": 279}
     assert 1500 < county_km2 < 1650
     assert liucheng.aliases == ["柳城畲族镇", "柳城镇", "柳城"] and liucheng.kind == "镇"

@@ -30,7 +30,7 @@ def _metres(lon1, lat1, lon2, lat2) -> np.ndarray:
 def test_gcj02_offset_in_wuyi_is_about_500_m() -> None:
     glon, glat = wgs84_to_gcj02(LON, LAT)
     offset = _metres(LON, LAT, glon, glat)
-    assert 300 < offset.min() and offset.max() < 800
+    assert offset.min() > 300 and offset.max() < 800
     # the shared reference notes ~+0.0042 lon / -0.0027 lat here
     assert np.allclose(glon - LON, 0.0042, atol=0.0015)
     assert np.allclose(glat - LAT, -0.0027, atol=0.0015)
@@ -50,15 +50,22 @@ def test_every_supported_crs_round_trips_within_1_m(crs: str) -> None:
 
 
 def test_metric_crs_gives_metres() -> None:
-    x, y = from_wgs84([119.8, 119.81], [28.9, 28.9], "EPSG:4549")
+    x, _y = from_wgs84([119.8, 119.81], [28.9, 28.9], "EPSG:4549")
     assert 900 < abs(x[1] - x[0]) < 1000  # 0.01° of longitude at 28.9°N is ~975 m
     assert 400_000 < x[0] < 600_000  # false easting 500 km, CM 120°E
 
 
 @pytest.mark.parametrize(
     "given,expected",
-    [("GCJ-02", "gcj02"), ("gcj02", "gcj02"), ("BD09", "bd09"), ("wgs84", "EPSG:4326"), (4490, "EPSG:4490"),
-     ("EPSG:4549", "EPSG:4549"), (None, "EPSG:4326")],
+    [
+        ("GCJ-02", "gcj02"),
+        ("gcj02", "gcj02"),
+        ("BD09", "bd09"),
+        ("wgs84", "EPSG:4326"),
+        (4490, "EPSG:4490"),
+        ("EPSG:4549", "EPSG:4549"),
+        (None, "EPSG:4326"),
+    ],
 )
 def test_normalize_crs(given, expected) -> None:
     assert normalize_crs(given) == expected

@@ -49,8 +49,9 @@ def _rows(session: Session) -> list[tuple[object, str, object]]:
             POINT,
         ),
         (
-            models.GazetteerEntry(kind="street", name="测试路", canonical="测试路", ref_key="rt-1",
-                                  geom=from_shape(LINE, 4326)),
+            models.GazetteerEntry(
+                kind="street", name="测试路", canonical="测试路", ref_key="rt-1", geom=from_shape(LINE, 4326)
+            ),
             "geom",
             LINE,
         ),
