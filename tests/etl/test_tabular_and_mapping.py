@@ -44,10 +44,10 @@ def test_xlsx_written_by_openpyxl(tmp_path: Path) -> None:
 
 
 def test_unreadable_files_name_the_file_and_cause(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="nope.csv.*not found"):
+    with pytest.raises(InputError, match=r"nope\.csv.*not found"):
         read_table(tmp_path / "nope.csv")
     (tmp_path / "bad.xlsx").write_bytes(b"not a zip")
-    with pytest.raises(InputError, match="bad.xlsx"):
+    with pytest.raises(InputError, match=r"bad\.xlsx"):
         read_table(tmp_path / "bad.xlsx")
     (tmp_path / "x.dbf").write_bytes(b"")
     with pytest.raises(InputError, match="unknown table format"):
