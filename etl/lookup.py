@@ -24,6 +24,14 @@ def midpoints(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def township_code(value: str, region_code: str) -> str | None:
+    """The 9-digit township code in an attribute (9 or 12 digits of this region), else ``None``."""
+    digits = value.split(".")[0].strip()
+    if digits.isdigit() and digits.startswith(region_code) and len(digits) in (9, 12):
+        return digits[:9]
+    return None
+
+
 def townships_of(conn: Connection, points: np.ndarray, region: Region) -> tuple[list[str | None], str]:
     """Township code of each point: the township polygon containing it, else the nearest township seat.
 
@@ -63,8 +71,9 @@ def squads_of(conn: Connection, points: np.ndarray) -> list[str | None]:
     if not rows or not len(points):
         return found
     tree = shapely.STRtree(shapely.from_wkb([r.geom for r in rows]))
-    for point_index, polygon_index in zip(*tree.query(points, predicate="within"), strict=True):
-        found[point_index] = rows[polygon_index].squad_code
+    for point_index, polygon_index in sorted(zip(*tree.query(points, predicate="within"), strict=True)):
+        if found[point_index] is None:  # the lowest code wins where jurisdictions overlap (as in SQL)
+            found[point_index] = rows[polygon_index].squad_code
     return found
 
 
@@ -76,3 +85,10 @@ def squad_codes(conn: Connection) -> dict[str, str]:
             if key:
                 names[key] = code
     return names
+
+
+def split_names(value: str) -> list[str]:
+    """Names joined by "、" (or commas, semicolons, slashes, spaces) as a list, empty ones dropped."""
+    for separator in (",", "，", ";", "；", "/", " "):
+        value = value.replace(separator, "、")
+    return [v.strip() for v in value.split("、") if v.strip()]

@@ -56,7 +56,9 @@ def _street_distance(points: np.ndarray, streets: np.ndarray, crs: str) -> float
 
 
 def _outside_share(points: np.ndarray, outline) -> float:
-    return float(np.mean(~shapely.contains_xy(outline, shapely.get_x(points), shapely.get_y(points))))
+    grown = outline.buffer(1e-5)  # about 1 m, so vertices on the outline (clipped data) count as inside
+    shapely.prepare(grown)
+    return float(np.mean(~shapely.contains_xy(grown, shapely.get_x(points), shapely.get_y(points))))
 
 
 def _streets(conn: Connection, geoms: np.ndarray, crs: str) -> np.ndarray:
@@ -97,7 +99,9 @@ def offset_warning(
     if declared_gcj:
         advice = "they were declared GCJ-02 but look like WGS-84 already; drop the gcj02 declaration"
     else:
-        advice = "they look GCJ-02 (Amap/Tencent coordinates); load them with --crs gcj02 or crs = \"gcj02\" in source.toml"
+        advice = (
+            'they look GCJ-02 (Amap/Tencent coordinates); load them with --crs gcj02 or crs = "gcj02" in source.toml'
+        )
 
     if all(g.geom_type in {"Polygon", "MultiPolygon"} for g in geoms):
         union = shapely.union_all(geoms)

@@ -107,7 +107,9 @@ def read_features(
     run.stats["source_crs"] = dict(used)
     for crs_name in used:
         geoms = features.frame.geometry.values[(features.frame["source_crs"] == crs_name).to_numpy()]
-        warning = offset_warning(conn, np.asarray(geoms, dtype=object), crs_name, region, streets_kind=kind == "streets")
+        warning = offset_warning(
+            conn, np.asarray(geoms, dtype=object), crs_name, region, streets_kind=kind == "streets"
+        )
         if warning:
             run.warn(f"{kind} in {crs_name}: {warning}")
     return features

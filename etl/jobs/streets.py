@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from pyproj import CRS
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
-from etl.lookup import midpoints, squads_of, townships_of
+from etl.lookup import midpoints, squads_of, township_code, townships_of
+from etl.route_match import match_routes
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
 from geo.models import StreetSegment
@@ -34,13 +36,6 @@ def _door(value: str) -> int | None:
     except ValueError:
         return None
     return int(number) if number.is_integer() and 0 <= number < 1e8 else None
-
-
-def _township(value: str, region_code: str) -> str | None:
-    digits = value.split(".")[0]
-    if digits.isdigit() and digits.startswith(region_code) and len(digits) in (9, 12):
-        return digits[:9]
-    return None
 
 
 def _hash_key(name: str, geom) -> str:
@@ -60,7 +55,9 @@ def load(
         generated = keys == ""
         if generated.any():
             geoms = features.frame.geometry.values
-            keys[generated] = [_hash_key(n, g) for n, g in zip(names[generated], geoms[generated.to_numpy()], strict=True)]
+            keys[generated] = [
+                _hash_key(n, g) for n, g in zip(names[generated], geoms[generated.to_numpy()], strict=True)
+            ]
             run.stats["generated_keys"] = int(generated.sum())
         mask, reasons = duplicates(features, keys, "segment_key")
         features.reject(run, mask, reasons)
@@ -68,7 +65,7 @@ def load(
         frame = features.frame
         geoms = np.asarray(frame.geometry.values, dtype=object)
         points = midpoints(geoms)
-        townships = [_township(v, region.code) for v in features.text("township_code")]
+        townships = [township_code(v, region.code) for v in features.text("township_code")]
         missing = [i for i, t in enumerate(townships) if t is None]
         if missing:
             found, how = townships_of(conn, points[missing], region)
@@ -99,5 +96,7 @@ def load(
         merged = merge(conn, StreetSegment.__table__, rows, ["segment_key"])
         run.loaded += len(rows)
         run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)
+        if merged.inserted or merged.updated:
+            run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg())
 
     return run_job(engine, "streets", path, body, source_crs=crs, force=force)

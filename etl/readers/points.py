@@ -18,7 +18,7 @@ from etl.readers.layer import Layer, geo_frame
 from etl.readers.tabular import read_table
 from geo.errors import InputError
 
-TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".xlsm"}
+TABLE_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls", ".xlsm"}  # not .txt: a folder's notes are no data
 
 
 def _number(text: str) -> float | None:

@@ -72,9 +72,7 @@ def source_files(path: Path | str, suffixes: set[str]) -> Iterator[list[SourceFi
     with tempfile.TemporaryDirectory(prefix="egis-etl-") as scratch:
         found = _collect(path, path if path.is_dir() else path.parent, suffixes, Path(scratch), [])
         if not found:
-            raise InputError(
-                f"cannot read {path}: no readable file of the kinds {', '.join(sorted(suffixes))} in it"
-            )
+            raise InputError(f"cannot read {path}: no readable file of the kinds {', '.join(sorted(suffixes))} in it")
         yield found
 
 

@@ -1,0 +1,81 @@
+"""Load squad stations (中队驻地): the station point, address, phone and officers of each squad, merged by code.
+
+A row is matched to its squad by code (中队编号) or, without one, by the name of a known squad;
+a row with neither is rejected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from etl.jobs._features import duplicates, ewkb, read_features
+from etl.lookup import squad_codes
+from etl.runs import Run, RunReport, run_job
+from etl.upsert import merge
+from geo.models import Squad
+from geo.region import get_region
+
+
+def _officers(value: str) -> int | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and number >= 0 else None
+
+
+def load(
+    engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
+) -> RunReport:
+    """Load squad station points from ``path`` (CSV/XLSX with lon/lat, or any point file) as one ETL run."""
+    region = get_region()
+
+    def body(conn: Connection, run: Run) -> None:
+        features = read_features(conn, run, Path(path), "stations", "point", region, crs=crs, mapping=mapping)
+        known = squad_codes(conn)
+        names_by_code = {code: name for name, code in known.items() if name.endswith("中队")}
+        codes, names = features.text("code"), features.text("name")
+        resolved = [c or known.get(n, "") for c, n in zip(codes, names, strict=True)]
+        missing = np.array([not c for c in resolved], dtype=bool)
+        features.reject(
+            run,
+            missing,
+            [
+                f"no squad code and the name {n!r} is not a known squad"
+                for n, m in zip(names, missing, strict=True)
+                if m
+            ],
+        )
+        codes = pd.Series(
+            [c or known.get(n, "") for c, n in zip(features.text("code"), features.text("name"), strict=True)],
+            index=features.frame.index,
+        )
+        mask, reasons = duplicates(features, codes, "squad code")
+        features.reject(run, mask, reasons)
+        codes = codes[~mask]
+        frame = features.frame
+        names = features.text("name")
+        addresses, phones, officers = features.text("address"), features.text("phone"), features.text("officers")
+        rows = [
+            dict(
+                code=codes.iloc[i],
+                name=names.iloc[i] or names_by_code.get(codes.iloc[i], codes.iloc[i]),
+                station=g,
+                station_address=addresses.iloc[i] or None,
+                phone=phones.iloc[i] or None,
+                officers=_officers(officers.iloc[i]),
+                source_crs=frame["source_crs"].iloc[i],
+                run_id=run.id,
+            )
+            for i, g in enumerate(ewkb(frame.geometry.values))
+        ]
+        merged = merge(conn, Squad.__table__, rows, ["code"])
+        run.loaded += len(rows)
+        run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)
+
+    return run_job(engine, "stations", path, body, source_crs=crs, force=force)
