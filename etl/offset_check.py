@@ -25,6 +25,8 @@ SAMPLE = 4000  # vertices compared at most
 MIN_IOU_GAIN = 0.01
 MIN_DISTANCE_GAIN_M = 5.0
 MIN_OUTSIDE_GAIN = 0.005
+MIN_STREETS = 5  # street segments near the data needed to compare against them
+STREET_WINDOW_DEG = 0.05
 
 
 def _shift(geoms: np.ndarray, to_gcj: bool) -> np.ndarray:
@@ -68,7 +70,12 @@ def _streets(conn: Connection, geoms: np.ndarray, crs: str) -> np.ndarray:
             "SELECT ST_AsBinary(geom) FROM street_segments "
             "WHERE geom && ST_MakeEnvelope(:a, :b, :c, :d, 4326) LIMIT 200000"
         ),
-        dict(a=xmin - 0.02, b=ymin - 0.02, c=xmax + 0.02, d=ymax + 0.02),
+        dict(
+            a=xmin - STREET_WINDOW_DEG,
+            b=ymin - STREET_WINDOW_DEG,
+            c=xmax + STREET_WINDOW_DEG,
+            d=ymax + STREET_WINDOW_DEG,
+        ),
     ).scalars()
     lines = shapely.from_wkb(list(rows))
     return to_metric(lines, crs) if len(lines) else lines
@@ -118,7 +125,7 @@ def offset_warning(
     points, other_points = _vertices(geoms), _vertices(other)
     if not streets_kind:
         streets = _streets(conn, geoms, region.metric_crs)
-        if len(streets) >= 20:
+        if len(streets) >= MIN_STREETS:
             as_is = _street_distance(points, streets, region.metric_crs)
             shifted = _street_distance(other_points, streets, region.metric_crs)
             if as_is - shifted > MIN_DISTANCE_GAIN_M and shifted < 0.5 * as_is:

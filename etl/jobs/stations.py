@@ -21,6 +21,9 @@ from geo.models import Squad
 from geo.region import get_region
 
 
+OPTIONAL = {"station_address": "address", "phone": "phone", "officers": "officers"}  # column → mapped field
+
+
 def _officers(value: str) -> int | None:
     try:
         number = float(value)
@@ -74,6 +77,10 @@ def load(
             )
             for i, g in enumerate(ewkb(frame.geometry.values))
         ]
+        absent = [column for column, field in OPTIONAL.items() if field not in frame.columns]
+        for row in rows:  # a file without e.g. 在编人数 leaves the stored value alone
+            for column in absent:
+                row.pop(column)
         merged = merge(conn, Squad.__table__, rows, ["code"])
         run.loaded += len(rows)
         run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)

@@ -61,7 +61,10 @@ def test_reload_replaces_the_version_and_identical_reload_changes_nothing(
     assert jurisdictions.load(schema_engine, first).status == "skipped"
     forced = jurisdictions.load(schema_engine, first, force=True)
     assert forced.stats["version"] == "unchanged"
-    assert table_rows(schema_engine, "SELECT id, version, squad_code, is_current, md5(geom::text) FROM jurisdictions") == before
+    assert (
+        table_rows(schema_engine, "SELECT id, version, squad_code, is_current, md5(geom::text) FROM jurisdictions")
+        == before
+    )
 
     changed = squad_tiles.copy()
     changed.loc[0, "ZDMC"] = "壶山城区中队"
@@ -94,9 +97,17 @@ def test_gaps_and_overlaps_are_reported_with_area_and_location(
     centre = tiles.geometry.iloc[5].representative_point()
     hole = box(centre.x - 0.005, centre.y - 0.005, centre.x + 0.005, centre.y + 0.005)  # ~ 1 km²
     tiles.loc[5, "geometry"] = tiles.geometry.iloc[5].difference(hole)
-    tiles.loc[8, "geometry"] = tiles.geometry.iloc[8].union(tiles.geometry.iloc[9].buffer(-0.0).intersection(
-        box(*tiles.geometry.iloc[9].bounds[:2], tiles.geometry.iloc[9].bounds[0] + 0.003, tiles.geometry.iloc[9].bounds[3])
-    ))
+    tiles.loc[8, "geometry"] = tiles.geometry.iloc[8].union(
+        tiles.geometry.iloc[9]
+        .buffer(-0.0)
+        .intersection(
+            box(
+                *tiles.geometry.iloc[9].bounds[:2],
+                tiles.geometry.iloc[9].bounds[0] + 0.003,
+                tiles.geometry.iloc[9].bounds[3],
+            )
+        )
+    )
     report = jurisdictions.load(schema_engine, _shapefile(tiles, tmp_path / "holes"))
     gaps = [w for w in report.warnings if w.startswith("jurisdiction gap")]
     overlaps = [w for w in report.warnings if w.startswith("jurisdiction overlap")]
