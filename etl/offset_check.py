@@ -17,6 +17,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from etl.validate import allowed_area
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.region import Region
 from geo.spatial import to_metric
@@ -57,9 +58,8 @@ def _street_distance(points: np.ndarray, streets: np.ndarray, crs: str) -> float
     return float(np.median(distances))
 
 
-def _outside_share(points: np.ndarray, outline) -> float:
-    grown = outline.buffer(1e-5)  # about 1 m, so vertices on the outline (clipped data) count as inside
-    shapely.prepare(grown)
+def _outside_share(points: np.ndarray, region: Region) -> float:
+    grown = allowed_area(region, 1.0)  # 1 m, so vertices on the outline (clipped data) count as inside
     return float(np.mean(~shapely.contains_xy(grown, shapely.get_x(points), shapely.get_y(points))))
 
 
@@ -103,6 +103,7 @@ def offset_warning(
     declared_gcj = used_crs == "gcj02"
     other = _shift(geoms, to_gcj=declared_gcj)
     outline = region.outline
+    way = "kept" if declared_gcj else "undone"
     if declared_gcj:
         advice = "they were declared GCJ-02 but look like WGS-84 already; drop the gcj02 declaration"
     else:
@@ -117,7 +118,7 @@ def offset_warning(
             if shifted - as_is > MIN_IOU_GAIN:
                 return (
                     f"coordinates look offset by the GCJ-02 amount: the data overlaps the county outline with "
-                    f"IoU {as_is:.3f} as loaded but {shifted:.3f} with the offset {'undone' if not declared_gcj else 'kept'}; "
+                    f"IoU {as_is:.3f} as loaded but {shifted:.3f} with the offset {way}; "
                     f"{advice}"
                 )
             return None
@@ -132,13 +133,13 @@ def offset_warning(
                 return (
                     f"coordinates look offset by the GCJ-02 amount: median distance to the nearest street is "
                     f"{as_is:.0f} m as loaded but {shifted:.0f} m with the offset "
-                    f"{'undone' if not declared_gcj else 'kept'}; {advice}"
+                    f"{way}; {advice}"
                 )
             return None
-    as_is, shifted = _outside_share(points, outline), _outside_share(other_points, outline)
+    as_is, shifted = _outside_share(points, region), _outside_share(other_points, region)
     if as_is - shifted > MIN_OUTSIDE_GAIN and shifted < 0.5 * as_is:
         return (
             f"coordinates look offset by the GCJ-02 amount: {as_is:.1%} of the vertices fall outside the county "
-            f"outline as loaded but {shifted:.1%} with the offset {'undone' if not declared_gcj else 'kept'}; {advice}"
+            f"outline as loaded but {shifted:.1%} with the offset {way}; {advice}"
         )
     return None

@@ -1,4 +1,4 @@
-"""Which street segments a sanitation route runs along: segments within a distance of the route for most of their length.
+"""Which street segments a sanitation route runs along: those near the route for most of their length.
 
 Computed in PostGIS in the region's metric CRS. The links are brought in line with the
 geometry (missing ones added, stale ones removed), so re-running it changes nothing.

@@ -72,11 +72,11 @@ def coerce(geom: BaseGeometry | None, target: str) -> tuple[BaseGeometry | None,
 _ALLOWED: dict[tuple[str, float], BaseGeometry] = {}
 
 
-def _allowed_area(region: Region, margin_m: float) -> BaseGeometry:
+def allowed_area(region: Region, margin_m: float) -> BaseGeometry:
     """The region outline grown by the margin, in WGS-84, prepared for fast tests (cached per region)."""
     key = (str(region.path), margin_m)
     if key not in _ALLOWED:
-        grown = to_metric(region.outline, region.metric_crs).buffer(margin_m, 8).simplify(10)
+        grown = to_metric(region.outline, region.metric_crs).simplify(20).buffer(margin_m, 4)
         area = transform_geometry(grown, region.metric_crs)
         shapely.prepare(area)
         _ALLOWED[key] = area
@@ -88,7 +88,7 @@ def outside_region(geoms: np.ndarray, region: Region) -> np.ndarray:
 
     A feature is inside when any part of it reaches the grown outline.
     """
-    area = _allowed_area(region, region.outside_margin_m)
+    area = allowed_area(region, region.outside_margin_m)
     geoms = np.asarray(geoms, dtype=object)
     inside = shapely.intersects(area, geoms)
     result = np.full(len(geoms), np.nan)

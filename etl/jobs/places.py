@@ -50,15 +50,22 @@ def load(
                 townships[i] = code
             run.stats["township_from_location"] = {"rows": len(missing), "how": how}
         kinds, addresses = features.text("kind"), features.text("address")
+        addresses, keys, kinds, names, source_crs = (
+            addresses.tolist(),
+            keys.tolist(),
+            kinds.tolist(),
+            names.tolist(),
+            frame["source_crs"].tolist(),
+        )
         rows = [
             dict(
-                place_key=keys.iloc[i],
-                name=names.iloc[i],
-                kind=kinds.iloc[i][:20] or None,
-                address=addresses.iloc[i] or None,
+                place_key=keys[i],
+                name=names[i],
+                kind=kinds[i][:20] or None,
+                address=addresses[i] or None,
                 township_code=townships[i],
                 geom=g,
-                source_crs=frame["source_crs"].iloc[i],
+                source_crs=source_crs[i],
                 run_id=run.id,
             )
             for i, g in enumerate(ewkb(geoms))

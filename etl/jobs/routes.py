@@ -48,17 +48,26 @@ def load(
         geoms = np.asarray(frame.geometry.values, dtype=object)
         lengths = length_m(geoms, region.metric_crs)
         vehicles, crews, schedules = features.text("vehicle"), features.text("crew"), features.text("schedule")
+        codes, crews, names, schedules, squads, vehicles, source_crs = (
+            codes.tolist(),
+            crews.tolist(),
+            names.tolist(),
+            schedules.tolist(),
+            squads.tolist(),
+            vehicles.tolist(),
+            frame["source_crs"].tolist(),
+        )
         rows = [
             dict(
-                route_code=codes.iloc[i],
-                name=names.iloc[i] or codes.iloc[i],
-                vehicle=vehicles.iloc[i] or None,
-                crew=crews.iloc[i] or None,
-                schedule=schedules.iloc[i] or None,
-                squad_code=known.get(squads.iloc[i]),
+                route_code=codes[i],
+                name=names[i] or codes[i],
+                vehicle=vehicles[i] or None,
+                crew=crews[i] or None,
+                schedule=schedules[i] or None,
+                squad_code=known.get(squads[i]),
                 length_m=round(float(lengths[i]), 2),
                 geom=g,
-                source_crs=frame["source_crs"].iloc[i],
+                source_crs=source_crs[i],
                 run_id=run.id,
             )
             for i, g in enumerate(ewkb(geoms))

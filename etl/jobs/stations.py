@@ -20,7 +20,6 @@ from etl.upsert import merge
 from geo.models import Squad
 from geo.region import get_region
 
-
 OPTIONAL = {"station_address": "address", "phone": "phone", "officers": "officers"}  # column → mapped field
 
 
@@ -64,15 +63,23 @@ def load(
         frame = features.frame
         names = features.text("name")
         addresses, phones, officers = features.text("address"), features.text("phone"), features.text("officers")
+        addresses, codes, names, officers, phones, source_crs = (
+            addresses.tolist(),
+            codes.tolist(),
+            names.tolist(),
+            officers.tolist(),
+            phones.tolist(),
+            frame["source_crs"].tolist(),
+        )
         rows = [
             dict(
-                code=codes.iloc[i],
-                name=names.iloc[i] or names_by_code.get(codes.iloc[i], codes.iloc[i]),
+                code=codes[i],
+                name=names[i] or names_by_code.get(codes[i], codes[i]),
                 station=g,
-                station_address=addresses.iloc[i] or None,
-                phone=phones.iloc[i] or None,
-                officers=_officers(officers.iloc[i]),
-                source_crs=frame["source_crs"].iloc[i],
+                station_address=addresses[i] or None,
+                phone=phones[i] or None,
+                officers=_officers(officers[i]),
+                source_crs=source_crs[i],
                 run_id=run.id,
             )
             for i, g in enumerate(ewkb(frame.geometry.values))

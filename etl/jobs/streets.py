@@ -77,18 +77,25 @@ def load(
         doors = {f: [_door(v) for v in features.text(f)] for f in DOOR_FIELDS}
         classes = features.text("road_class")
         aliases = features.text("aliases")
+        aliases, classes, keys, names, source_crs = (
+            aliases.tolist(),
+            classes.tolist(),
+            keys.tolist(),
+            names.tolist(),
+            frame["source_crs"].tolist(),
+        )
         rows = [
             dict(
-                segment_key=keys.iloc[i],
-                name=names.iloc[i] or None,
-                aliases=[a for a in aliases.iloc[i].replace("、", ",").split(",") if a.strip()],
-                road_class=classes.iloc[i] or None,
+                segment_key=keys[i],
+                name=names[i] or None,
+                aliases=[a for a in aliases[i].replace("、", ",").split(",") if a.strip()],
+                road_class=classes[i] or None,
                 township_code=townships[i],
                 squad_code=squads[i],
                 **{f: doors[f][i] for f in DOOR_FIELDS},
                 length_m=round(float(lengths[i]), 2),
                 geom=g,
-                source_crs=frame["source_crs"].iloc[i],
+                source_crs=source_crs[i],
                 run_id=run.id,
             )
             for i, g in enumerate(ewkb(geoms))

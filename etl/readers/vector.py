@@ -92,6 +92,8 @@ def read_vector(path: Path | str) -> list[Layer]:
             frame = pyogrio.read_dataframe(path, layer=name, encoding=encoding, read_geometry=True)
         except Exception as exc:
             raise InputError(f"cannot read {path} (layer {name}): {type(exc).__name__}: {exc}") from exc
+        if frame.empty:  # GPX and others may not know their feature count before reading
+            continue
         crs = _crs(info.get("crs"), path)
         geoms = np.asarray(frame.geometry.array) if "geometry" in frame else [None] * len(frame)
         attributes = frame.drop(columns=["geometry"], errors="ignore")

@@ -1,4 +1,4 @@
-"""Jurisdictions: GBK shapefiles (with and without .cpg, zipped), versioned reload, squad count, tiling, GCJ-02 warning."""
+"""Jurisdictions: GBK shapefiles (with/without .cpg, zipped), versions, squad count, tiling, GCJ-02 warning."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Streets, places, stations, routes and chiefs: every format and CRS path, rejects with reasons, reloads change nothing."""
+"""Streets, places, stations, routes, chiefs: formats, CRS paths, rejects with reasons, reloads change nothing."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_streets_from_geojson_reject_bad_rows_and_reload_changes_nothing(
     assert "duplicate segment_key 'S00001'" in reasons["S00001"] and "row 2" in reasons["S00001"]
     assert reasons["B5"] in {"empty geometry", "no geometry"}
     assert [r.row_number for r in rejects] == [41, 42, 43, 44, 45]
-    assert 200 < lengths[0] and lengths[1] < 1500
+    assert lengths[0] > 200 and lengths[1] < 1500
 
     before = table_rows(schema_engine, SNAPSHOT)
     assert streets.load(schema_engine, path).status == "skipped"
@@ -140,7 +140,8 @@ def test_places_csv_gbk_in_offset_crs_round_trip_within_a_metre(
     lon, lat = from_wgs84([p.x for p in truth.values()], [p.y for p in truth.values()], crs)
     lines = ["place_id,name,kind,address,township,经度,纬度"]
     lines += [
-        f"{k},测试小区{i},小区,壶山街道{i}号,,{x:.8f},{y:.8f}" for i, (k, x, y) in enumerate(zip(truth, lon, lat))
+        f"{k},测试小区{i},小区,壶山街道{i}号,,{x:.8f},{y:.8f}"
+        for i, (k, x, y) in enumerate(zip(truth, lon, lat, strict=True))
     ]
     lines += ["P90,坏坐标,市场,,,abc,28.9", "P91,,学校,,,119.85,28.9", "P0,重复,市场,,,119.85,28.9"]
     folder = tmp_path / "places"
