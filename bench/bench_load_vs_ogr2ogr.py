@@ -1,4 +1,4 @@
-"""Load a large street file with our streets job and with ``ogr2ogr -f PostgreSQL`` into the same PostGIS; print the ratio.
+"""Load a large street file with our streets job and with ``ogr2ogr -f PostgreSQL`` into one PostGIS; print the ratio.
 
 Usage: ``.venv/bin/python bench/bench_load_vs_ogr2ogr.py [--segments N] [--runs R]``
 (embedded cluster only: it uses a scratch database ``<db>_bench`` in it.)
@@ -21,18 +21,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import pyogrio  # noqa: E402
-import shapely  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+from sqlalchemy import text
 
-from etl.jobs import streets  # noqa: E402
-from geo.db import get_engine  # noqa: E402
-from geo.db.cluster import Cluster  # noqa: E402
-from geo.db.setup import prepare_database  # noqa: E402
-from geo.region import get_region  # noqa: E402
-from geo.settings import get_settings  # noqa: E402
+from etl.jobs import streets
+from geo.db import get_engine
+from geo.db.cluster import Cluster
+from geo.db.setup import prepare_database
+from geo.region import get_region
+from geo.settings import get_settings
 
 
 def make_streets(count: int, path: Path) -> None:

@@ -101,7 +101,6 @@ def offset_warning(
     if used_crs == "bd09" or len(geoms) == 0:
         return None
     declared_gcj = used_crs == "gcj02"
-    other = _shift(geoms, to_gcj=declared_gcj)
     outline = region.outline
     way = "kept" if declared_gcj else "undone"
     if declared_gcj:
@@ -114,6 +113,7 @@ def offset_warning(
     if all(g.geom_type in {"Polygon", "MultiPolygon"} for g in geoms):
         union = shapely.union_all(geoms)
         if union.area > 0.3 * outline.area:
+            other = _shift(geoms, to_gcj=declared_gcj)
             as_is, shifted = _iou(union, outline), _iou(shapely.union_all(other), outline)
             if shifted - as_is > MIN_IOU_GAIN:
                 return (
@@ -123,7 +123,8 @@ def offset_warning(
                 )
             return None
 
-    points, other_points = _vertices(geoms), _vertices(other)
+    points = _vertices(geoms)
+    other_points = _shift(points, to_gcj=declared_gcj)
     if not streets_kind:
         streets = _streets(conn, geoms, region.metric_crs)
         if len(streets) >= MIN_STREETS:

@@ -46,4 +46,7 @@ def resolve_crs(declared: str | None, embedded: str | None, source: str) -> str:
 
 def to_storage(geoms: np.ndarray, crs: str) -> np.ndarray:
     """Geometries in ``crs`` converted to WGS-84 (the storage SRID); EPSG:4490 is taken as equal."""
-    return transform_geometry(np.asarray(geoms, dtype=object), crs)
+    geoms = np.asarray(geoms, dtype=object)
+    if crs in {"EPSG:4326", "EPSG:4490"}:
+        return geoms
+    return transform_geometry(geoms, crs)

@@ -76,7 +76,7 @@ def allowed_area(region: Region, margin_m: float) -> BaseGeometry:
     """The region outline grown by the margin, in WGS-84, prepared for fast tests (cached per region)."""
     key = (str(region.path), margin_m)
     if key not in _ALLOWED:
-        grown = to_metric(region.outline, region.metric_crs).simplify(20).buffer(margin_m, 4)
+        grown = to_metric(region.outline, region.metric_crs).simplify(margin_m / 100).buffer(margin_m, 4)
         area = transform_geometry(grown, region.metric_crs)
         shapely.prepare(area)
         _ALLOWED[key] = area

@@ -130,7 +130,9 @@ def _check_layer(
     if present.any():
         converted[present] = to_storage(shapely.force_2d(geoms[present]), used)
     cleaned = np.empty(len(raw), dtype=object)
-    for i in range(len(raw)):
+    simple = _already_fine(converted, present, target)
+    cleaned[simple] = converted[simple]
+    for i in np.flatnonzero(~simple):
         index = raw.index[i]
         if index in problems:
             reasons[i] = problems[index]
@@ -158,11 +160,16 @@ def _check_layer(
     return out
 
 
-def raw_value(value: Any) -> Any:
-    """A cell as plain Python (None for NaN)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
+def _already_fine(geoms: np.ndarray, present: np.ndarray, target: str) -> np.ndarray:
+    """Rows whose geometry needs no repair or conversion (a vectorised fast path for big files)."""
+    wanted = {"point": 0, "line": 1}.get(target)
+    if wanted is None or not present.any():
+        return np.zeros(len(geoms), dtype=bool)
+    fine = present.copy()
+    fine[present] = (shapely.get_type_id(geoms[present]) == wanted) & shapely.is_valid(geoms[present])
+    if target == "line":
+        fine[fine] = shapely.length(geoms[fine]) > 0
+    return fine
 
 
 def ewkb(geoms: Any) -> list[str]:

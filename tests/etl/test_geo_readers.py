@@ -57,7 +57,8 @@ def test_kml_polygons_multigeometry_and_bad_coordinates(tmp_path: Path) -> None:
     path.write_text(
         '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
         "<Placemark><name>面</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
-        "119.8,28.9 119.81,28.9 119.81,28.91 119.8,28.9</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>"
+        "119.8,28.9 119.81,28.9 119.81,28.91 119.8,28.9</coordinates></LinearRing></outerBoundaryIs>"
+        "</Polygon></Placemark>"
         "<Placemark><name>多点</name><MultiGeometry><Point><coordinates>119.8,28.9</coordinates></Point>"
         "<Point><coordinates>119.9,28.9</coordinates></Point></MultiGeometry></Placemark>"
         "<Placemark><name>坏</name><Point><coordinates>abc,def</coordinates></Point></Placemark>"
@@ -109,7 +110,7 @@ def test_an_unreadable_file_fails_the_job_naming_it_and_loads_nothing(schema_eng
     folder.mkdir()
     pyogrio.write_dataframe(FRAME.rename(columns={"名称": "name"}), folder / "a.geojson")
     (folder / "b.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
-    with pytest.raises(InputError, match="b.geojson"):
+    with pytest.raises(InputError, match=r"b\.geojson"):
         streets.load(schema_engine, folder)
     with schema_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM street_segments")).scalar() == 0
@@ -122,5 +123,5 @@ def test_a_table_without_coordinate_columns_is_an_error_naming_the_headers(
 ) -> None:
     path = tmp_path / "places.csv"
     path.write_text("name,地址\n甲,壶山街道\n", encoding="utf-8")
-    with pytest.raises(InputError, match="no coordinate columns.*headers: name, 地址"):
+    with pytest.raises(InputError, match=r"no coordinate columns.*headers: name, 地址"):
         places.load(schema_engine, path)
