@@ -27,6 +27,8 @@ def match_routes(
     dict
         ``links`` (after), ``added`` and ``removed``.
     """
+    if not conn.execute(text("SELECT EXISTS (SELECT 1 FROM sanitation_routes)")).scalar():
+        return {"links": 0, "added": 0, "removed": 0}
     # A degree box that surely holds the tolerance (1e-5 degree is about 1 m here).
     pad = tolerance_m * 2e-5
     scope = "TRUE" if route_ids is None else "r.id = ANY(:ids)"
