@@ -32,6 +32,23 @@ def township_code(value: str, region_code: str) -> str | None:
     return None
 
 
+def fill_townships(
+    conn: Connection, run_stats: dict, values: list[str], points: np.ndarray, region: Region
+) -> list[str | None]:
+    """Township codes from an attribute column, found by location where the attribute has none.
+
+    Records in ``run_stats['township_from_location']`` how many rows were located and how.
+    """
+    townships = [township_code(v, region.code) for v in values]
+    missing = [i for i, t in enumerate(townships) if t is None]
+    if missing:
+        found, how = townships_of(conn, points[missing], region)
+        for i, code in zip(missing, found, strict=True):
+            townships[i] = code
+        run_stats["township_from_location"] = {"rows": len(missing), "how": how}
+    return townships
+
+
 def townships_of(conn: Connection, points: np.ndarray, region: Region) -> tuple[list[str | None], str]:
     """Township code of each point: the township polygon containing it, else the nearest township seat.
 

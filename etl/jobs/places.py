@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
-from etl.lookup import township_code, townships_of
+from etl.lookup import fill_townships
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
 from geo.models import Place
@@ -42,13 +42,7 @@ def load(
         keys, names = keys[~mask], names[~mask]
         frame = features.frame
         geoms = np.asarray(frame.geometry.values, dtype=object)
-        townships = [township_code(v, region.code) for v in features.text("township_code")]
-        missing = [i for i, t in enumerate(townships) if t is None]
-        if missing:
-            found, how = townships_of(conn, geoms[missing], region)
-            for i, code in zip(missing, found, strict=True):
-                townships[i] = code
-            run.stats["township_from_location"] = {"rows": len(missing), "how": how}
+        townships = fill_townships(conn, run.stats, list(features.text("township_code")), geoms, region)
         kinds, addresses = features.text("kind"), features.text("address")
         addresses, keys, kinds, names, source_crs = (
             addresses.tolist(),

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
-from etl.lookup import midpoints, squads_of, township_code, townships_of
+from etl.lookup import fill_townships, midpoints, squads_of
 from etl.route_match import match_routes
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
@@ -65,13 +65,7 @@ def load(
         frame = features.frame
         geoms = np.asarray(frame.geometry.values, dtype=object)
         points = midpoints(geoms)
-        townships = [township_code(v, region.code) for v in features.text("township_code")]
-        missing = [i for i, t in enumerate(townships) if t is None]
-        if missing:
-            found, how = townships_of(conn, points[missing], region)
-            for i, code in zip(missing, found, strict=True):
-                townships[i] = code
-            run.stats["township_from_location"] = {"rows": len(missing), "how": how}
+        townships = fill_townships(conn, run.stats, list(features.text("township_code")), points, region)
         squads = squads_of(conn, points)
         lengths = length_m(geoms, region.metric_crs)
         doors = {f: [_door(v) for v in features.text(f)] for f in DOOR_FIELDS}
