@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,3 +30,13 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             progress.advance(task)
+
+
+@contextmanager
+def stage(description: str) -> Iterator[None]:
+    """Show a spinner with ``description`` while a long step runs (silent when not on a terminal)."""
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(description):
+        yield

@@ -15,6 +15,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection
 
+from etl.progress import stage
+
 
 @dataclass(frozen=True)
 class Merged:
@@ -56,12 +58,19 @@ def merge(
     """
     if not rows:
         return Merged(0, 0, 0)
+    with stage(f"writing {len(rows):,} rows to {table.name}"):
+        return _merge(conn, table, rows, key, ignore)
+
+
+def _merge(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: Sequence[str], ignore: Sequence[str]
+) -> Merged:
     columns = list(rows[0])
-    stage = f"_stage_{uuid.uuid4().hex[:10]}"
+    staging = f"_stage_{uuid.uuid4().hex[:10]}"
     names = ", ".join(f'"{c}"' for c in columns)
-    conn.execute(text(f'CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM "{table.name}" WITH NO DATA'))
+    conn.execute(text(f'CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM "{table.name}" WITH NO DATA'))
     raw = conn.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+    with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([_value(row[c]) for c in columns])
     compared = [c for c in columns if c not in key and c not in ignore]
@@ -75,11 +84,11 @@ def merge(
     action = f"DO UPDATE SET {updates}{where}" if updates else "DO NOTHING"
     result = conn.execute(
         text(
-            f'INSERT INTO "{table.name}" AS t ({names}) SELECT {names} FROM {stage} '
+            f'INSERT INTO "{table.name}" AS t ({names}) SELECT {names} FROM {staging} '
             f"ON CONFLICT ({conflict}) {action} RETURNING (xmax = 0) AS inserted"
         )
     ).scalars()
     flags = list(result)
-    conn.execute(text(f"DROP TABLE {stage}"))
+    conn.execute(text(f"DROP TABLE {staging}"))
     inserted = sum(flags)
     return Merged(inserted, len(flags) - inserted, len(rows) - len(flags))

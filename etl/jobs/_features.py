@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from etl.mapping import Mapping, load_mapping
 from etl.offset_check import offset_warning
-from etl.progress import track
+from etl.progress import stage, track
 from etl.readers.layer import Layer
 from etl.readers.sources import GEO_SUFFIXES, read_source_file, source_files
 from etl.runs import Run
@@ -99,7 +99,8 @@ def read_features(
             for layer in read_source_file(source, column_mapping):
                 position = len(layers)
                 layers.append(layer)
-                frames.append(_check_layer(run, layer, position, column_mapping, declared, target, region))
+                with stage(f"checking {len(layer.frame):,} features of {layer.source}"):
+                    frames.append(_check_layer(run, layer, position, column_mapping, declared, target, region))
                 used[frames[-1].attrs["crs"]] += len(layer.frame)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"geometry": []})
     features = Features(gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326"), layers)

@@ -15,6 +15,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+import shapely.affinity
 from shapely.geometry import LineString, MultiLineString, Point
 from sqlalchemy import Engine, text
 
@@ -81,6 +82,18 @@ def test_streets_from_geojson_reject_bad_rows_and_reload_changes_nothing(
     assert streets.load(schema_engine, path).status == "skipped"
     again = streets.load(schema_engine, path, force=True)
     assert again.stats["unchanged"] == 40 and table_rows(schema_engine, SNAPSHOT) == before
+
+    edited = grid.copy()
+    edited.loc[3, "name"] = "改名路"
+    edited.loc[4, "geometry"] = shapely.affinity.translate(grid.geometry.iloc[4], 0.0001, 0)
+    edited_path = tmp_path / "edited.geojson"
+    pyogrio.write_dataframe(edited, edited_path)
+    changed = streets.load(schema_engine, edited_path)
+    assert (changed.stats["inserted"], changed.stats["updated"], changed.stats["unchanged"]) == (0, 2, 38)
+    with schema_engine.connect() as conn:
+        renamed = conn.execute(text("SELECT name, run_id FROM street_segments WHERE segment_key = 'S00003'")).one()
+        kept = conn.execute(text("SELECT run_id FROM street_segments WHERE segment_key = 'S00005'")).scalar()
+    assert tuple(renamed) == ("改名路", changed.run_id) and kept == report.run_id
 
 
 @pytest.mark.parametrize("fmt", ["gpkg_4549", "shp_4490_zip", "kml_ogr2ogr", "folder"])
