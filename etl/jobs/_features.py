@@ -24,8 +24,9 @@ from etl.progress import stage, track
 from etl.readers.layer import Layer
 from etl.readers.sources import GEO_SUFFIXES, read_source_file, source_files
 from etl.runs import Run
-from etl.source_crs import declared_crs, resolve_crs, to_storage
+from etl.source_crs import declared_crs, is_geographic, resolve_crs, to_storage
 from etl.validate import coerce, outside_region
+from geo.errors import ConfigError
 from geo.region import Region
 
 
@@ -128,6 +129,7 @@ def _check_layer(
     problems = layer.problems or {}
     converted = np.empty(len(raw), dtype=object)
     present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    _check_degrees(geoms[present], used, layer.source)
     if present.any():
         converted[present] = to_storage(shapely.force_2d(geoms[present]), used)
     cleaned = np.empty(len(raw), dtype=object)
@@ -159,6 +161,20 @@ def _check_layer(
     out["source_crs"] = used
     out.attrs["crs"] = used
     return out
+
+
+def _check_degrees(geoms: np.ndarray, crs: str, source: str) -> None:
+    """Stop when most coordinates of a layer read as lon/lat cannot be degrees (a projected file without .prj)."""
+    if not len(geoms) or not is_geographic(crs):
+        return
+    xmin, ymin, xmax, ymax = shapely.bounds(geoms).T
+    wrong = (np.abs(xmin) > 180) | (np.abs(xmax) > 180) | (np.abs(ymin) > 90) | (np.abs(ymax) > 90)
+    if wrong.mean() > 0.5:
+        x, y = shapely.get_coordinates(geoms[wrong][0])[0]
+        raise ConfigError(
+            f"{source}: coordinates such as ({x:.1f}, {y:.1f}) are not degrees, so the data is in a projected "
+            f"CRS that the file does not declare; give it with --crs (e.g. EPSG:4549) or in source.toml"
+        )
 
 
 def _already_fine(geoms: np.ndarray, present: np.ndarray, target: str) -> np.ndarray:

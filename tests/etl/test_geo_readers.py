@@ -125,3 +125,13 @@ def test_a_table_without_coordinate_columns_is_an_error_naming_the_headers(
     path.write_text("name,地址\n甲,壶山街道\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"no coordinate columns.*headers: name, 地址"):
         places.load(schema_engine, path)
+
+
+def test_projected_coordinates_without_prj_stop_the_job_with_advice(schema_engine: Engine, tmp_path: Path) -> None:
+    projected = FRAME[["名称", "geometry"]].rename(columns={"名称": "name"}).to_crs("EPSG:4549")
+    pyogrio.write_dataframe(projected, tmp_path / "s.shp", encoding="UTF-8")
+    (tmp_path / "s.prj").unlink()
+    with pytest.raises(ConfigError, match=r"not degrees.*--crs"):
+        streets.load(schema_engine, tmp_path / "s.shp")
+    report = streets.load(schema_engine, tmp_path / "s.shp", crs="EPSG:4549")
+    assert (report.read, report.loaded, report.rejected) == (2, 2, 0)
