@@ -89,7 +89,7 @@ def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     if path.suffix.lower() == ".shp":  # attributes, CRS and code page live in the sibling files
-        files += sorted(p for p in path.parent.glob(path.stem + ".*") if p != path and p.is_file())
+        files += sorted(p for p in path.parent.iterdir() if p.stem == path.stem and p != path and p.is_file())
     for item in files:
         if path.is_dir():
             digest.update(str(item.relative_to(path)).encode())

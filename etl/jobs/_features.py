@@ -74,7 +74,6 @@ def read_features(
     *,
     crs: str | None = None,
     mapping: Path | None = None,
-    suffixes: set[str] | None = None,
 ) -> Features:
     """Read, map, convert and geometry-check every feature under ``path`` for a job of ``kind``.
 
@@ -94,7 +93,7 @@ def read_features(
     layers: list[Layer] = []
     frames: list[pd.DataFrame] = []
     used: Counter[str] = Counter()
-    with source_files(path, suffixes or GEO_SUFFIXES) as files:
+    with source_files(path, GEO_SUFFIXES) as files:
         for source in track(files, f"reading {kind}"):
             declared = declared_crs(crs, source.config)
             for layer in read_source_file(source, column_mapping):

@@ -7,6 +7,7 @@ UTF-8 and as GB18030 (a superset of GBK) otherwise, never silently as Latin-1.
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import numpy as np
@@ -35,23 +36,27 @@ _CPG = {
 }
 
 
+def sidecars(path: Path) -> dict[str, Path]:
+    """The files beside a shapefile with the same name, keyed by lower-case suffix (``.dbf``, ``.cpg`` …)."""
+    return {p.suffix.lower(): p for p in path.parent.iterdir() if p.stem == path.stem and p != path and p.is_file()}
+
+
 def shapefile_encoding(path: Path) -> str | None:
     """The codec of a shapefile's attribute text: from the ``.cpg``, else detected from the ``.dbf`` bytes.
 
     Returns ``None`` when GDAL should decide (a code page byte in the ``.dbf`` header, or no ``.dbf``).
     """
-    cpg = next((p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() == ".cpg"), None)
+    siblings = sidecars(path)
+    cpg = siblings.get(".cpg")
     if cpg is not None:
         name = cpg.read_bytes().decode("ascii", "ignore").strip().upper()
         if name in _CPG:
             return _CPG[name]
         try:
-            import codecs
-
             return codecs.lookup(name.lower()).name
         except LookupError:
             pass  # unknown code page name: detect from the bytes below
-    dbf = next((p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() == ".dbf"), None)
+    dbf = siblings.get(".dbf")
     if dbf is None:
         return None
     data = dbf.read_bytes()
