@@ -11,6 +11,8 @@ squad of the jurisdiction they lie in.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import ewkb, read_features
+from etl.jobs._features import Features, ewkb, read_features
 from etl.lookup import split_names, squad_codes
 from etl.runs import Run, RunReport, run_job
 from etl.tiling import check_tiling
@@ -65,6 +67,110 @@ def _tiling(run: Run, polygons: dict[str, object], region: Region) -> None:
         run.warn(f"… and {len(pieces) - MAX_TILING_WARNINGS} more tiling problems (see the run's stats)")
 
 
+@dataclass
+class _Squad:
+    """The rows of one squad in the file, merged."""
+
+    code: str
+    names: list[str] = field(default_factory=list)
+    parts: list = field(default_factory=list)
+    townships: list[str] = field(default_factory=list)
+    crs: set[str] = field(default_factory=set)
+    rows: int = 0
+
+    @property
+    def name(self) -> str | None:
+        return self.names[0] if self.names else None
+
+
+def _group(features: Features, run: Run, known: dict[str, str]) -> dict[str, _Squad]:
+    """Rows grouped by squad code (a row with only a name takes the known squad's code); others rejected."""
+    names = features.text("name")
+    resolved = [c or known.get(n, "") for c, n in zip(features.text("code"), names, strict=True)]
+    missing = np.array([not c for c in resolved], dtype=bool)
+    features.reject(
+        run,
+        missing,
+        [
+            f"no squad code (ZDBM) and the name {n!r} is not a known squad" if n else "no squad code or name"
+            for n, m in zip(names, missing, strict=True)
+            if m
+        ],
+    )
+    codes = [c for c, m in zip(resolved, missing, strict=True) if not m]
+    rows = zip(
+        codes,
+        features.text("name"),
+        features.text("townships"),
+        features.frame.geometry.values,
+        features.frame["source_crs"],
+        strict=True,
+    )
+    groups: dict[str, _Squad] = {}
+    for code, name, townships, geom, crs in rows:
+        squad = groups.setdefault(code, _Squad(code))
+        if name and name not in squad.names:
+            squad.names.append(name)
+        squad.parts.append(geom)
+        squad.townships += [t for t in split_names(townships) if t not in squad.townships]
+        squad.crs.add(crs)
+        squad.rows += 1
+    run.loaded += len(codes)
+    return dict(sorted(groups.items()))
+
+
+def _replace_version(
+    conn: Connection, run: Run, squads: dict[str, _Squad], polygons: dict[str, object], region: Region
+) -> None:
+    """Make the polygons the current version, unless they equal it; street segments follow their squad."""
+    hexes = dict(zip(polygons, ewkb(list(polygons.values())), strict=True))
+    current = {
+        r.squad_code: (r.geom, r.name)
+        for r in conn.execute(
+            text("SELECT squad_code, ST_AsHexEWKB(geom) AS geom, name FROM jurisdictions WHERE is_current")
+        )
+    }
+    if current == {code: (hexes[code].upper(), squads[code].name) for code in polygons}:
+        run.stats["version"] = "unchanged"
+        return
+    version = conn.execute(text("SELECT coalesce(max(version), 0) + 1 FROM jurisdictions")).scalar_one()
+    conn.execute(text("UPDATE jurisdictions SET is_current = false WHERE is_current"))
+    conn.execute(
+        text(
+            "INSERT INTO jurisdictions (version, squad_code, name, is_current, geom, area_km2, attrs, source_crs, "
+            "run_id) VALUES (:version, :code, :name, true, ST_GeomFromEWKB(decode(:geom, 'hex')), :area, "
+            "CAST(:attrs AS jsonb), :crs, :run)"
+        ),
+        [
+            dict(
+                version=version,
+                code=code,
+                name=squads[code].name,
+                geom=hexes[code],
+                area=round(area_km2(polygons[code], region.metric_crs), 4),
+                attrs=json.dumps({"townships": squads[code].townships, "rows": squads[code].rows}, ensure_ascii=False),
+                crs=",".join(sorted(squads[code].crs)),
+                run=run.id,
+            )
+            for code in polygons
+        ],
+    )
+    run.stats["version"] = version
+    run.stats["street_segments_reassigned"] = conn.execute(
+        text(
+            "UPDATE street_segments s SET squad_code = m.code FROM (SELECT x.id, (SELECT j.squad_code "
+            "FROM jurisdictions j WHERE j.is_current AND ST_Intersects(j.geom, "
+            "ST_LineInterpolatePoint(x.geom, 0.5)) ORDER BY j.squad_code LIMIT 1) AS code "
+            "FROM street_segments x) m WHERE m.id = s.id AND s.squad_code IS DISTINCT FROM m.code"
+        )
+    ).rowcount
+
+
+def _multipolygon(geom) -> shapely.MultiPolygon:
+    parts = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon) and p.area > 0]
+    return shapely.MultiPolygon(parts)
+
+
 def load(
     engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
 ) -> RunReport:
@@ -79,113 +185,29 @@ def load(
 
     def body(conn: Connection, run: Run) -> None:
         features = read_features(conn, run, Path(path), "jurisdictions", "polygon", region, crs=crs, mapping=mapping)
-        known = squad_codes(conn)
-        codes = features.text("code")
-        names = features.text("name")
-        resolved = [c or known.get(n, "") for c, n in zip(codes, names, strict=True)]
-        missing = np.array([not c for c in resolved], dtype=bool)
-        reasons = [
-            f"no squad code (ZDBM) and the name {n!r} is not a known squad" if n else "no squad code or name"
-            for n, m in zip(names, missing, strict=True)
-            if m
-        ]
-        features.reject(run, missing, reasons)
-        codes = [c for c, m in zip(resolved, missing, strict=True) if not m]
-        names = [n for n, m in zip(names, missing, strict=True) if not m]
-        townships = list(features.text("townships"))
-
-        groups: dict[str, dict] = {}
-        for i, code in enumerate(codes):
-            group = groups.setdefault(code, {"names": [], "parts": [], "townships": [], "crs": set(), "rows": 0})
-            if names[i] and names[i] not in group["names"]:
-                group["names"].append(names[i])
-            group["parts"].append(features.frame.geometry.iloc[i])
-            group["townships"] += [t for t in split_names(townships[i]) if t not in group["townships"]]
-            group["crs"].add(features.frame["source_crs"].iloc[i])
-            group["rows"] += 1
-        found = ", ".join(f"{c} {'/'.join(g['names']) or '(no name)'}" for c, g in sorted(groups.items()))
-        if len(groups) != region.expected_squads:
+        squads = _group(features, run, squad_codes(conn))
+        if len(squads) != region.expected_squads:
+            found = ", ".join(f"{c} {'/'.join(s.names) or '(no name)'}" for c, s in squads.items())
             raise ValidationError(
                 f"{path}: {region.name} expects {region.expected_squads} squads but the file has "
-                f"{len(groups)}: {found or 'none'}"
+                f"{len(squads)}: {found or 'none'}"
             )
-        for code, group in groups.items():
-            if len(group["names"]) > 1:
-                run.warn(f"squad {code} has several names: {', '.join(group['names'])}; using {group['names'][0]}")
-
-        polygons = {code: shapely.make_valid(shapely.union_all(g["parts"])) for code, g in sorted(groups.items())}
-        polygons = {code: _multipolygon(geom) for code, geom in polygons.items()}
+        for code, squad in squads.items():
+            if len(squad.names) > 1:
+                run.warn(f"squad {code} has several names: {', '.join(squad.names)}; using {squad.name}")
+        polygons = {code: _multipolygon(shapely.make_valid(shapely.union_all(s.parts))) for code, s in squads.items()}
         _tiling(run, polygons, region)
-
-        squads = [
+        rows = [
             dict(
                 code=code,
-                name=g["names"][0] if g["names"] else code,
-                township_codes=_township_codes(conn, g["townships"], run, code),
+                name=squad.name or code,
+                township_codes=_township_codes(conn, squad.townships, run, code),
                 run_id=run.id,
             )
-            for code, g in sorted(groups.items())
+            for code, squad in squads.items()
         ]
-        merged = merge(conn, Squad.__table__, squads, ["code"])
+        merged = merge(conn, Squad.__table__, rows, ["code"])
         run.stats["squads"] = {"inserted": merged.inserted, "updated": merged.updated, "unchanged": merged.unchanged}
-
-        hexes = dict(zip(polygons, ewkb(list(polygons.values())), strict=True))
-        current = {
-            r.squad_code: (r.geom, r.name)
-            for r in conn.execute(
-                text("SELECT squad_code, ST_AsHexEWKB(geom) AS geom, name FROM jurisdictions WHERE is_current")
-            )
-        }
-        wanted = {
-            code: (hexes[code].upper(), groups[code]["names"][0] if groups[code]["names"] else None)
-            for code in polygons
-        }
-        if current == wanted:
-            run.stats["version"] = "unchanged"
-        else:
-            version = conn.execute(text("SELECT coalesce(max(version), 0) + 1 FROM jurisdictions")).scalar_one()
-            conn.execute(text("UPDATE jurisdictions SET is_current = false WHERE is_current"))
-            conn.execute(
-                text(
-                    "INSERT INTO jurisdictions (version, squad_code, name, is_current, geom, area_km2, attrs, "
-                    "source_crs, run_id) VALUES (:version, :code, :name, true, ST_GeomFromEWKB(decode(:geom, 'hex')), "
-                    ":area, CAST(:attrs AS jsonb), :crs, :run)"
-                ),
-                [
-                    dict(
-                        version=version,
-                        code=code,
-                        name=wanted[code][1],
-                        geom=hexes[code],
-                        area=round(area_km2(polygons[code], region.metric_crs), 4),
-                        attrs=_json({"townships": groups[code]["townships"], "rows": groups[code]["rows"]}),
-                        crs=",".join(sorted(groups[code]["crs"])),
-                        run=run.id,
-                    )
-                    for code in polygons
-                ],
-            )
-            run.stats["version"] = version
-            moved = conn.execute(
-                text(
-                    "UPDATE street_segments s SET squad_code = m.code FROM (SELECT x.id, (SELECT j.squad_code "
-                    "FROM jurisdictions j WHERE j.is_current AND ST_Intersects(j.geom, "
-                    "ST_LineInterpolatePoint(x.geom, 0.5)) ORDER BY j.squad_code LIMIT 1) AS code "
-                    "FROM street_segments x) m WHERE m.id = s.id AND s.squad_code IS DISTINCT FROM m.code"
-                )
-            ).rowcount
-            run.stats["street_segments_reassigned"] = moved
-        run.loaded += len(codes)
+        _replace_version(conn, run, squads, polygons, region)
 
     return run_job(engine, "jurisdictions", path, body, source_crs=crs, force=force)
-
-
-def _multipolygon(geom):
-    parts = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon) and p.area > 0]
-    return shapely.MultiPolygon(parts)
-
-
-def _json(value: dict) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
