@@ -207,3 +207,23 @@ def duplicates(features: Features, key: pd.Series, what: str) -> tuple[np.ndarra
         else:
             first[value] = i
     return mask, reasons
+
+
+def resolve_squad_codes(features: Features, run: Run, known: dict[str, str]) -> pd.Series:
+    """Each row's squad code: its ``code``, else the code of the known squad its ``name`` names.
+
+    Rows with neither are rejected (and dropped from ``features``); the result is aligned with what is left.
+    """
+    names = features.text("name")
+    resolved = [c or known.get(n, "") for c, n in zip(features.text("code"), names, strict=True)]
+    missing = np.array([not c for c in resolved], dtype=bool)
+    features.reject(
+        run,
+        missing,
+        [
+            f"no squad code and the name {n!r} is not a known squad" if n else "no squad code or name"
+            for n, m in zip(names, missing, strict=True)
+            if m
+        ],
+    )
+    return pd.Series([c for c, m in zip(resolved, missing, strict=True) if not m], index=features.frame.index)

@@ -15,12 +15,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import Features, ewkb, read_features
+from etl.jobs._features import Features, ewkb, read_features, resolve_squad_codes
 from etl.lookup import split_names, squad_codes
 from etl.runs import Run, RunReport, run_job
 from etl.tiling import check_tiling
@@ -85,19 +84,7 @@ class _Squad:
 
 def _group(features: Features, run: Run, known: dict[str, str]) -> dict[str, _Squad]:
     """Rows grouped by squad code (a row with only a name takes the known squad's code); others rejected."""
-    names = features.text("name")
-    resolved = [c or known.get(n, "") for c, n in zip(features.text("code"), names, strict=True)]
-    missing = np.array([not c for c in resolved], dtype=bool)
-    features.reject(
-        run,
-        missing,
-        [
-            f"no squad code (ZDBM) and the name {n!r} is not a known squad" if n else "no squad code or name"
-            for n, m in zip(names, missing, strict=True)
-            if m
-        ],
-    )
-    codes = [c for c, m in zip(resolved, missing, strict=True) if not m]
+    codes = resolve_squad_codes(features, run, known)
     rows = zip(
         codes,
         features.text("name"),

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._features import duplicates, ewkb, read_features, resolve_squad_codes
 from etl.lookup import squad_codes
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
@@ -41,22 +39,7 @@ def load(
         features = read_features(conn, run, Path(path), "stations", "point", region, crs=crs, mapping=mapping)
         known = squad_codes(conn)
         names_by_code = {code: name for name, code in known.items() if name.endswith("中队")}
-        codes, names = features.text("code"), features.text("name")
-        resolved = [c or known.get(n, "") for c, n in zip(codes, names, strict=True)]
-        missing = np.array([not c for c in resolved], dtype=bool)
-        features.reject(
-            run,
-            missing,
-            [
-                f"no squad code and the name {n!r} is not a known squad"
-                for n, m in zip(names, missing, strict=True)
-                if m
-            ],
-        )
-        codes = pd.Series(
-            [c or known.get(n, "") for c, n in zip(features.text("code"), features.text("name"), strict=True)],
-            index=features.frame.index,
-        )
+        codes = resolve_squad_codes(features, run, known)
         mask, reasons = duplicates(features, codes, "squad code")
         features.reject(run, mask, reasons)
         codes = codes[~mask]
