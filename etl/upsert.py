@@ -26,6 +26,10 @@ class Merged:
     updated: int
     unchanged: int
 
+    def counts(self) -> dict[str, int]:
+        """The three counts by name, for a run's stats."""
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
+
 
 def _value(value: Any) -> Any:
     if isinstance(value, dict):

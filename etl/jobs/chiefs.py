@@ -84,7 +84,7 @@ def load(
                     run.loaded += 1
         rows = [{k: v for k, v in chief.items() if k != "_at"} for chief in chiefs.values()]
         merged = merge(conn, StreetChief.__table__, rows, ["code"])
-        run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)
+        run.stats.update(merged.counts())
 
         ids = dict(
             conn.execute(text("SELECT code, id FROM street_chiefs WHERE code = ANY(:c)"), {"c": list(chiefs)}).all()

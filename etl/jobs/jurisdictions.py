@@ -194,7 +194,7 @@ def load(
             for code, squad in squads.items()
         ]
         merged = merge(conn, Squad.__table__, rows, ["code"])
-        run.stats["squads"] = {"inserted": merged.inserted, "updated": merged.updated, "unchanged": merged.unchanged}
+        run.stats["squads"] = merged.counts()
         _replace_version(conn, run, squads, polygons, region)
 
     return run_job(engine, "jurisdictions", path, body, source_crs=crs, force=force)

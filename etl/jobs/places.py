@@ -66,6 +66,6 @@ def load(
         ]
         merged = merge(conn, Place.__table__, rows, ["place_key"])
         run.loaded += len(rows)
-        run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)
+        run.stats.update(merged.counts())
 
     return run_job(engine, "places", path, body, source_crs=crs, force=force)

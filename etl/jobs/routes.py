@@ -74,7 +74,7 @@ def load(
         ]
         merged = merge(conn, SanitationRoute.__table__, rows, ["route_code"])
         run.loaded += len(rows)
-        run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)
+        run.stats.update(merged.counts())
         ids = list(
             conn.execute(
                 text("SELECT id FROM sanitation_routes WHERE route_code = ANY(:codes)"), {"codes": list(codes)}

@@ -73,6 +73,6 @@ def load(
                 row.pop(column)
         merged = merge(conn, Squad.__table__, rows, ["code"])
         run.loaded += len(rows)
-        run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)
+        run.stats.update(merged.counts())
 
     return run_job(engine, "stations", path, body, source_crs=crs, force=force)

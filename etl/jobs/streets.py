@@ -96,7 +96,7 @@ def load(
         ]
         merged = merge(conn, StreetSegment.__table__, rows, ["segment_key"])
         run.loaded += len(rows)
-        run.stats.update(inserted=merged.inserted, updated=merged.updated, unchanged=merged.unchanged)
+        run.stats.update(merged.counts())
         if merged.inserted or merged.updated:
             run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg())
 
