@@ -111,10 +111,10 @@ class Geocoder:
 
     # -- the pipeline -----------------------------------------------------------------------
     def _geocode(self, address: str) -> GeocodeResult:
-        cleaned = clean_text(address)
-        if not cleaned:
+        if not address.strip():
             return GeocodeResult(address, UNMATCHED, reason="地址为空")
-        if is_meaningless(cleaned):
+        cleaned = clean_text(address)
+        if not cleaned or is_meaningless(cleaned):
             return GeocodeResult(address, UNMATCHED, reason="地址无意义")
         stripped = strip_region(cleaned, self.index.names, self._prefixes)
         if stripped.outside:
@@ -137,7 +137,8 @@ class Geocoder:
             result = step(address, parsed, ctx)
             if result is not None:
                 return result
-        return GeocodeResult(address, UNMATCHED, reason="未找到匹配的地名", matched=tuple(ctx.matched))
+        reason = "；".join(ctx.notes) or "未找到匹配的地名"
+        return GeocodeResult(address, UNMATCHED, reason=reason, matched=tuple(ctx.matched))
 
     def _admin(self, parsed: ParsedAddress) -> _Context:
         ctx = _Context()

@@ -31,6 +31,7 @@ _CROSS_ADJACENT = re.compile(rf"^(?P<a>{_ROAD})(?P<b>{_ROAD})(?:交叉口|路口
 _DOOR = re.compile(r"^(?:(?P<lane>\d+)弄)?(?P<door>\d+)(?:-\d+)*(?:号|(?![\d幢单室楼层组弄]))|^(?P<lane_only>\d+)弄")
 _DETAIL = re.compile(r"(?:\d+(?:幢|号楼|楼|单元|室|层|组|号))+$")
 _ROAD_DOOR = re.compile(rf"(?P<road>{_ROAD})(?P<door>(?:\d+弄)?\d+(?:-\d+)*号)")
+_NAME_DOOR = re.compile(r"(?P<road>[\u4e00-\u9fff]{2,10}?)(?P<door>\d+(?:-\d+)*号)")
 _UNKNOWN_TOWNSHIP = re.compile(r"^([\u4e00-\u9fff]{2,4}?(?:街道|镇|乡))(?![路街巷道])")
 _UNKNOWN_VILLAGE = re.compile(r"^([\u4e00-\u9fff]{2,4}?(?:社区|村))(?![路街巷道委])(?:委会|居委会)?")
 _GROUP = re.compile(r"^\d+组")
@@ -165,7 +166,13 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParsedAddress:
         before, after = rest[:start], rest[start + len(road) :]
     else:
         match = _ROAD_DOOR.search(rest) or re.search(rf"^(?P<road>{_ROAD})$", rest)
-        if match:
+        loose = None if match else _NAME_DOOR.search(rest)
+        if loose:
+            # A name before a door number that does not end like a road: a misspelt road or a
+            # compound; the matcher tries both.
+            result.road = result.place = loose.group("road")
+            before, after = rest[: loose.start("road")], rest[loose.end("road") :]
+        elif match:
             result.road = match.group("road")
             before, after = rest[: match.start("road")], rest[match.end("road") :]
         else:
@@ -188,7 +195,7 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParsedAddress:
         result.relation = result.relation or relation
         if len(piece) >= 2 and not piece.isdigit():
             leftovers.append(piece)
-    if leftovers:
+    if leftovers and result.place is None:
         result.place = max(leftovers, key=len)
     return result
 
