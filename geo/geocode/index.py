@@ -241,5 +241,10 @@ class GazetteerIndex:
 
     @property
     def local_prefixes(self) -> frozenset[str]:
-        """Township and village names an address may start with after the county name."""
+        """Township and village names an address may start with after the county or city name."""
         return frozenset(self.township_names) | frozenset(self.village_names)
+
+    @property
+    def local_names(self) -> frozenset[str]:
+        """Road and place names an address may start with after the short county name."""
+        return frozenset(self.road_names) | frozenset(self.places)

@@ -88,6 +88,7 @@ class Geocoder:
         self.cache_size = cache_size
         self._cache: dict[str, GeocodeResult] = {}
         self._prefixes = index.local_prefixes
+        self._names = index.local_names
         self._road_points: dict[tuple[str, str | None], tuple[tuple[float, float], Segment, str | None] | None] = {}
         self._all_roads = list(index.road_names)
         self._all_places = list(index.places)
@@ -116,7 +117,7 @@ class Geocoder:
         cleaned = clean_text(address)
         if not cleaned or is_meaningless(cleaned):
             return GeocodeResult(address, UNMATCHED, reason="地址无意义")
-        stripped = strip_region(cleaned, self.index.names, self._prefixes)
+        stripped = strip_region(cleaned, self.index.names, self._prefixes, self._names)
         if stripped.outside:
             return GeocodeResult(
                 address, UNMATCHED, reason=f"地址不在{self.index.names.county_name}（{stripped.outside}）"
@@ -153,6 +154,11 @@ class Geocoder:
                     ctx.score *= 0.9 * found[1] / 100
             elif parsed.village is None and text.endswith(("村", "社区")):
                 parsed.village = self._fuzzy_village(text, ctx.township)
+        hint = parsed.area_hint
+        if hint and ctx.township is None and hint in index.township_names:
+            ctx.township = index.township_names[hint]
+        elif hint and parsed.village is None and hint in index.village_names:
+            parsed.village = hint
         if ctx.township:
             ctx.matched.append(index.townships[ctx.township].name)
         if parsed.village:
@@ -217,8 +223,10 @@ class Geocoder:
             return None
         best, score, _ = found[0]
         rivals = [f for f in found[1:] if f[1] == score and index.road_names[f[0]] != index.road_names[best]]
-        same_shape = len(best) == len(name) and best.endswith(ROAD_SUFFIXES) and best[-1] == name[-1]
-        if rivals or not (score >= 75 or (score >= 66 and same_shape)):
+        if rivals or _different_road(name, best):
+            return None
+        same_length = len(best) == len(name)
+        if not ((same_length and score >= 66) or (abs(len(best) - len(name)) == 1 and score >= 85)):
             return None
         return index.road_names[best], 0.9 * score / 100
 
@@ -301,6 +309,19 @@ class Geocoder:
         self._road_points[key] = answer
         return answer
 
+    def _anchor(self, ctx: _Context) -> tuple[float, float] | None:
+        village = self.index.villages.get(ctx.village or "")
+        return village.point if village is not None and not village.approximate else None
+
+    def _nearest_on_road(
+        self, canonical: str, township: str | None, anchor: tuple[float, float]
+    ) -> tuple[tuple[float, float], Segment]:
+        segments = [s for s in self.index.roads[canonical] if township is None or s.township_code == township]
+        target = Point(anchor)
+        segment = min(segments, key=lambda s: s.line.distance(target))
+        on_line = segment.line.interpolate(segment.line.project(target))
+        return (on_line.x, on_line.y), segment
+
     def _road(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
         if not parsed.road:
             return None
@@ -312,6 +333,10 @@ class Geocoder:
         if found is None:
             return None
         point, segment, township = found
+        anchor = self._anchor(ctx)
+        if anchor is not None:
+            # A road named with a village (武柳线XX村路段, XX村武柳线边): its nearest point to the village.
+            point, segment = self._nearest_on_road(canonical, ctx.township, anchor)
         if ctx.township is None and len({s.township_code for s in self.index.roads[canonical]}) > 1:
             area = self.index.townships.get(township or "")
             ctx.notes.append(f"{canonical}跨多个乡镇，取{area.name if area else '最长路段'}")
@@ -369,14 +394,20 @@ class Geocoder:
 
     def _place_exact(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
         text = parsed.place
-        if not text:
-            return None
-        records = self._place_candidates(text, ctx)
-        if records:
-            return self._place_result(address, records[0], ctx, EXACT if records[0].name == text else ALIAS)
-        inner = self.index.lexicon.find_longest(text, {"place"})
-        if inner:
-            records = self._place_candidates(inner[1], ctx)
+        if text:
+            records = self._place_candidates(text, ctx)
+            if records:
+                return self._place_result(address, records[0], ctx, EXACT if records[0].name == text else ALIAS)
+        # A known place name inside the text (阳光小区北门, 城区1号地块项目工地), not the start of a road name.
+        for where in (text, parsed.text):
+            inner = self.index.lexicon.find_longest(where, {"place"}) if where else None
+            if inner is None:
+                continue
+            _, name, start = inner
+            follows = where[start + len(name) : start + len(name) + 2]
+            if follows.startswith(ROAD_SUFFIXES):
+                continue
+            records = self._place_candidates(name, ctx)
             if records:
                 return self._place_result(address, records[0], ctx, 0.9)
         return None
@@ -388,8 +419,8 @@ class Geocoder:
         choices = (
             list(self.index.place_names_in_township.get(ctx.township, ())) if ctx.township else self._all_places
         )
-        found = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=80)
-        if not found:
+        found = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=75)
+        if not found or (found[1] < 80 and not (ctx.township and len(found[0]) == len(text))):
             return None
         records = self._place_candidates(found[0], ctx)
         if not records:
@@ -413,3 +444,14 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+
+_QUALIFIERS = set("东西南北中新老上下前后大小")
+
+
+def _different_road(written: str, known: str) -> bool:
+    """True when two names differ only by qualifiers (和平西路 vs 和平路): different roads, not a typo."""
+    if len(written) == len(known):
+        return False
+    strip = lambda name: "".join(ch for ch in name if ch not in _QUALIFIERS)  # noqa: E731
+    return strip(written) == strip(known)

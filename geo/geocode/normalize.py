@@ -32,7 +32,10 @@ TYPOS: tuple[tuple[str, str], ...] = (
 
 # Cells that say "no address" in so many words.
 MEANINGLESS = frozenset(
-    {"不详", "无", "未知", "暂无", "空", "待定", "不清楚", "未填", "无地址", "地址不详", "null", "none", "nan", "na", "n/a"}
+    {
+        "不详", "无", "未知", "暂无", "空", "待定", "不清楚", "未填", "无地址", "地址不详", "见附件", "详见附件", "同上",
+        "如上", "现场", "见描述", "null", "none", "nan", "na", "n/a",
+    }  # fmt: skip
 )
 
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -138,7 +141,9 @@ class Stripped:
     named_county: bool = False
 
 
-def strip_region(text: str, names: RegionNames, local_prefixes: frozenset[str] = frozenset()) -> Stripped:
+def strip_region(
+    text: str, names: RegionNames, local_prefixes: frozenset[str] = frozenset(), local_names: frozenset[str] = frozenset()
+) -> Stripped:
     """Remove 浙江省/金华市/武义县 (and short forms) from the start; detect addresses in other areas.
 
     Parameters
@@ -148,13 +153,18 @@ def strip_region(text: str, names: RegionNames, local_prefixes: frozenset[str] =
     names
         The region's names.
     local_prefixes
-        Names of places inside the county (townships, villages); a short county or city form
-        (``武义``, ``金华``) is stripped only when one of these or a county form follows, so
-        that ``武义大道`` stays a road.
+        Names of the county's townships and villages; a short city form (``金华``) is stripped
+        only when one of these or a county form follows.
+    local_names
+        Names of the county's roads and places; the short county form (``武义``) is stripped when
+        one of these or a township/village follows, so that ``武义大道`` stays a road.
     """
 
+    def starts_with(rest: str, names_: frozenset[str]) -> bool:
+        return any(rest[:n] in names_ for n in range(2, min(len(rest), 12) + 1))
+
     def local(rest: str) -> bool:
-        return any(rest[:n] in local_prefixes for n in range(2, min(len(rest), 10) + 1))
+        return starts_with(rest, local_prefixes)
 
     def starts_local(rest: str) -> bool:
         return local(rest) or any(rest.startswith(c) for c in names.counties)
@@ -180,7 +190,7 @@ def strip_region(text: str, names: RegionNames, local_prefixes: frozenset[str] =
     for index, county in enumerate(names.counties):
         if rest.startswith(county):
             after = rest[len(county) :]
-            if index == 0 or local(after) or after.startswith(("城区", "县城")):
+            if index == 0 or local(after) or starts_with(after, local_names) or after.startswith(("城区", "县城")):
                 rest = after
                 named_county = True
             break

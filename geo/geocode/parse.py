@@ -22,8 +22,14 @@ RELATIONS = (
     "西侧",
     "南侧",
     "北侧",
+    "东门",
+    "西门",
+    "南门",
+    "北门",
     "旁",
+    "边",
 )
+SECTION_SUFFIXES = ("路段", "段")
 _ROAD = r"[\u4e00-\u9fffA-Za-z0-9]{1,10}?(?:大道|大街|公路|路|街|巷|线)"
 _JOIN = r"(?:与|和|及|、|/|&|\+|-)"
 _CROSS_JOINED = re.compile(rf"^(?P<a>{_ROAD}){_JOIN}(?P<b>{_ROAD})(?:交叉口|路口|口|交叉)?$")
@@ -88,6 +94,7 @@ class ParsedAddress:
     detail: str | None = None
     cross: tuple[str, str] | None = None
     place: str | None = None
+    area_hint: str | None = None  # 柳城 in 武柳线柳城段: the area a road section lies in
     relation: str | None = None
     unknown_admin: list[str] = field(default_factory=list)
 
@@ -193,6 +200,9 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParsedAddress:
             piece = piece[: detail.start()]
         piece, relation = _strip_relation(piece)
         result.relation = result.relation or relation
+        if result.road and piece.endswith(SECTION_SUFFIXES):
+            result.area_hint = piece.removesuffix("路段").removesuffix("段")
+            continue
         if len(piece) >= 2 and not piece.isdigit():
             leftovers.append(piece)
     if leftovers and result.place is None:

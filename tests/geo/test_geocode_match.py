@@ -92,6 +92,20 @@ def test_road_without_number_is_its_midpoint_in_the_township(geocoder: Geocoder)
     assert crossing.level == "道路"
 
 
+def test_road_section_near_a_village_is_its_nearest_point_on_the_road(geocoder: Geocoder) -> None:
+    # 栖霞社区's seat is about (119.8013, 28.8845): the nearest point of 熟溪路 (lat 28.880) is below it.
+    for address in ("熟溪路栖霞社区路段", "栖霞社区熟溪路边"):
+        result = geocoder.geocode(address)
+        assert result.level == "道路" and result.village == "栖霞社区", address
+        assert abs(result.lat - 28.880) < 1e-6 and abs(result.lon - 119.8013) < 1e-3
+    assert geocoder.geocode("解放街熟溪段").township_code == SHUXI
+
+
+def test_differently_qualified_roads_are_not_typos(geocoder: Geocoder) -> None:
+    assert geocoder.geocode("解放西街12号").level == "未匹配"
+    assert geocoder.geocode("和平西路与朝阳东路交叉口").level == "未匹配"
+
+
 def test_road_typo_is_matched_fuzzily_within_the_township(geocoder: Geocoder) -> None:
     for typo in ("熟溪街道壶山夏街12号", "熟溪街道壶山下衔12号"):  # 夏 for 下, 衔 for 街
         result = geocoder.geocode(typo)
@@ -115,8 +129,9 @@ def test_same_named_places_follow_the_township(geocoder: Geocoder) -> None:
 
 
 def test_place_typo_is_matched_fuzzily(geocoder: Geocoder) -> None:
-    result = geocoder.geocode("熟溪街道阳光小区北门")
-    assert result.level == "小区或地点" and result.score < 1
+    result = geocoder.geocode("熟溪街道阳光小去3幢")  # 去 for 区
+    assert result.level == "小区或地点" and result.score < 1 and result.matched[-1] == "阳光小区"
+    assert geocoder.geocode("阳光小去").level == "未匹配"  # without the township a weak match is not taken
 
 
 def test_village_and_township_levels(geocoder: Geocoder) -> None:

@@ -65,6 +65,7 @@ def test_region_prefixes_are_stripped_and_other_areas_detected(region: Region) -
     assert strip_region("金华市武义县熟溪街道", names, local).text == "熟溪街道"
     assert strip_region("金华武义熟溪街道解放街", names, local).text == "熟溪街道解放街"
     assert strip_region("武义大道88号", names, local).text == "武义大道88号"  # a road, not the county
+    assert strip_region("武义解放街8号", names, local, frozenset({"解放街"})).text == "解放街8号"
     assert strip_region("永康市西城街道", names, local).outside == "永康市"
     assert strip_region("浙江省金华市婺城区八一北街", names, local).outside == "婺城区"
     assert strip_region("金华市八一北街", names, local).outside == "金华市"
@@ -120,3 +121,12 @@ def test_village_with_group_number(lexicon: Lexicon) -> None:
 def test_township_stem_wins_over_village_stem(lexicon: Lexicon) -> None:
     lexicon.add("village", ["熟溪"])
     assert parse("熟溪解放街5号", lexicon).township == "熟溪"
+
+
+def test_road_sections_name_their_area(lexicon: Lexicon) -> None:
+    lexicon.add("road", ["武柳线"])
+    assert (parse("武柳线柳城段", lexicon).road, parse("武柳线柳城段", lexicon).area_hint) == ("武柳线", "柳城")
+    parsed = parse("武柳线江山社区路段", lexicon)
+    assert (parsed.road, parsed.area_hint, parsed.place) == ("武柳线", "江山社区", None)
+    parsed = parse("江山社区武柳线边", lexicon)
+    assert (parsed.village, parsed.road, parsed.relation) == ("江山社区", "武柳线", "边")
