@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import time
 import tomllib
 import zipfile
 from collections import Counter
@@ -21,8 +22,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 import shapely.prepared
-from sqlalchemy import Engine, func, text
-from sqlalchemy.dialects.postgresql import insert
+from psycopg.types.json import Jsonb
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from etl.jobs._case_checks import (
@@ -42,7 +43,7 @@ from geo.crs import normalize_crs, to_wgs84
 from geo.errors import InputError
 from geo.geocode import GeocodeResult, load_geocoder
 from geo.geocode.match import distance_m
-from geo.models import GEOCODE_LEVELS, Case
+from geo.models import GEOCODE_LEVELS
 from geo.region import Region, get_region
 
 TEXT_FIELDS = (
@@ -60,7 +61,6 @@ TEXT_FIELDS = (
     "complainant_name",
     "complainant_phone",
 )
-UPSERT_CHUNK = 1000
 
 
 @dataclass
@@ -162,18 +162,33 @@ class CaseLoader:
     # -- the steps --------------------------------------------------------------------------
     def load(self, path: Path) -> None:
         """Run every step; counts and rejects go to ``self.run``."""
+        seconds: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(step: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            seconds[step] = round(now - clock, 3)
+            clock = now
+
         with tempfile.TemporaryDirectory() as workdir:
             rows = self.read(path, Path(workdir))
         self.run.read += len(rows)
-        rows = self.validate(rows)
-        rows = self.deduplicate(rows)
+        lap("read")
+        rows = self.deduplicate(self.validate(rows))
+        lap("validate")
         geocoder = load_geocoder(self.conn, self.region)
+        lap("gazetteer")
         results = geocoder.geocode_many([r.values.get("address") for r in rows])
+        lap("geocode")
         self.place(rows, results)
         self.assign_squads(rows, results)
+        lap("coordinates_and_squads")
         inserted, updated = self.upsert(rows, results)
         self.run.loaded += len(rows)
+        lap("upsert")
         self.report(rows, results, inserted, updated)
+        self.run.stats["seconds"] = seconds
 
     def read(self, path: Path, workdir: Path) -> list[CaseRow]:
         """Every data row of every table file, mapped to model fields."""
@@ -332,18 +347,35 @@ class CaseLoader:
             row.attrs["squad_source"] = source if code else None
 
     def upsert(self, rows: list[CaseRow], results: list[GeocodeResult]) -> tuple[int, int]:
-        """Insert new cases and update re-exported ones (times never erased by an empty cell)."""
+        """Insert new cases and update re-exported ones (times never erased by an empty cell).
+
+        The rows are copied into a temporary table (COPY) and merged with one INSERT … ON CONFLICT.
+        """
         records = [self._record(row, result) for row, result in zip(rows, results, strict=True)]
-        inserted = 0
-        for start in range(0, len(records), UPSERT_CHUNK):
-            chunk = records[start : start + UPSERT_CHUNK]
-            statement = insert(Case).values(chunk)
-            keep_times = {c: func.coalesce(statement.excluded[c], Case.__table__.c[c]) for c in _TIME_COLUMNS}
-            columns = {c: statement.excluded[c] for c in chunk[0] if c != "case_number" and c not in keep_times}
-            statement = statement.on_conflict_do_update(
-                index_elements=["case_number"], set_={**columns, **keep_times, "updated_at": func.now()}
-            ).returning(text("(xmax = 0) AS inserted"))
-            inserted += sum(1 for (new,) in self.conn.execute(statement) if new)
+        if not records:
+            return 0, 0
+        columns = list(records[0])
+        listed = ", ".join(columns)
+        self.conn.execute(
+            text(f"CREATE TEMP TABLE case_load ON COMMIT DROP AS SELECT {listed} FROM cases WITH NO DATA")
+        )
+        cursor = self.conn.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY case_load ({listed}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row([Jsonb(record[c]) if c == "attrs" else record[c] for c in columns])
+        updates = ", ".join(
+            f"{c} = COALESCE(EXCLUDED.{c}, cases.{c})" if c in _TIME_COLUMNS else f"{c} = EXCLUDED.{c}"
+            for c in columns
+            if c != "case_number"
+        )
+        flags = self.conn.execute(
+            text(
+                f"INSERT INTO cases ({listed}) SELECT {listed} FROM case_load "
+                f"ON CONFLICT (case_number) DO UPDATE SET {updates}, updated_at = now() RETURNING (xmax = 0)"
+            )
+        ).scalars()
+        inserted = sum(1 for new in flags if new)
+        self.conn.execute(text("DROP TABLE case_load"))
         return inserted, len(records) - inserted
 
     def _record(self, row: CaseRow, result: GeocodeResult) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The gazetteer table: every matchable name built from what the ETL loaded, rebuilt incrementally.
 
 Sources are ``admin_areas`` (county, townships, villages with their aliases), ``street_segments``
-(names, aliases, door-number ranges by side), ``places`` and, when the table exists,
-``address_points``. Each source row becomes one entry per name form, all carrying a hash of the
+(names, aliases, door-number ranges by side), ``places`` (names, and their addresses as address
+points) and, when the table exists, ``address_points``. Each source row becomes one entry per name form, all carrying a hash of the
 source row (``source_version``); a refresh rewrites only the rows whose hash changed.
 """
 
@@ -62,16 +62,25 @@ _SOURCES: dict[str, str] = {
                ST_AsBinary(geom) AS wkb, '{}'::jsonb AS attrs
         FROM admin_areas WHERE level = 'county'""",
     # A township's point: its seat, else a point in its polygon, else the centre of its villages'
-    # seats, else the centre of its streets (marked approximate).
+    # seats, else the centre of its streets (marked approximate). Its polygon: its own, else the
+    # current jurisdiction of a squad that covers exactly this township (squads are made of
+    # whole townships), so that a matched point can be told which township it lies in.
     "township": """
+        WITH t AS (
+            SELECT t.*, COALESCE(t.geom, (
+                SELECT ST_Multi(ST_Union(j.geom)) FROM jurisdictions j JOIN squads q ON q.code = j.squad_code
+                 WHERE j.is_current AND q.township_codes = ARRAY[t.code]::text[])) AS polygon
+            FROM admin_areas t WHERE level = 'township')
         SELECT t.code AS ref_key, t.name, t.aliases, t.code AS township_code, NULL AS village_code,
                ST_AsBinary(COALESCE(t.seat, ST_PointOnSurface(t.geom),
                    (SELECT ST_Centroid(ST_Collect(v.seat)) FROM admin_areas v
                      WHERE v.parent_code = t.code AND v.seat IS NOT NULL),
+                   ST_PointOnSurface(t.polygon),
                    (SELECT ST_Centroid(ST_Collect(ST_LineInterpolatePoint(s.geom, 0.5)))
                       FROM street_segments s WHERE s.township_code = t.code))) AS wkb,
-               jsonb_build_object('approximate', t.seat IS NULL AND t.geom IS NULL) AS attrs
-        FROM admin_areas t WHERE level = 'township'""",
+               jsonb_build_object('approximate', t.seat IS NULL AND t.geom IS NULL,
+                                  'polygon', encode(ST_AsBinary(t.polygon), 'hex')) AS attrs
+        FROM t""",
     "village": """
         SELECT v.code AS ref_key, v.name, v.aliases, v.parent_code AS township_code, v.code AS village_code,
                ST_AsBinary(COALESCE(v.seat, ST_PointOnSurface(v.geom),
@@ -90,6 +99,11 @@ _SOURCES: dict[str, str] = {
                jsonb_build_object('kind', kind, 'place_id', id) AS attrs
         FROM places""",
 }
+# A place's own address (解放街147号) is an address point at the place.
+_PLACE_ADDRESSES = """
+    SELECT 'place:' || place_key AS ref_key, address AS name, ARRAY[]::text[] AS aliases, township_code,
+           village_code, ST_AsBinary(geom) AS wkb, jsonb_build_object('place', name) AS attrs
+    FROM places WHERE address IS NOT NULL AND address <> ''"""
 # Optional: a table of geocoded addresses (e.g. the bureau's 门牌 points) when one is loaded.
 _ADDRESS_POINTS = """
     SELECT point_key AS ref_key, address AS name, ARRAY[]::text[] AS aliases, township_code,
@@ -119,10 +133,10 @@ def _forms(kind: str, name: str, aliases: Iterable[str] | None) -> list[str]:
 
 def source_entries(conn: Connection) -> Iterator[tuple[str, str, str, list[Entry]]]:
     """Every source row as (kind, ref_key, source_version, its entries), read from the loaded tables."""
-    sources = dict(_SOURCES)
+    sources = [*_SOURCES.items(), ("address_point", _PLACE_ADDRESSES)]
     if conn.execute(text("SELECT to_regclass('address_points')")).scalar() is not None:
-        sources["address_point"] = _ADDRESS_POINTS
-    for kind, sql in sources.items():
+        sources.append(("address_point", _ADDRESS_POINTS))
+    for kind, sql in sources:
         for row in conn.execute(text(sql)).all():
             geom = shapely.from_wkb(bytes(row.wkb)) if row.wkb is not None else None
             version = _version(tuple(row))

@@ -47,6 +47,12 @@ class Segment:
     xy: np.ndarray
     cum: np.ndarray
     line: LineString
+    xy_list: list[tuple[float, float]] = field(default_factory=list)
+    cum_list: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.xy_list = [(float(x), float(y)) for x, y in self.xy]
+        self.cum_list = [float(c) for c in self.cum]
 
     @property
     def length(self) -> float:
@@ -89,10 +95,13 @@ class GazetteerIndex:
     places: dict[str, list[PlaceRecord]] = field(default_factory=dict)
     place_names_in_township: dict[str, set[str]] = field(default_factory=dict)
     address_points: dict[str, PlaceRecord] = field(default_factory=dict)
+    door_points: dict[tuple[str, int], PlaceRecord] = field(default_factory=dict)
+    township_polygons: list[tuple[str, BaseGeometry]] = field(default_factory=list)
     county: BaseGeometry | None = None
     lexicon: Lexicon = field(default_factory=Lexicon)
     origin: tuple[float, float] = (0.0, 0.0)
     _prepared_county: object = None
+    _township_tree: shapely.STRtree | None = None
 
     # -- building ---------------------------------------------------------------------------
     @classmethod
@@ -112,7 +121,19 @@ class GazetteerIndex:
         index.lexicon.add("place", index.places)
         if index.county is not None:
             index._prepared_county = shapely.prepared.prep(index.county)
+        if index.township_polygons:
+            index._township_tree = shapely.STRtree([p for _, p in index.township_polygons])
+        index._index_door_points()
         return index
+
+    def _index_door_points(self) -> None:
+        """Address points written as road + door number, keyed by (road, number) for the door step."""
+        from geo.geocode.parse import parse
+
+        for name, record in self.address_points.items():
+            parsed = parse(name, self.lexicon)
+            if parsed.road_known and parsed.door is not None:
+                self.door_points.setdefault((self.road_names[parsed.road], parsed.door), record)
 
     @classmethod
     def from_connection(cls, conn: Connection, region: Region) -> GazetteerIndex:
@@ -135,6 +156,8 @@ class GazetteerIndex:
         self.townships[first.ref_key] = Area(
             first.ref_key, first.canonical, first.ref_key, point, bool(first.attrs.get("approximate"))
         )
+        if first.attrs.get("polygon"):
+            self.township_polygons.append((first.ref_key, shapely.from_wkb(bytes.fromhex(first.attrs["polygon"]))))
         for entry in group:
             self.township_names.setdefault(entry.name, first.ref_key)
 
@@ -231,6 +254,13 @@ class GazetteerIndex:
         if self._prepared_county is None:
             return None
         return bool(self._prepared_county.contains(Point(lon, lat)))
+
+    def township_at(self, lon: float, lat: float) -> str | None:
+        """Code of the township whose polygon holds the point, when township polygons are known."""
+        if self._township_tree is None:
+            return None
+        hits = self._township_tree.query(Point(lon, lat), predicate="intersects")
+        return self.township_polygons[int(hits[0])][0] if len(hits) else None
 
     def road_geometry(self, canonical: str, township: str | None) -> MultiLineString | None:
         """All segments of a road (within ``township`` when given) as one geometry."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import shapely
 from rapidfuzz import fuzz, process
 from shapely.geometry import LineString, Point
@@ -89,6 +89,7 @@ class Geocoder:
         self._cache: dict[str, GeocodeResult] = {}
         self._prefixes = index.local_prefixes
         self._names = index.local_names
+        self._road_segments: dict[tuple[str, str | None], list[Segment]] = {}
         self._road_points: dict[tuple[str, str | None], tuple[tuple[float, float], Segment, str | None] | None] = {}
         self._all_roads = list(index.road_names)
         self._all_places = list(index.places)
@@ -115,7 +116,7 @@ class Geocoder:
         if not address.strip():
             return GeocodeResult(address, UNMATCHED, reason="地址为空")
         cleaned = clean_text(address)
-        if not cleaned or is_meaningless(cleaned):
+        if not cleaned or is_meaningless(cleaned, cleaned=True):
             return GeocodeResult(address, UNMATCHED, reason="地址无意义")
         stripped = strip_region(cleaned, self.index.names, self._prefixes, self._names)
         if stripped.outside:
@@ -191,6 +192,9 @@ class Geocoder:
         self, address: str, level: str, point: tuple[float, float], ctx: _Context, score: float, **extra: Any
     ) -> GeocodeResult:
         township = extra.pop("township", None) or ctx.township
+        if level in (DOOR, CROSS, ROAD, PLACE):
+            # The township the point lies in, when township polygons are known.
+            township = self.index.township_at(*point) or township
         village = ctx.village
         area = self.index.townships.get(township or "")
         varea = self.index.villages.get(village or "")
@@ -232,14 +236,20 @@ class Geocoder:
 
     def _segments(self, canonical: str, township: str | None) -> list[Segment]:
         """Segments of a road: those in ``township`` first, then nearby ones of the same road."""
+        key = (canonical, township)
+        cached = self._road_segments.get(key)
+        if cached is not None:
+            return cached
         segments = self.index.roads.get(canonical, [])
-        if township is None:
-            return segments
-        inside = [s for s in segments if s.township_code == township]
-        if not inside:
-            return []
-        near = shapely.MultiLineString([s.line for s in inside]).buffer(NEIGHBOUR_SEGMENT_M / 111_000)
-        return inside + [s for s in segments if s.township_code != township and near.intersects(s.line)]
+        if township is not None:
+            inside = [s for s in segments if s.township_code == township]
+            others = [s for s in segments if s.township_code != township]
+            if inside and others:
+                near = shapely.MultiLineString([s.line for s in inside])
+                inside += [s for s in others if near.distance(s.line) < NEIGHBOUR_SEGMENT_M / 111_000]
+            segments = inside
+        self._road_segments[key] = segments
+        return segments
 
     def _door(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
         if not parsed.road or parsed.door is None:
@@ -248,6 +258,12 @@ class Geocoder:
         if road is None:
             return None
         canonical, name_score = road
+        known = self.index.door_points.get((canonical, parsed.door))
+        if known is not None and (ctx.township is None or known.township_code in (ctx.township, None)):
+            return self._result(
+                address, DOOR, known.point, ctx, name_score, township=known.township_code,
+                matched=[f"{canonical}{parsed.door}号", known.name],
+            )  # fmt: skip
         for segment in self._segments(canonical, ctx.township):
             point = self._interpolate(segment, parsed.door)
             if point is not None:
@@ -273,12 +289,12 @@ class Geocoder:
         return None
 
     def _along(self, segment: Segment, fraction: float, offset: float) -> tuple[float, float]:
-        distance = fraction * segment.length
-        cum = segment.cum
-        i = int(np.clip(np.searchsorted(cum, distance, side="right") - 1, 0, len(cum) - 2))
+        cum = segment.cum_list
+        distance = fraction * cum[-1]
+        i = min(max(bisect.bisect_right(cum, distance) - 1, 0), len(cum) - 2)
         step = cum[i + 1] - cum[i]
         t = 0.0 if step == 0 else (distance - cum[i]) / step
-        (x0, y0), (x1, y1) = segment.xy[i], segment.xy[i + 1]
+        (x0, y0), (x1, y1) = segment.xy_list[i], segment.xy_list[i + 1]
         x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
         if step > 0 and offset:
             # Left of the digitising direction is the direction rotated +90 degrees.
@@ -405,7 +421,7 @@ class Geocoder:
                 continue
             _, name, start = inner
             follows = where[start + len(name) : start + len(name) + 2]
-            if follows.startswith(ROAD_SUFFIXES):
+            if follows.startswith(ROAD_SUFFIXES) and follows != "路口":
                 continue
             records = self._place_candidates(name, ctx)
             if records:

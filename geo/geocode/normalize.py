@@ -94,9 +94,9 @@ def name_key(name: str | None) -> str:
     return clean_text(name)
 
 
-def is_meaningless(text: str) -> bool:
+def is_meaningless(text: str, cleaned: bool = False) -> bool:
     """True for an address that says nothing: only punctuation, digits or Latin letters, or 不详 and kin."""
-    cleaned = clean_text(text)
+    cleaned = text if cleaned else clean_text(text)
     return cleaned.lower() in MEANINGLESS or not _CJK.search(cleaned)
 
 
@@ -187,13 +187,16 @@ def strip_region(
                 rest = after
             break
     named_county = False
-    for index, county in enumerate(names.counties):
-        if rest.startswith(county):
-            after = rest[len(county) :]
-            if index == 0 or local(after) or starts_with(after, local_names) or after.startswith(("城区", "县城")):
-                rest = after
-                named_county = True
-            break
+    stripping = True
+    while stripping:  # 武义县武义县第一中学: the county written twice
+        stripping = False
+        for index, county in enumerate(names.counties):
+            if rest.startswith(county):
+                after = rest[len(county) :]
+                if index == 0 or local(after) or starts_with(after, local_names) or after.startswith(("城区", "县城")):
+                    rest = after
+                    named_county = stripping = True
+                break
     if not named_county:
         for neighbour in names.neighbours:
             if rest.startswith(neighbour):

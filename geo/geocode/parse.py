@@ -48,18 +48,21 @@ class Lexicon:
     """Known names by kind (township, village, road, place) for longest-match tokenising."""
 
     kinds: dict[str, set[str]] = field(default_factory=dict)
-    max_len: int = 0
+    lengths: list[int] = field(default_factory=list)  # name lengths present, longest first
 
     def add(self, kind: str, names: Iterable[str]) -> None:
         """Register ``names`` (cleaned) as names of ``kind``."""
         for name in names:
             if len(name) >= 2:
                 self.kinds.setdefault(name, set()).add(kind)
-                self.max_len = max(self.max_len, len(name))
+        self.lengths = sorted({len(n) for n in self.kinds}, reverse=True)
 
     def longest_at(self, text: str, start: int, kinds: set[str]) -> tuple[str, str] | None:
         """The longest known name of one of ``kinds`` starting at ``start``: (kind, name)."""
-        for length in range(min(self.max_len, len(text) - start), 1, -1):
+        room = len(text) - start
+        for length in self.lengths:
+            if length > room:
+                continue
             found = self.kinds.get(text[start : start + length])
             if found:
                 hit = found & kinds
@@ -156,7 +159,13 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParsedAddress:
     # 2. Landmark relation at the end (附近, 对面, 门口 …); "XX路口" is the road itself.
     rest, result.relation = _strip_relation(rest)
     if rest.endswith("路口") and not _CROSS_ADJACENT.match(rest) and not re.search(_JOIN, rest):
-        rest = rest[:-2] if rest[:-2].endswith(ROAD_SUFFIXES) else rest[:-1]
+        # 解放街路口 / 熟溪路口 name a road; 农贸市场路口 is the junction by a place.
+        if rest[:-2].endswith(ROAD_SUFFIXES):
+            rest = rest[:-2]
+        elif "road" in lexicon.kinds.get(rest[:-1], ()) or not lexicon.find_longest(rest[:-2], {"place"}):
+            rest = rest[:-1]
+        else:
+            rest = rest[:-2]
         result.relation = result.relation or "路口"
 
     # 3. Intersections: A路与B路交叉口, A路B路口.
