@@ -30,10 +30,23 @@ def fill_if_empty(engine: Engine, raw: Path) -> list[str]:
                         "left_to, right_from, right_to, geom, source_crs) VALUES (:k, :n, :c, :t, :lf, :lt, :rf, "
                         ":rt, ST_GeomFromText(:wkt, 4326), 'EPSG:4326')"
                     ),
-                    dict(k=row.segment_id, n=row.name, c=row.road_class, t=str(row.township), wkt=row.geometry.wkt,
-                         **{k: _int(getattr(row, n)) for k, n in
-                            (("lf", "left_from"), ("lt", "left_to"), ("rf", "right_from"), ("rt", "right_to"))}),
-                )  # fmt: skip
+                    dict(
+                        k=row.segment_id,
+                        n=row.name,
+                        c=row.road_class,
+                        t=str(row.township),
+                        wkt=row.geometry.wkt,
+                        **{
+                            k: _int(getattr(row, n))
+                            for k, n in (
+                                ("lf", "left_from"),
+                                ("lt", "left_to"),
+                                ("rf", "right_from"),
+                                ("rt", "right_to"),
+                            )
+                        },
+                    ),
+                )
             done.append(f"{len(streets)} street segments")
         if not conn.execute(text("SELECT count(*) FROM places")).scalar():
             places = pd.read_csv(raw / "places" / "places.csv", dtype=str, keep_default_na=False)
@@ -56,7 +69,11 @@ def fill_if_empty(engine: Engine, raw: Path) -> list[str]:
                     text("INSERT INTO squads (code, name, township_codes) VALUES (:c, :n, :t) ON CONFLICT DO NOTHING"),
                     dict(c=row.ZDBM, n=row.ZDMC, t=townships),
                 )
-                geom = shapely.geometry.MultiPolygon([row.geometry]) if row.geometry.geom_type == "Polygon" else row.geometry
+                geom = (
+                    shapely.geometry.MultiPolygon([row.geometry])
+                    if row.geometry.geom_type == "Polygon"
+                    else row.geometry
+                )
                 conn.execute(
                     text(
                         "INSERT INTO jurisdictions (version, squad_code, name, geom) "

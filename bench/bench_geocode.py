@@ -25,14 +25,51 @@ from shapely.geometry import LineString, Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.admin_names import display_name  # noqa: E402
-from geo.geocode import Geocoder, GazetteerIndex, load_geocoder  # noqa: E402
-from geo.geocode.gazetteer import Entry  # noqa: E402
-from geo.geocode.match import distance_m  # noqa: E402
-from geo.region import Region, get_region  # noqa: E402
+from geo.admin_names import display_name
+from geo.geocode import GazetteerIndex, Geocoder, load_geocoder
+from geo.geocode.gazetteer import Entry
+from geo.geocode.match import distance_m
+from geo.region import Region, get_region
 
-ROAD_WORDS = "解放 人民 胜利 建设 文化 和平 新华 中山 永安 温泉 育才 振兴 光明 朝阳 幸福 兴业 环城 滨江 春晖 长安".split()
-PLACE_WORDS = "阳光 金色 东方 锦绣 翠苑 香樟 紫荆 丽景 金湖 银杏 和园 江南 碧水 名苑 凤凰".split()
+ROAD_WORDS = [
+    "解放",
+    "人民",
+    "胜利",
+    "建设",
+    "文化",
+    "和平",
+    "新华",
+    "中山",
+    "永安",
+    "温泉",
+    "育才",
+    "振兴",
+    "光明",
+    "朝阳",
+    "幸福",
+    "兴业",
+    "环城",
+    "滨江",
+    "春晖",
+    "长安",
+]
+PLACE_WORDS = [
+    "阳光",
+    "金色",
+    "东方",
+    "锦绣",
+    "翠苑",
+    "香樟",
+    "紫荆",
+    "丽景",
+    "金湖",
+    "银杏",
+    "和园",
+    "江南",
+    "碧水",
+    "名苑",
+    "凤凰",
+]
 PLACE_SUFFIX = ["小区", "花园", "家园", "公寓", "农贸市场", "中心小学", "卫生院"]
 NEIGHBOURS = ["永康市", "金华市婺城区", "金华市金东区", "缙云县", "义乌市", "东阳市", "磐安县", "遂昌县"]
 
@@ -50,8 +87,9 @@ def synthetic_index(region: Region, rng: random.Random) -> tuple[GazetteerIndex,
     world: dict = {"roads": [], "places": [], "villages": [], "townships": []}
     for i, town in enumerate(towns.itertuples()):
         cx, cy = 119.55 + (i % 6) * 0.07, 28.62 + (i // 6) * 0.1
-        entries.append(Entry("township", display_name(town.name, "township"), town.name, town.code, town.code,
-                             geom=Point(cx, cy)))  # fmt: skip
+        entries.append(
+            Entry("township", display_name(town.name, "township"), town.name, town.code, town.code, geom=Point(cx, cy))
+        )
         world["townships"].append((town.code, town.name, (cx, cy)))
         for v in villages[villages.streetCode == town.code].itertuples():
             name = display_name(v.name, "village")
@@ -59,19 +97,34 @@ def synthetic_index(region: Region, rng: random.Random) -> tuple[GazetteerIndex,
             entries.append(Entry("village", name, name, v.code, town.code, v.code, geom=point))
             world["villages"].append((v.code, town.code, town.name, name, (point.x, point.y)))
         for r in range(40):
-            name = f"{rng.choice(ROAD_WORDS)}{rng.choice(['', '东', '西', '南', '北'])}{rng.choice(['路', '街', '大道'])}"
+            name = (
+                f"{rng.choice(ROAD_WORDS)}{rng.choice(['', '东', '西', '南', '北'])}{rng.choice(['路', '街', '大道'])}"
+            )
             if any(x[1] == name and x[2] == town.code for x in world["roads"]):
                 continue
             horizontal = r % 2 == 0
             base = (r // 2) * 0.002
             segments = []
             for k in range(4):
-                a = (cx - 0.02 + k * 0.003, cy - 0.02 + base) if horizontal else (cx - 0.02 + base, cy - 0.02 + k * 0.003)
+                a = (
+                    (cx - 0.02 + k * 0.003, cy - 0.02 + base)
+                    if horizontal
+                    else (cx - 0.02 + base, cy - 0.02 + k * 0.003)
+                )
                 b = (a[0] + 0.003, a[1]) if horizontal else (a[0], a[1] + 0.003)
                 ranges = (1 + 40 * k, 39 + 40 * k, 2 + 40 * k, 40 + 40 * k)
                 key = f"{town.code}-{r}-{k}"
-                entries.append(Entry("street", name, name, key, town.code, geom=LineString([a, b]), attrs={
-                    "segment_id": len(entries), "left": list(ranges[:2]), "right": list(ranges[2:])}))  # fmt: skip
+                entries.append(
+                    Entry(
+                        "street",
+                        name,
+                        name,
+                        key,
+                        town.code,
+                        geom=LineString([a, b]),
+                        attrs={"segment_id": len(entries), "left": list(ranges[:2]), "right": list(ranges[2:])},
+                    )
+                )
                 segments.append((a, b, ranges))
             world["roads"].append((town.code, name, town.code, town.name, segments))
         for p in range(30):
@@ -104,15 +157,18 @@ def synthetic_addresses(world: dict, rng: random.Random, n: int) -> list[tuple[s
             code, road, _, town, _ = rng.choice(world["roads"])
             out.append((f"{town}{road}", code, None, "道路"))
         elif roll < 0.75:
-            key, name, code, town, point = rng.choice(world["places"])
-            out.append((f"{town}{name}{rng.choice(['', '附近', '对面', '门口', '3幢2单元301室'])}", code, point, "地点"))
+            _, name, code, town, point = rng.choice(world["places"])
+            out.append(
+                (f"{town}{name}{rng.choice(['', '附近', '对面', '门口', '3幢2单元301室'])}", code, point, "地点")
+            )
         elif roll < 0.88:
             _, code, town, name, point = rng.choice(world["villages"])
             out.append((f"{town}{name}", code, point, "村社区"))
         elif roll < 0.95:
             code, _, _, town, _ = rng.choice(world["roads"])
-            out.append((f"{rng.choice(NEIGHBOURS)}{town}{rng.choice(ROAD_WORDS)}路{rng.randint(1, 200)}号", None, None,
-                        "县外"))  # fmt: skip
+            out.append(
+                (f"{rng.choice(NEIGHBOURS)}{town}{rng.choice(ROAD_WORDS)}路{rng.randint(1, 200)}号", None, None, "县外")
+            )
         else:
             out.append((rng.choice(["不详", "???", "", "同上", "见附件"]), None, None, "无意义"))
     return out
@@ -140,9 +196,11 @@ def synthetic(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     began = time.perf_counter()
     index, world = synthetic_index(region, rng)
-    print(f"synthetic gazetteer: {len(index.roads)} roads, {sum(len(v) for v in index.roads.values())} segments, "
-          f"{len(index.places)} place names, {len(index.villages)} villages; index built in "
-          f"{time.perf_counter() - began:.2f} s")  # fmt: skip
+    print(
+        f"synthetic gazetteer: {len(index.roads)} roads, {sum(len(v) for v in index.roads.values())} segments, "
+        f"{len(index.places)} place names, {len(index.villages)} villages; index built in "
+        f"{time.perf_counter() - began:.2f} s"
+    )
     sample = synthetic_addresses(world, rng, args.n)
     speed, cached = bench_speed(index, [s[0] for s in sample], args.runs)
     print(f"speed (one core, median of {args.runs}): {speed:,.0f} addresses/s uncached, {cached:,.0f}/s cached")
@@ -195,8 +253,10 @@ def demo(args: argparse.Namespace) -> None:
     print(f"gazetteer refreshed and indexed in {time.perf_counter() - began:.2f} s")
     texts = [addresses[(f, int(r))] for f, r in zip(truth["file"], truth["row"], strict=True)]
     speed, cached = bench_speed(geocoder.index, texts, args.runs)
-    print(f"speed on {len(texts):,} demo addresses (one core, median of {args.runs}): {speed:,.0f}/s uncached, "
-          f"{cached:,.0f}/s cached")  # fmt: skip
+    print(
+        f"speed on {len(texts):,} demo addresses (one core, median of {args.runs}): {speed:,.0f}/s uncached, "
+        f"{cached:,.0f}/s cached"
+    )
     results = [geocoder.geocode(t) for t in texts]
     unmatchable = truth["dirty"].str.contains("unmatched_address").to_numpy()
     door_styles = {"门牌", "门牌无号字", "门牌附近"}
@@ -207,8 +267,11 @@ def demo(args: argparse.Namespace) -> None:
         sample.append((texts[i], None if unmatchable[i] else row.township_code, point, kind))
     report_accuracy(sample, results)
     wrong = [(s, r) for s, r in zip(sample, results, strict=True) if s[1] and r.township_code != s[1]]
-    far = [(s, r) for s, r in zip(sample, results, strict=True)
-           if s[1] and s[3] == "门牌" and (r.point is None or distance_m(r.point, s[2]) > 50)]  # fmt: skip
+    far = [
+        (s, r)
+        for s, r in zip(sample, results, strict=True)
+        if s[1] and s[3] == "门牌" and (r.point is None or distance_m(r.point, s[2]) > 50)
+    ]
     for title, rows in (("township wrong", wrong), ("door > 50 m", far)):
         print(f"examples, {title}:")
         for s, r in rows[: args.examples]:
@@ -226,8 +289,12 @@ def demo(args: argparse.Namespace) -> None:
         for _ in range(args.runs_load):
             report = cases.load(engine, out / "raw" / "cases", force=True)
             seconds.append(report.seconds)
-        print(f"cases end to end: {report.read:,} rows read, {report.loaded:,} loaded, {report.rejected:,} rejected; "
-              f"median {_median(seconds):.2f} s of {args.runs_load} runs ({[round(s, 2) for s in seconds]})")  # fmt: skip
+        runs = [round(s, 2) for s in seconds]
+        print(
+            f"cases end to end: {report.read:,} rows read, {report.loaded:,} loaded, {report.rejected:,} rejected; "
+            f"median {_median(seconds):.2f} s of {args.runs_load} runs ({runs}); steps of the last run: "
+            f"{report.stats['seconds']}"
+        )
         shares = report.stats["geocode_shares"]
         print("geocode shares: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
 

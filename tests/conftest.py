@@ -119,7 +119,9 @@ SAMPLE_PLACES = [
     ("P3", "农贸市场", [], "市场", "330723102", None, (119.865, 28.962)),
     ("P4", "泉溪镇中心小学", [], "学校", "330723103", None, (119.897, 28.862)),
     ("P5", "武义县第一人民医院", ["县一医"], "医院", "330723003", None, (119.812, 28.893)),
+    ("P6", "熟溪农贸市场", [], "市场", "330723003", None, (119.8052, 28.8903)),  # its address: 解放街21号
 ]
+PLACE_ADDRESSES = {"P6": "解放街21号"}
 SAMPLE_SQUADS = [
     # code, name, township codes, jurisdiction box (WGS-84)
     ("ZD01", "熟溪中队", ["330723003"], (119.79, 28.87, 119.812, 28.91)),
@@ -150,8 +152,12 @@ def build_sample_world(engine: Engine, region: Region) -> None:
                     "source_crs) VALUES (:key, :name, :aliases, :kind, :township, :village, "
                     "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'EPSG:4326')"
                 ),
-                dict(key=key, name=name, aliases=aliases, kind=kind, township=township, village=village, lon=lon, lat=lat),
+                dict(
+                    key=key, name=name, aliases=aliases, kind=kind, township=township, village=village, lon=lon, lat=lat
+                ),
             )
+        for key, address in PLACE_ADDRESSES.items():
+            conn.execute(text("UPDATE places SET address = :a WHERE place_key = :k"), dict(a=address, k=key))
         for code, name, townships, box in SAMPLE_SQUADS:
             conn.execute(
                 text("INSERT INTO squads (code, name, township_codes) VALUES (:code, :name, :townships)"),

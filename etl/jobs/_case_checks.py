@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -96,7 +97,7 @@ def check_stages(row: dict[str, str], tz: ZoneInfo, now: dt.datetime) -> StageCh
         check.reject = "received time (上报时间) is missing"
         return check
     present = [(s, t) for s, t in check.times.items() if t is not None]
-    for (first, earlier), (second, later) in zip(present, present[1:], strict=False):
+    for (first, earlier), (second, later) in itertools.pairwise(present):
         if later < earlier:
             _flag(check, "time_order", f"{STAGE_NAMES[second]}早于{STAGE_NAMES[first]}")
     for stage, value in present:
@@ -147,7 +148,7 @@ def due_at(received: dt.datetime, limit: TimeLimit, region: Region) -> dt.dateti
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=region.tz)
 
 
-def parse_coordinate(lon: str | None, lat: str | None) -> tuple[float, float] | None | str:
+def parse_coordinate(lon: str | None, lat: str | None) -> tuple[float, float] | str | None:
     """(lon, lat) as floats, None when both are empty or zero, or ``"invalid"``."""
     lon, lat = (lon or "").strip(), (lat or "").strip()
     if not lon and not lat:

@@ -16,7 +16,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -203,7 +202,9 @@ class CaseLoader:
             raws = table.frame.to_dict("records")
             for position, values in enumerate(mapped.to_dict("records")):
                 rows.append(
-                    CaseRow(shown, index, table.row_number(position), {k: str(v) for k, v in values.items()}, raws[position])
+                    CaseRow(
+                        shown, index, table.row_number(position), {k: str(v) for k, v in values.items()}, raws[position]
+                    )
                 )
         return rows
 
@@ -216,7 +217,9 @@ class CaseLoader:
                 self.run.reject(row.row_number, row.raw, "case number (案件编号) is empty", row.file)
                 continue
             if len(number) > 64:
-                self.run.reject(row.row_number, row.raw, "case number (案件编号) is longer than 64 characters", row.file)
+                self.run.reject(
+                    row.row_number, row.raw, "case number (案件编号) is longer than 64 characters", row.file
+                )
                 continue
             stages = check_stages(row.values, self.tz, self.now)
             if stages.reject:
@@ -288,7 +291,9 @@ class CaseLoader:
                     gap_raw = distance_m(as_wgs, result.point)
                     if gap_raw <= WGS84_AS_GCJ02_RAW_M and gap >= WGS84_AS_GCJ02_CONVERTED_M:
                         wgs_suspects += 1
-                        row.flag("coord_wgs84_as_gcj02", f"坐标按WGS-84处理距地址{gap_raw:.0f}米，按GCJ-02处理{gap:.0f}米")
+                        row.flag(
+                            "coord_wgs84_as_gcj02", f"坐标按WGS-84处理距地址{gap_raw:.0f}米，按GCJ-02处理{gap:.0f}米"
+                        )
                         point, gap = as_wgs, gap_raw
                 row.attrs["address_distance_m"] = round(gap, 1)
                 if gap > MISMATCH_M[result.level]:

@@ -36,7 +36,7 @@ def _addresses(source: Path | None, column: str | None) -> list[str]:
 @click.option("--column", help="Read SOURCE (or stdin) as CSV/XLSX and geocode this column.")
 @click.option("--no-refresh", is_flag=True, help="Use the gazetteer table as it is (do not rebuild changed rows).")
 def main(source: Path | None, column: str | None, no_refresh: bool) -> None:
-    """Geocode addresses: one JSON object per line (input, lon, lat, level, score, township, village, matched, reason)."""
+    """Geocode addresses to JSON lines: input, lon, lat, level, score, township, village, matched, reason."""
     from geo.geocode import load_geocoder
 
     addresses = _addresses(source, column)

@@ -1,9 +1,10 @@
 """The gazetteer table: every matchable name built from what the ETL loaded, rebuilt incrementally.
 
 Sources are ``admin_areas`` (county, townships, villages with their aliases), ``street_segments``
-(names, aliases, door-number ranges by side), ``places`` (names, and their addresses as address
-points) and, when the table exists, ``address_points``. Each source row becomes one entry per name form, all carrying a hash of the
-source row (``source_version``); a refresh rewrites only the rows whose hash changed.
+(names, aliases, door-number ranges by side), ``places`` (names, and their addresses as
+address points) and, when the table exists, ``address_points``. Each source row becomes one
+entry per name form, all carrying a hash of the source row (``source_version``); a refresh
+rewrites only the rows whose hash changed.
 """
 
 from __future__ import annotations

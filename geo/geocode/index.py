@@ -70,6 +70,7 @@ class PlaceRecord:
     township_code: str | None
     village_code: str | None
     point: tuple[float, float]
+    label: str | None = None  # for an address point: the place whose address it is
 
 
 def _range(value: object) -> tuple[int, int] | None:
@@ -207,9 +208,13 @@ class GazetteerIndex:
             return
         point = first.geom.centroid
         record = PlaceRecord(
-            first.ref_key, first.canonical, first.attrs.get("kind"), first.township_code, first.village_code,
+            first.ref_key,
+            first.canonical,
+            first.attrs.get("kind"),
+            first.township_code,
+            first.village_code,
             (point.x, point.y),
-        )  # fmt: skip
+        )
         forms = [e.name for e in group]
         # Also the name without the region prefix, as addresses come after strip_region
         # (武义县第一人民医院 → 第一人民医院).
@@ -227,7 +232,15 @@ class GazetteerIndex:
         if first.geom is None or first.geom.is_empty:
             return
         point = first.geom.centroid
-        record = PlaceRecord(first.ref_key, first.canonical, None, first.township_code, None, (point.x, point.y))
+        record = PlaceRecord(
+            first.ref_key,
+            first.canonical,
+            None,
+            first.township_code,
+            None,
+            (point.x, point.y),
+            first.attrs.get("place"),
+        )
         for entry in group:
             self.address_points.setdefault(entry.name, record)
 

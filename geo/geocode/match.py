@@ -16,7 +16,15 @@ from geo.geocode.index import GazetteerIndex, Segment
 from geo.geocode.normalize import clean_text, is_meaningless, strip_region
 from geo.geocode.parse import ROAD_SUFFIXES, ParsedAddress, parse
 
-DOOR, CROSS, ROAD, PLACE, VILLAGE, TOWNSHIP, UNMATCHED = "门牌", "交叉口", "道路", "小区或地点", "村社区", "乡镇", "未匹配"
+DOOR, CROSS, ROAD, PLACE, VILLAGE, TOWNSHIP, UNMATCHED = (
+    "门牌",
+    "交叉口",
+    "道路",
+    "小区或地点",
+    "村社区",
+    "乡镇",
+    "未匹配",
+)
 EXACT, ALIAS = 1.0, 0.95
 SIDE_OFFSET_M = 5.0  # door points sit this far off the centre line, on their side
 CROSS_GAP_M = 150.0  # two roads that do not touch still meet if their nearest points are this close
@@ -128,11 +136,17 @@ class Geocoder:
             return GeocodeResult(address, UNMATCHED, reason="只有县名，无法定位")
         point = self.index.address_points.get(rest)
         if point is not None:
-            township = self.index.townships.get(point.township_code or "")
+            code = self.index.township_at(*point.point) or point.township_code
+            township = self.index.townships.get(code or "")
             return GeocodeResult(
-                address, DOOR, *point.point, EXACT, point.township_code, township.name if township else None,
-                matched=(point.name,),
-            )  # fmt: skip
+                address,
+                DOOR,
+                *point.point,
+                EXACT,
+                code,
+                township.name if township else None,
+                matched=tuple(n for n in (point.name, point.label) if n),
+            )
         parsed = parse(rest, self.index.lexicon)
         ctx = self._admin(parsed)
         for step in (self._door, self._cross, self._place_exact, self._road, self._place_fuzzy, self._area):
@@ -261,16 +275,27 @@ class Geocoder:
         known = self.index.door_points.get((canonical, parsed.door))
         if known is not None and (ctx.township is None or known.township_code in (ctx.township, None)):
             return self._result(
-                address, DOOR, known.point, ctx, name_score, township=known.township_code,
-                matched=[f"{canonical}{parsed.door}号", known.name],
-            )  # fmt: skip
+                address,
+                DOOR,
+                known.point,
+                ctx,
+                name_score,
+                township=known.township_code,
+                matched=[f"{canonical}{parsed.door}号", *([known.label] if known.label else [])],
+            )
         for segment in self._segments(canonical, ctx.township):
             point = self._interpolate(segment, parsed.door)
             if point is not None:
                 return self._result(
-                    address, DOOR, point, ctx, name_score, township=segment.township_code,
-                    matched=[f"{segment.name}{parsed.door}号"], segment_id=segment.id,
-                )  # fmt: skip
+                    address,
+                    DOOR,
+                    point,
+                    ctx,
+                    name_score,
+                    township=segment.township_code,
+                    matched=[f"{segment.name}{parsed.door}号"],
+                    segment_id=segment.id,
+                )
         ctx.notes.append(f"{canonical}无{parsed.door}号门牌")
         return None
 
@@ -302,7 +327,9 @@ class Geocoder:
             y += (x1 - x0) / step * offset
         return self.index.to_lonlat(x, y)
 
-    def _road_point(self, canonical: str, township: str | None) -> tuple[tuple[float, float], Segment, str | None] | None:
+    def _road_point(
+        self, canonical: str, township: str | None
+    ) -> tuple[tuple[float, float], Segment, str | None] | None:
         """The middle of a road within ``township`` (or of its longest stretch), cached."""
         key = (canonical, township)
         if key in self._road_points:
@@ -389,9 +416,15 @@ class Geocoder:
         segment = min(self.index.roads[a], key=lambda s: s.line.distance(point))
         township = ctx.township or segment.township_code
         return self._result(
-            address, CROSS, (point.x, point.y), ctx, min(score_a, score_b), township=township,
-            matched=[f"{a}与{b}交叉口"], segment_id=segment.id,
-        )  # fmt: skip
+            address,
+            CROSS,
+            (point.x, point.y),
+            ctx,
+            min(score_a, score_b),
+            township=township,
+            matched=[f"{a}与{b}交叉口"],
+            segment_id=segment.id,
+        )
 
     # -- places and areas -------------------------------------------------------------------
     def _place_candidates(self, name: str, ctx: _Context) -> list:
@@ -404,9 +437,14 @@ class Geocoder:
 
     def _place_result(self, address: str, record, ctx: _Context, score: float) -> GeocodeResult:
         return self._result(
-            address, PLACE, record.point, ctx, score, township=record.township_code or ctx.township,
+            address,
+            PLACE,
+            record.point,
+            ctx,
+            score,
+            township=record.township_code or ctx.township,
             matched=[record.name],
-        )  # fmt: skip
+        )
 
     def _place_exact(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
         text = parsed.place
@@ -432,9 +470,7 @@ class Geocoder:
         text = parsed.place
         if not text or len(text) < 3:
             return None
-        choices = (
-            list(self.index.place_names_in_township.get(ctx.township, ())) if ctx.township else self._all_places
-        )
+        choices = list(self.index.place_names_in_township.get(ctx.township, ())) if ctx.township else self._all_places
         found = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=75)
         if not found or (found[1] < 80 and not (ctx.township and len(found[0]) == len(text))):
             return None

@@ -33,12 +33,45 @@ TYPOS: tuple[tuple[str, str], ...] = (
 # Cells that say "no address" in so many words.
 MEANINGLESS = frozenset(
     {
-        "不详", "无", "未知", "暂无", "空", "待定", "不清楚", "未填", "无地址", "地址不详", "见附件", "详见附件", "同上",
-        "如上", "现场", "见描述", "null", "none", "nan", "na", "n/a",
-    }  # fmt: skip
+        "不详",
+        "无",
+        "未知",
+        "暂无",
+        "空",
+        "待定",
+        "不清楚",
+        "未填",
+        "无地址",
+        "地址不详",
+        "见附件",
+        "详见附件",
+        "同上",
+        "如上",
+        "现场",
+        "见描述",
+        "null",
+        "none",
+        "nan",
+        "na",
+        "n/a",
+    }
 )
 
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "○": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_NUMBER = re.compile(r"[零〇○一二两三四五六七八九十百千]+(?=号|弄|幢|单元|室|楼|层|组)")
 _SPACES = re.compile(r"\s+")
@@ -142,7 +175,10 @@ class Stripped:
 
 
 def strip_region(
-    text: str, names: RegionNames, local_prefixes: frozenset[str] = frozenset(), local_names: frozenset[str] = frozenset()
+    text: str,
+    names: RegionNames,
+    local_prefixes: frozenset[str] = frozenset(),
+    local_names: frozenset[str] = frozenset(),
 ) -> Stripped:
     """Remove 浙江省/金华市/武义县 (and short forms) from the start; detect addresses in other areas.
 

@@ -22,9 +22,28 @@ from geo.errors import ValidationError
 from geo.region import Region
 
 HEADERS = [
-    "案件编号", "案由/类别", "执法领域", "程序类型", "发现方式", "案件状态", "案情描述", "地址", "上报时间", "派遣时间",
-    "到场时间", "办结时间", "所属中队", "经度", "纬度", "当事人", "当事人电话", "当事人证件号码", "投诉人", "投诉人电话",
-]  # fmt: skip
+    "案件编号",
+    "案由/类别",
+    "执法领域",
+    "程序类型",
+    "发现方式",
+    "案件状态",
+    "案情描述",
+    "地址",
+    "上报时间",
+    "派遣时间",
+    "到场时间",
+    "办结时间",
+    "所属中队",
+    "经度",
+    "纬度",
+    "当事人",
+    "当事人电话",
+    "当事人证件号码",
+    "投诉人",
+    "投诉人电话",
+]
+CLOSED_TIMES = ("2025-03-03 09:00:00", "2025-03-03 09:10:00", "2025-03-03 09:40:00", "2025-03-04 16:00:00")
 TZ = ZoneInfo("Asia/Shanghai")
 DOOR_25 = (119.800 + 0.010 * 24 / 48, 28.89004)  # 熟溪街道解放街25号 (north side of the street)
 
@@ -34,24 +53,42 @@ def gcj(lon: float, lat: float) -> tuple[str, str]:
     return f"{float(x):.6f}", f"{float(y):.6f}"
 
 
-def case(number: str, address: str, *, times=("2025-03-03 09:00:00", "2025-03-03 09:10:00", "2025-03-03 09:40:00",
-         "2025-03-04 16:00:00"), procedure="一般程序", status="已办结", squad="熟溪中队", lon="", lat="") -> list[str]:  # fmt: skip
-    return [number, "占道经营", "市容环卫", procedure, "巡查发现", status, "描述", address, *times, squad, lon, lat,
-            "张三", "13800000000", "330723199001011234", "", ""]  # fmt: skip
+def case(
+    number: str,
+    address: str,
+    *,
+    times: tuple[str, ...] = CLOSED_TIMES,
+    procedure: str = "一般程序",
+    status: str = "已办结",
+    squad: str = "熟溪中队",
+    lon: str = "",
+    lat: str = "",
+) -> list[str]:
+    """One export row in the order of HEADERS."""
+    head = [number, "占道经营", "市容环卫", procedure, "巡查发现", status, "描述", address, *times, squad, lon, lat]
+    return [*head, "张三", "13800000000", "330723199001011234", "", ""]
 
 
 def rows() -> list[list[str]]:
     return [
         case("C001", "熟溪街道解放街25号", lon=gcj(*DOOR_25)[0], lat=gcj(*DOOR_25)[1]),
-        case("C002", "阳光小区门口", procedure="简易程序", status="处理中", squad="白洋中队",
-             times=("2025-03-05 10:00:00", "2025-03-05 10:05:00", "", "")),  # fmt: skip
+        case(
+            "C002",
+            "阳光小区门口",
+            procedure="简易程序",
+            status="处理中",
+            squad="白洋中队",
+            times=("2025-03-05 10:00:00", "2025-03-05 10:05:00", "", ""),
+        ),
         case("C003", "永康市西城街道解放路8号"),
         case("C004", "不详", squad="白洋中队", lon=gcj(119.815, 28.905)[0], lat=gcj(119.815, 28.905)[1]),
         case("C005", "熟溪街道解放街25号", lon=f"{DOOR_25[0]:.6f}", lat=f"{DOOR_25[1]:.6f}"),  # WGS-84 as GCJ-02
         case("C006", "白洋街道武阳路10号", squad="白洋中队", lon=gcj(119.6, 28.7)[0], lat=gcj(119.6, 28.7)[1]),
         case("C007", "熟溪街道解放街25号", lon=gcj(*DOOR_25)[1], lat=gcj(*DOOR_25)[0]),  # swapped columns
         case("C008", "熟溪街道解放街与壶山下街交叉口", lon="120.500000", lat="30.000000"),
-        case("C009", "熟溪街道江山社区", times=("2025-03-06 10:00:00", "2025-03-06 09:00:00", "", "2099-01-01 00:00:00")),
+        case(
+            "C009", "熟溪街道江山社区", times=("2025-03-06 10:00:00", "2025-03-06 09:00:00", "", "2099-01-01 00:00:00")
+        ),
         case("C010", "熟溪街道解放街3号", times=("", "2025-03-06 09:00:00", "", "")),
         case("", "熟溪街道解放街5号"),
         case("C001", "熟溪街道解放街25号", status="处理中", times=("2025-03-03 09:00:00", "", "", "")),
@@ -149,10 +186,16 @@ def test_a_reexported_case_is_updated_not_duplicated(world_engine: Engine, tmp_p
     assert cases.load(world_engine, first).loaded == 3
     received_before = fetch(world_engine)["C002"]["received_at"]
     later = [
-        case("C002", "阳光小区门口", procedure="简易程序", status="已办结", squad="熟溪中队",
-             times=("2025-03-05 10:00:00", "2025-03-05 10:05:00", "2025-03-05 10:30:00", "2025-03-05 15:00:00")),
+        case(
+            "C002",
+            "阳光小区门口",
+            procedure="简易程序",
+            status="已办结",
+            squad="熟溪中队",
+            times=("2025-03-05 10:00:00", "2025-03-05 10:05:00", "2025-03-05 10:30:00", "2025-03-05 15:00:00"),
+        ),
         case("C012", "熟溪街道熟溪路8号"),
-    ]  # fmt: skip
+    ]
     report = cases.load(world_engine, write_xlsx(tmp_path / "april.xlsx", later))
     assert (report.stats["inserted"], report.stats["updated"]) == (1, 1)
     got = fetch(world_engine)

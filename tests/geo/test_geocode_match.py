@@ -47,6 +47,22 @@ def test_door_number_is_interpolated_on_the_right_side(geocoder: Geocoder) -> No
     assert second.level == "门牌" and near(second, 119.815, 28.890, 10)
 
 
+def test_a_place_address_is_an_address_point(geocoder: Geocoder) -> None:
+    # 熟溪农贸市场 gives its address as 解放街21号: that door is the market's own point.
+    result = geocoder.geocode("武义县解放街21号")
+    assert result.level == "门牌" and result.point == (119.8052, 28.8903) and "熟溪农贸市场" in result.matched
+    assert geocoder.geocode("熟溪农贸市场路口").level == "小区或地点"
+    assert geocoder.geocode("武义县武义县第一人民医院路口").level == "小区或地点"
+
+
+def test_the_township_is_the_one_the_point_lies_in(geocoder: Geocoder) -> None:
+    # The sample squads each cover one township, so their jurisdictions are township polygons:
+    # 熟溪中队 west of 119.812, 白洋中队 east of it. 解放街75号 (119.815) lies in the latter.
+    result = geocoder.geocode("熟溪街道解放街75号")
+    assert result.level == "门牌" and result.township_code == BAIYANG
+    assert geocoder.geocode("熟溪街道解放街25号").township_code == SHUXI
+
+
 def test_door_forms_lane_building_and_chinese_numerals(geocoder: Geocoder) -> None:
     lane = geocoder.geocode("熟溪街道解放街25弄3号")
     room = geocoder.geocode("熟溪街道解放街二十五号3幢2单元301室")
@@ -113,7 +129,14 @@ def test_road_typo_is_matched_fuzzily_within_the_township(geocoder: Geocoder) ->
 
 
 def test_compounds_and_landmarks(geocoder: Geocoder) -> None:
-    for address in ("熟溪街道阳光小区3幢2单元301室", "阳光花园", "阳光小区门口", "阳光小区对面", "阳光小区附近", "阳光小区旁"):
+    for address in (
+        "熟溪街道阳光小区3幢2单元301室",
+        "阳光花园",
+        "阳光小区门口",
+        "阳光小区对面",
+        "阳光小区附近",
+        "阳光小区旁",
+    ):
         result = geocoder.geocode(address)
         assert result.level == "小区或地点" and near(result, 119.805, 28.895, 1), address
         assert result.township_code == SHUXI
@@ -187,7 +210,7 @@ def test_gazetteer_refresh_is_incremental(world_engine: Engine, region: Region) 
         first = refresh_gazetteer(conn)
         sources = first.added
         assert first.changed == first.removed == first.unchanged == 0
-        assert sources == 1 + 18 + 279 + 6 + 5
+        assert sources == 1 + 18 + 279 + 6 + 6 + 1  # county, townships, villages, segments, places, addresses
         assert conn.execute(text("SELECT count(*) FROM gazetteer WHERE name = '柳城镇'")).scalar() == 1
         ids_before = set(conn.execute(text("SELECT id FROM gazetteer WHERE kind = 'street'")).scalars())
     with world_engine.begin() as conn:
@@ -225,10 +248,16 @@ def test_command_line_reads_lines_and_csv_columns(sample_world_url: URL, tmp_pat
     table.write_bytes("编号,地址\n1,阳光小区门口\n2,熟溪街道\n".encode("gbk"))
     out = subprocess.run(
         [sys.executable, "-m", "geo.geocode", str(table), "--column", "地址", "--no-refresh"],
-        capture_output=True, text=True, env=env, check=True,
-    ).stdout.splitlines()  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.splitlines()
     assert [json.loads(line)["level"] for line in out] == ["小区或地点", "乡镇"]
     missing = subprocess.run(
-        [sys.executable, "-m", "geo.geocode", str(table), "--column", "address"], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "geo.geocode", str(table), "--column", "address"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert missing.returncode != 0 and "no column 'address'" in missing.stderr

@@ -107,7 +107,13 @@ def test_compound_and_landmark_relations(lexicon: Lexicon) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["解放街与壶山下街交叉口", "解放街和壶山下街交叉口附近", "解放街、壶山下街路口", "解放街壶山下街口", "解放街壶山下街路口"],
+    [
+        "解放街与壶山下街交叉口",
+        "解放街和壶山下街交叉口附近",
+        "解放街、壶山下街路口",
+        "解放街壶山下街口",
+        "解放街壶山下街路口",
+    ],
 )
 def test_intersections(lexicon: Lexicon, text: str) -> None:
     assert parse(text, lexicon).cross == ("解放街", "壶山下街")
