@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, text
@@ -69,14 +70,10 @@ def db(engine: Engine) -> Iterator[Connection]:
             outer.rollback()
 
 
-@pytest.fixture
-def schema_url(test_url: URL) -> Iterator[URL]:
-    """A fresh, migrated schema of its own (for tests that commit, or run command-line programs).
-
-    The URL sets ``search_path`` to the schema, so everything using it — including subprocesses
-    given it as DATABASE_URL — sees only this schema's tables. Dropped after the test.
-    """
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def migrated_schema(test_url: URL, prefix: str = "t") -> Iterator[URL]:
+    """Create a migrated schema, yield a URL whose ``search_path`` is it, drop it afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = get_engine(test_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -88,6 +85,17 @@ def schema_url(test_url: URL) -> Iterator[URL]:
         get_engine(url).dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def schema_url(test_url: URL) -> Iterator[URL]:
+    """A fresh, migrated schema of its own (for tests that commit, or run command-line programs).
+
+    The URL sets ``search_path`` to the schema, so everything using it — including subprocesses
+    given it as DATABASE_URL — sees only this schema's tables. Dropped after the test.
+    """
+    with migrated_schema(test_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -175,19 +183,9 @@ def build_sample_world(engine: Engine, region: Region) -> None:
 @pytest.fixture(scope="session")
 def sample_world_url(test_url: URL, region: Region) -> Iterator[URL]:
     """A schema of its own with the sample world loaded once per session (read-only for tests)."""
-    schema = f"t_world_{uuid.uuid4().hex[:8]}"
-    admin = get_engine(test_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = test_url.update_query_dict({"options": f"-csearch_path={schema},public"})
-    try:
-        upgrade(get_engine(url))
+    with migrated_schema(test_url, "t_world") as url:
         build_sample_world(get_engine(url), region)
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture

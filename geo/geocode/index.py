@@ -202,19 +202,20 @@ class GazetteerIndex:
         if first.township_code:
             self.roads_in_township.setdefault(first.township_code, set()).add(canonical)
 
+    @staticmethod
+    def _point_record(first: Entry, kind: str | None, village: str | None, label: str | None) -> PlaceRecord | None:
+        if first.geom is None or first.geom.is_empty:
+            return None
+        point = first.geom.centroid
+        return PlaceRecord(
+            first.ref_key, first.canonical, kind, first.township_code, village, (point.x, point.y), label
+        )
+
     def _add_place(self, group: list[Entry]) -> None:
         first = group[0]
-        if first.geom is None or first.geom.is_empty:
+        record = self._point_record(first, first.attrs.get("kind"), first.village_code, None)
+        if record is None:
             return
-        point = first.geom.centroid
-        record = PlaceRecord(
-            first.ref_key,
-            first.canonical,
-            first.attrs.get("kind"),
-            first.township_code,
-            first.village_code,
-            (point.x, point.y),
-        )
         forms = [e.name for e in group]
         # Also the name without the region prefix, as addresses come after strip_region
         # (武义县第一人民医院 → 第一人民医院).
@@ -228,19 +229,9 @@ class GazetteerIndex:
                 self.place_names_in_township.setdefault(first.township_code, set()).add(form)
 
     def _add_address_point(self, group: list[Entry]) -> None:
-        first = group[0]
-        if first.geom is None or first.geom.is_empty:
+        record = self._point_record(group[0], None, None, group[0].attrs.get("place"))
+        if record is None:
             return
-        point = first.geom.centroid
-        record = PlaceRecord(
-            first.ref_key,
-            first.canonical,
-            None,
-            first.township_code,
-            None,
-            (point.x, point.y),
-            first.attrs.get("place"),
-        )
         for entry in group:
             self.address_points.setdefault(entry.name, record)
 
