@@ -8,6 +8,7 @@ from geo.geocode.gazetteer import RefreshStats, refresh_gazetteer
 from geo.geocode.index import GazetteerIndex
 from geo.geocode.match import Geocoder, GeocodeResult
 from geo.region import Region, get_region
+from geo.settings import get_settings
 
 __all__ = ["GazetteerIndex", "GeocodeResult", "Geocoder", "RefreshStats", "load_geocoder", "refresh_gazetteer"]
 
@@ -26,4 +27,10 @@ def load_geocoder(conn: Connection, region: Region | None = None, *, refresh: bo
     """
     if refresh:
         refresh_gazetteer(conn)
-    return Geocoder(GazetteerIndex.from_connection(conn, region or get_region()))
+    settings = get_settings()
+    online = None
+    if settings.geocoder_online == "tianditu":
+        from geo.geocode.online import TiandituGeocoder
+
+        online = TiandituGeocoder(settings.tianditu_key, settings.var_dir / "geocode_cache")
+    return Geocoder(GazetteerIndex.from_connection(conn, region or get_region()), online=online)

@@ -14,6 +14,7 @@ from shapely.ops import nearest_points
 
 from geo.geocode.index import GazetteerIndex, Segment
 from geo.geocode.normalize import clean_text, is_meaningless, strip_region
+from geo.geocode.online import TiandituGeocoder
 from geo.geocode.parse import ROAD_SUFFIXES, ParsedAddress, parse
 
 DOOR, CROSS, ROAD, PLACE, VILLAGE, TOWNSHIP, UNMATCHED = (
@@ -89,10 +90,16 @@ class Geocoder:
         The in-memory gazetteer.
     cache_size
         How many distinct addresses to remember (0 disables the cache, e.g. for timing).
+    online
+        An online geocoder asked only for in-county addresses nothing offline matched; its answer
+        is used only when it lies inside the county.
     """
 
-    def __init__(self, index: GazetteerIndex, cache_size: int = 100_000) -> None:
+    def __init__(
+        self, index: GazetteerIndex, cache_size: int = 100_000, online: TiandituGeocoder | None = None
+    ) -> None:
         self.index = index
+        self.online = online
         self.cache_size = cache_size
         self._cache: dict[str, GeocodeResult] = {}
         self._prefixes = index.local_prefixes
@@ -154,7 +161,19 @@ class Geocoder:
             if result is not None:
                 return result
         reason = "；".join(ctx.notes) or "未找到匹配的地名"
+        if self.online is not None:
+            found = self._ask_online(address, rest, ctx)
+            if found is not None:
+                return found
         return GeocodeResult(address, UNMATCHED, reason=reason, matched=tuple(ctx.matched))
+
+    def _ask_online(self, address: str, rest: str, ctx: _Context) -> GeocodeResult | None:
+        names = self.index.names
+        hit = self.online.lookup(f"{names.provinces[0] if names.provinces else ''}{names.county_name}{rest}")
+        if hit is None or not self.index.in_county(hit.lon, hit.lat):
+            return None
+        ctx.notes.append("天地图在线地理编码")
+        return self._result(address, hit.level, (hit.lon, hit.lat), ctx, 0.8 * hit.score, matched=["天地图"])
 
     def _admin(self, parsed: ParsedAddress) -> _Context:
         ctx = _Context()
