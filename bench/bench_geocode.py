@@ -266,12 +266,29 @@ def demo(args: argparse.Namespace) -> None:
         kind = "门牌" if row.address_style in door_styles else row.address_style
         sample.append((texts[i], None if unmatchable[i] else row.township_code, point, kind))
     report_accuracy(sample, results)
+    planted = [r for r, bad in zip(results, unmatchable, strict=True) if bad]
+    print(f"planted unmatchable addresses left 未匹配: {sum(r.level == '未匹配' for r in planted)}/{len(planted)}")
+    street_kinds = {"urban", "town"}
+    for title, keep in (("on streets", True), ("of places (truth = place point + 35 m noise)", False)):
+        pairs = [
+            (s, r)
+            for s, r, kind in zip(sample, results, truth["location_kind"], strict=True)
+            if s[1] and s[3] == "门牌" and (kind in street_kinds) == keep
+        ]
+        near = sum(r.point is not None and distance_m(r.point, s[2]) <= 50 for s, r in pairs)
+        print(f"door numbers {title} within 50 m: {near}/{len(pairs)} = {near / max(len(pairs), 1):.2%}")
     wrong = [(s, r) for s, r in zip(sample, results, strict=True) if s[1] and r.township_code != s[1]]
     far = [
         (s, r)
         for s, r in zip(sample, results, strict=True)
         if s[1] and s[3] == "门牌" and (r.point is None or distance_m(r.point, s[2]) > 50)
     ]
+    close = sum(r.point is not None and distance_m(r.point, s[2]) <= 60 for s, r in wrong)
+    spanning = sum(bool(r.reason and "跨多个乡镇" in r.reason) for _, r in wrong)
+    print(
+        f"township wrong: {len(wrong)}; of them {close} with the point within 60 m of the truth (a township "
+        f"boundary between them), {spanning} roads named without a township that run through several"
+    )
     for title, rows in (("township wrong", wrong), ("door > 50 m", far)):
         print(f"examples, {title}:")
         for s, r in rows[: args.examples]:

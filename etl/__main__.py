@@ -94,7 +94,7 @@ def review(flagged: bool, limit: int) -> None:
     for row in rows:
         table.add_row(
             row["case_number"],
-            f"{row['received_at']:%Y-%m-%d %H:%M}" if row["received_at"] else "",
+            f"{row['received_at'].astimezone(get_region().tz):%Y-%m-%d %H:%M}" if row["received_at"] else "",
             row["address"] or "",
             row["geocode_level"],
             row["reason"] or "",
