@@ -117,5 +117,32 @@ def rejects(run_id: int, limit: int) -> None:
     console.print(table)
 
 
+@main.command()
+@click.option("--flagged", is_flag=True, help="Also list matched cases that carry flags (coordinates, squad, times).")
+@click.option("--limit", default=200, show_default=True)
+def review(flagged: bool, limit: int) -> None:
+    """Cases whose address matched nothing (未匹配), for a person to fix; never dropped."""
+    from etl.jobs._case_checks import FLAG_LABELS
+    from etl.review import review_queue
+
+    with get_engine().connect() as conn:
+        rows = review_queue(conn, flagged=flagged, limit=limit)
+    table = Table(title=f"review queue ({len(rows)} cases)")
+    for column in ("case", "received", "address", "level", "reason", "point", "flags", "squad"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["case_number"],
+            f"{row['received_at'].astimezone(get_region().tz):%Y-%m-%d %H:%M}" if row["received_at"] else "",
+            row["address"] or "",
+            row["geocode_level"],
+            row["reason"] or "",
+            "坐标" if row["has_point"] else "无",
+            "、".join(FLAG_LABELS.get(f, f) for f in row["flags"]),
+            row["squad_code"] or "",
+        )
+    console.print(table)
+
+
 if __name__ == "__main__":
     run_cli(main)

@@ -20,7 +20,8 @@ def print_summary(reports: Iterable[RunReport]) -> None:
             column, justify="right" if column in {"run", "read", "loaded", "rejected", "time (s)"} else "left"
         )
     warnings: list[str] = []
-    for report in reports:
+    reports_seen = list(reports)
+    for report in reports_seen:
         table.add_row(
             str(report.run_id),
             report.job,
@@ -33,5 +34,21 @@ def print_summary(reports: Iterable[RunReport]) -> None:
         )
         warnings += [f"run {report.run_id}: {w}" for w in report.warnings]
     console.print(table)
+    for report in reports_seen:
+        _print_geocode_levels(report)
     for warning in warnings:
         console.print(f"[yellow]warning[/yellow] {warning}")
+
+
+def _print_geocode_levels(report: RunReport) -> None:
+    """Share of cases at each geocode level, for runs that geocode (the cases job)."""
+    levels = report.stats.get("geocode_levels")
+    if not levels:
+        return
+    total = sum(levels.values()) or 1
+    table = Table(title=f"run {report.run_id}: geocode levels")
+    for column in ("level", "cases", "share"):
+        table.add_column(column, justify="left" if column == "level" else "right")
+    for level, count in levels.items():
+        table.add_row(level, str(count), f"{count / total:.1%}")
+    console.print(table)

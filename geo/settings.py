@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default="wgs84", alias="EGIS_BASEMAP_CRS", description="'wgs84' or 'gcj02' (data is shifted for GCJ-02 tiles)."
     )
     tianditu_key: str | None = Field(default=None, alias="EGIS_TIANDITU_KEY", description="天地图 key (secret).")
+    geocoder_online: str = Field(
+        default="off",
+        alias="EGIS_GEOCODER_ONLINE",
+        description="'off' or 'tianditu': ask 天地图 (needs EGIS_TIANDITU_KEY; network) for addresses the "
+        "offline gazetteer cannot place; answers are cached under var/geocode_cache.",
+    )
     secret_key: str | None = Field(
         default=None, alias="EGIS_SECRET_KEY", description="Session signing key of the dashboard (secret)."
     )
@@ -68,6 +74,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_url_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("geocoder_online")
+    @classmethod
+    def _known_online_geocoder(cls, value: str) -> str:
+        if value not in {"off", "tianditu"}:
+            raise ValueError("EGIS_GEOCODER_ONLINE must be 'off' or 'tianditu'")
+        return value
 
     @field_validator("basemap_crs")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, text
@@ -69,14 +70,10 @@ def db(engine: Engine) -> Iterator[Connection]:
             outer.rollback()
 
 
-@pytest.fixture
-def schema_url(test_url: URL) -> Iterator[URL]:
-    """A fresh, migrated schema of its own (for tests that commit, or run command-line programs).
-
-    The URL sets ``search_path`` to the schema, so everything using it — including subprocesses
-    given it as DATABASE_URL — sees only this schema's tables. Dropped after the test.
-    """
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def migrated_schema(test_url: URL, prefix: str = "t") -> Iterator[URL]:
+    """Create a migrated schema, yield a URL whose ``search_path`` is it, drop it afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = get_engine(test_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -91,6 +88,17 @@ def schema_url(test_url: URL) -> Iterator[URL]:
 
 
 @pytest.fixture
+def schema_url(test_url: URL) -> Iterator[URL]:
+    """A fresh, migrated schema of its own (for tests that commit, or run command-line programs).
+
+    The URL sets ``search_path`` to the schema, so everything using it — including subprocesses
+    given it as DATABASE_URL — sees only this schema's tables. Dropped after the test.
+    """
+    with migrated_schema(test_url) as url:
+        yield url
+
+
+@pytest.fixture
 def schema_engine(schema_url: URL) -> Engine:
     """Engine on a fresh schema of its own."""
     return get_engine(schema_url)
@@ -100,3 +108,88 @@ def schema_engine(schema_url: URL) -> Engine:
 def region() -> Region:
     """The configured region (Wuyi)."""
     return get_region()
+
+
+# -- a small gazetteer world for the geocoder and case ETL tests ----------------------------
+SAMPLE_SEGMENTS = [
+    # key, name, aliases, township, (left_from, left_to, right_from, right_to), WKT (WGS-84)
+    ("S1", "解放街", [], "330723003", (1, 49, 2, 50), "LINESTRING(119.800 28.890, 119.810 28.890)"),
+    ("S2", "解放街", [], "330723003", (51, 99, 52, 100), "LINESTRING(119.810 28.890, 119.820 28.890)"),
+    ("S3", "壶山下街", [], "330723003", (1, 39, 2, 40), "LINESTRING(119.810 28.880, 119.810 28.900)"),
+    ("S4", "熟溪路", ["老熟溪路"], "330723003", (1, 99, 2, 100), "LINESTRING(119.800 28.880, 119.820 28.880)"),
+    ("S5", "武阳路", [], "330723001", (1, 99, 2, 100), "LINESTRING(119.815 28.905, 119.830 28.905)"),
+    ("S6", "解放街", [], "330723102", (1, 99, 2, 100), "LINESTRING(119.860 28.960, 119.870 28.960)"),
+]
+SAMPLE_PLACES = [
+    # key, name, aliases, kind, township, village, (lon, lat)
+    ("P1", "阳光小区", ["阳光花园"], "小区", "330723003", None, (119.805, 28.895)),
+    ("P2", "农贸市场", [], "市场", "330723003", None, (119.815, 28.885)),
+    ("P3", "农贸市场", [], "市场", "330723102", None, (119.865, 28.962)),
+    ("P4", "泉溪镇中心小学", [], "学校", "330723103", None, (119.897, 28.862)),
+    ("P5", "武义县第一人民医院", ["县一医"], "医院", "330723003", None, (119.812, 28.893)),
+    ("P6", "熟溪农贸市场", [], "市场", "330723003", None, (119.8052, 28.8903)),  # its address: 解放街21号
+]
+PLACE_ADDRESSES = {"P6": "解放街21号"}
+SAMPLE_SQUADS = [
+    # code, name, township codes, jurisdiction box (WGS-84)
+    ("ZD01", "熟溪中队", ["330723003"], (119.79, 28.87, 119.812, 28.91)),
+    ("ZD02", "白洋中队", ["330723001"], (119.812, 28.87, 119.84, 28.91)),
+]
+
+
+def build_sample_world(engine: Engine, region: Region) -> None:
+    """Load the real region, then a few street segments with door ranges, places, squads and jurisdictions."""
+    from etl.jobs.region import load_region
+
+    assert load_region(engine, region).status in {"succeeded", "skipped"}
+    with engine.begin() as conn:
+        for key, name, aliases, township, (lf, lt, rf, rt), wkt in SAMPLE_SEGMENTS:
+            conn.execute(
+                text(
+                    "INSERT INTO street_segments (segment_key, name, aliases, township_code, left_from, left_to, "
+                    "right_from, right_to, geom, length_m, source_crs) VALUES (:key, :name, :aliases, :township, "
+                    ":lf, :lt, :rf, :rt, ST_GeomFromText(:wkt, 4326), "
+                    "ST_Length(ST_GeomFromText(:wkt, 4326)::geography), 'EPSG:4326')"
+                ),
+                dict(key=key, name=name, aliases=aliases, township=township, lf=lf, lt=lt, rf=rf, rt=rt, wkt=wkt),
+            )
+        for key, name, aliases, kind, township, village, (lon, lat) in SAMPLE_PLACES:
+            conn.execute(
+                text(
+                    "INSERT INTO places (place_key, name, aliases, kind, township_code, village_code, geom, "
+                    "source_crs) VALUES (:key, :name, :aliases, :kind, :township, :village, "
+                    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'EPSG:4326')"
+                ),
+                dict(
+                    key=key, name=name, aliases=aliases, kind=kind, township=township, village=village, lon=lon, lat=lat
+                ),
+            )
+        for key, address in PLACE_ADDRESSES.items():
+            conn.execute(text("UPDATE places SET address = :a WHERE place_key = :k"), dict(a=address, k=key))
+        for code, name, townships, box in SAMPLE_SQUADS:
+            conn.execute(
+                text("INSERT INTO squads (code, name, township_codes) VALUES (:code, :name, :townships)"),
+                dict(code=code, name=name, townships=townships),
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO jurisdictions (version, squad_code, name, geom) VALUES (1, :code, :name, "
+                    "ST_Multi(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)))"
+                ),
+                dict(code=code, name=name, x0=box[0], y0=box[1], x1=box[2], y1=box[3]),
+            )
+
+
+@pytest.fixture(scope="session")
+def sample_world_url(test_url: URL, region: Region) -> Iterator[URL]:
+    """A schema of its own with the sample world loaded once per session (read-only for tests)."""
+    with migrated_schema(test_url, "t_world") as url:
+        build_sample_world(get_engine(url), region)
+        yield url
+
+
+@pytest.fixture
+def world_engine(schema_engine: Engine, region: Region) -> Engine:
+    """A fresh schema with the sample world loaded (for tests that write)."""
+    build_sample_world(schema_engine, region)
+    return schema_engine

@@ -1,0 +1,164 @@
+"""Checks on one exported case row: stage times, time limit and due time, phone coordinates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from geo.region import Region, TimeLimit
+
+STAGES = ("received_at", "dispatched_at", "arrived_at", "closed_at")
+STAGE_NAMES = {"received_at": "上报", "dispatched_at": "派遣", "arrived_at": "到场", "closed_at": "办结"}
+CLOSED_STATUSES = ("办结", "结案", "已完成", "已处置", "归档")
+
+# Flags a case can carry, with the Chinese label the dashboard and the review queue show.
+FLAG_LABELS = {
+    "time_unparseable": "时间无法解析",
+    "time_order": "环节时间顺序颠倒",
+    "time_future": "时间晚于当前",
+    "time_missing_stage": "环节时间缺失",
+    "coord_invalid": "坐标无效",
+    "coord_swapped": "经纬度颠倒",
+    "coord_outside_county": "坐标在县外",
+    "coord_wgs84_as_gcj02": "坐标疑为WGS-84却标为GCJ-02",
+    "coord_address_mismatch": "坐标与地址不符",
+    "squad_mismatch": "所属中队与辖区不符",
+    "squad_unknown": "所属中队无法识别",
+}
+
+# How far the phone point may lie from the geocoded address before the case is flagged, per level.
+MISMATCH_M = {"门牌": 300.0, "交叉口": 300.0, "小区或地点": 500.0, "道路": 1500.0, "村社区": 3000.0, "乡镇": 8000.0}
+WGS84_AS_GCJ02_RAW_M = 100.0  # raw point this close to the address, …
+WGS84_AS_GCJ02_CONVERTED_M = 250.0  # … converted point this far: the point was WGS-84 all along
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+
+_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y%m%d%H%M%S", "%Y%m%d")
+
+
+def parse_time(value: str | None, tz: ZoneInfo) -> dt.datetime | None:
+    """A local time as exported (``2025-03-01 08:15:00``, ``2025/3/1 8:15``, Excel serial) → aware datetime.
+
+    Raises
+    ------
+    ValueError
+        When the text is not a time.
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    parsed: dt.datetime | None = None
+    candidate = text.replace("/", "-").replace("T", " ")
+    try:
+        parsed = dt.datetime.fromisoformat(candidate)
+    except ValueError:
+        for fmt in _FORMATS:
+            try:
+                parsed = dt.datetime.strptime(candidate, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        try:
+            serial = float(text)
+        except ValueError:
+            raise ValueError(f"not a time: {text!r}") from None
+        if not 20000 < serial < 80000:
+            raise ValueError(f"not a time: {text!r}")
+        parsed = dt.datetime(1899, 12, 30) + dt.timedelta(days=serial)
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+@dataclass
+class StageCheck:
+    """Parsed stage times, the flags they raise, and a reason when the row cannot be a case."""
+
+    times: dict[str, dt.datetime | None] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reject: str | None = None
+
+
+def check_stages(row: dict[str, str], tz: ZoneInfo, now: dt.datetime) -> StageCheck:
+    """Parse and validate the four stage times: present, in order, in the past."""
+    check = StageCheck()
+    for stage in STAGES:
+        try:
+            check.times[stage] = parse_time(row.get(stage), tz)
+        except ValueError:
+            check.times[stage] = None
+            if stage == "received_at":
+                check.reject = f"received time (上报时间) is not a time: {row.get(stage)!r}"
+                return check
+            _flag(check, "time_unparseable", f"{STAGE_NAMES[stage]}时间无法解析：{row.get(stage)}")
+    if check.times["received_at"] is None:
+        check.reject = "received time (上报时间) is missing"
+        return check
+    present = [(s, t) for s, t in check.times.items() if t is not None]
+    for (first, earlier), (second, later) in itertools.pairwise(present):
+        if later < earlier:
+            _flag(check, "time_order", f"{STAGE_NAMES[second]}早于{STAGE_NAMES[first]}")
+    for stage, value in present:
+        if value > now + FUTURE_TOLERANCE:
+            _flag(check, "time_future", f"{STAGE_NAMES[stage]}时间晚于当前")
+    last = max(STAGES.index(s) for s, _ in present)
+    missing = [STAGE_NAMES[s] for s in STAGES[:last] if check.times[s] is None]
+    status = row.get("status") or ""
+    if any(word in status for word in CLOSED_STATUSES) and check.times["closed_at"] is None:
+        missing.append("办结")
+    if missing:
+        _flag(check, "time_missing_stage", f"缺少{'、'.join(missing)}时间")
+    return check
+
+
+def _flag(check: StageCheck, flag: str, note: str) -> None:
+    if flag not in check.flags:
+        check.flags.append(flag)
+    check.notes.append(note)
+
+
+def durations_min(times: dict[str, dt.datetime | None]) -> dict[str, float]:
+    """Response durations in minutes: dispatch, arrive, handle (arrived → closed) and total (received → closed)."""
+    pairs = {
+        "dispatch": ("received_at", "dispatched_at"),
+        "arrive": ("dispatched_at", "arrived_at"),
+        "handle": ("arrived_at", "closed_at"),
+        "total": ("received_at", "closed_at"),
+    }
+    out: dict[str, float] = {}
+    for name, (start, end) in pairs.items():
+        a, b = times.get(start), times.get(end)
+        if a is not None and b is not None and b >= a:
+            out[name] = round((b - a).total_seconds() / 60, 1)
+    return out
+
+
+def due_at(received: dt.datetime, limit: TimeLimit, region: Region) -> dt.datetime:
+    """When a case received at ``received`` is due: hours exactly, days to the end of the last day."""
+    local = received.astimezone(region.tz)
+    if limit.unit == "hours":
+        return received + dt.timedelta(hours=limit.value)
+    days = math.ceil(limit.value)
+    if limit.unit == "working_days":
+        day = region.calendar.add_working_days(local.date(), days)
+    else:
+        day = local.date() + dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=region.tz)
+
+
+def parse_coordinate(lon: str | None, lat: str | None) -> tuple[float, float] | str | None:
+    """(lon, lat) as floats, None when both are empty or zero, or ``"invalid"``."""
+    lon, lat = (lon or "").strip(), (lat or "").strip()
+    if not lon and not lat:
+        return None
+    try:
+        x, y = float(lon), float(lat)
+    except ValueError:
+        return "invalid"
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return "invalid"
+    if x == 0 and y == 0:
+        return None
+    return x, y
