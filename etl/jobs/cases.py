@@ -8,10 +8,7 @@ nothing still loads (no point, level 未匹配) and shows up in ``python -m etl 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import time
-import tomllib
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +33,10 @@ from etl.jobs._case_checks import (
     parse_coordinate,
 )
 from etl.mapping import load_mapping
+from etl.readers.sources import SourceFile, source_config, source_files
 from etl.readers.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, read_table
 from etl.runs import Run, RunReport, run_job
 from geo.crs import normalize_crs, to_wgs84
-from geo.errors import InputError
 from geo.geocode import GeocodeResult, load_geocoder
 from geo.geocode.match import distance_m
 from geo.models import GEOCODE_LEVELS
@@ -83,35 +80,6 @@ class CaseRow:
         self.notes.append(note)
 
 
-def source_config(path: Path) -> dict[str, Any]:
-    """The ``source.toml`` next to an input (in the folder, or the file's folder), or {}."""
-    folder = path if path.is_dir() else path.parent
-    config = folder / "source.toml"
-    if not config.exists():
-        return {}
-    try:
-        return tomllib.loads(config.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"cannot read {config}: {exc}") from exc
-
-
-def table_files(path: Path, workdir: Path) -> list[Path]:
-    """The CSV/XLSX files of a file, a zip (extracted into ``workdir``) or a folder, in name order."""
-    suffixes = CSV_SUFFIXES | EXCEL_SUFFIXES
-    if not path.exists():
-        raise InputError(f"cannot read {path}: no such file or folder")
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-    if path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                archive.extractall(workdir)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"cannot read {path}: {exc}") from exc
-        return sorted(p for p in workdir.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-    return [path]
-
-
 def load(
     engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
 ) -> RunReport:
@@ -131,7 +99,7 @@ def load(
         Load even when identical input was loaded before.
     """
     path = Path(path)
-    config = source_config(path) if path.exists() else {}
+    config = source_config(path)
     coord_crs = normalize_crs(crs or config.get("crs") or "gcj02")
     region = get_region()
 
@@ -170,8 +138,8 @@ class CaseLoader:
             seconds[step] = round(now - clock, 3)
             clock = now
 
-        with tempfile.TemporaryDirectory() as workdir:
-            rows = self.read(path, Path(workdir))
+        with source_files(path, CSV_SUFFIXES | EXCEL_SUFFIXES) as files:
+            rows = self.read(files)
         self.run.read += len(rows)
         lap("read")
         rows = self.deduplicate(self.validate(rows))
@@ -189,15 +157,12 @@ class CaseLoader:
         self.report(rows, results, inserted, updated)
         self.run.stats["seconds"] = seconds
 
-    def read(self, path: Path, workdir: Path) -> list[CaseRow]:
+    def read(self, files: list[SourceFile]) -> list[CaseRow]:
         """Every data row of every table file, mapped to model fields."""
         rows: list[CaseRow] = []
-        files = table_files(path, workdir)
-        if not files:
-            raise InputError(f"cannot read {path}: no CSV or XLSX files in it")
-        for index, file in enumerate(files):
-            table = read_table(file)
-            shown = str(file if not str(file).startswith(str(workdir)) else path / file.relative_to(workdir))
+        for index, source in enumerate(files):
+            table = read_table(source.path)
+            shown = source.name
             mapped = self.mapping.apply(table.frame, shown)
             raws = table.frame.to_dict("records")
             for position, values in enumerate(mapped.to_dict("records")):

@@ -49,6 +49,12 @@ def _config(folders: list[Path]) -> dict[str, Any]:
     return {}
 
 
+def source_config(path: Path | str) -> dict[str, Any]:
+    """The settings of the ``source.toml`` beside ``path`` (in the folder, or the file's folder), or {}."""
+    path = Path(path)
+    return _config([path if path.is_dir() else path.parent])
+
+
 def _folders_up(start: Path, stop: Path) -> list[Path]:
     folders = [start]
     while start != stop and stop in start.parents:
