@@ -1,0 +1,114 @@
+"""Patrol tracks in GPX: streamed with lxml ``iterparse`` (one file per street chief per day)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from etl.gps.fixes import NAT, FileFixes, epoch_ns, parse_numbers
+from geo.errors import InputError
+
+
+def read_gpx(path: Path, default_subject: str, subject_kind: str = "patrol") -> FileFixes:
+    """Read every ``<trkpt>`` of a GPX file (1.0 or 1.1) as WGS-84 fixes.
+
+    The subject is the ``<name>`` of the ``<trk>`` holding the point, else ``default_subject``
+    (the folder name in the ``patrol/<chief_code>/<date>.gpx`` layout). Times without a zone
+    are UTC, as GPX prescribes.
+
+    Parameters
+    ----------
+    path
+        The GPX file.
+    default_subject
+        Subject of tracks that carry no name.
+    subject_kind
+        ``patrol`` (the default) or ``sanitation``.
+
+    Returns
+    -------
+    FileFixes
+        Valid fixes; points without a usable time or position are in ``rejects``.
+
+    Raises
+    ------
+    InputError
+        When the file is not well-formed XML; names the file, the line and the cause.
+    """
+    lats: list[str | None] = []
+    lons: list[str | None] = []
+    times: list[str | None] = []
+    names: list[str] = []
+    lines: list[int] = []
+    track_name: str | None = None
+    try:
+        for event, element in etree.iterparse(
+            str(path), events=("start", "end"), tag=("{*}trk", "{*}trkpt", "{*}name"), huge_tree=True
+        ):
+            tag = element.tag
+            local = tag[tag.rfind("}") + 1 :]
+            if local == "trkpt":
+                if event == "end":
+                    lats.append(element.get("lat"))
+                    lons.append(element.get("lon"))
+                    times.append(element.findtext(tag[: tag.rfind("}") + 1] + "time"))
+                    names.append(track_name or default_subject)
+                    lines.append(element.sourceline or 0)
+                    element.clear(keep_tail=False)
+                    while element.getprevious() is not None:
+                        del element.getparent()[0]
+            elif local == "trk" and event == "start":
+                track_name = None
+            elif event == "end" and local == "name":
+                parent = element.getparent()
+                if parent is not None and parent.tag.endswith("trk"):
+                    track_name = (element.text or "").strip() or None
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"cannot read {path}: not well-formed GPX/XML ({exc})") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+
+    lat = parse_numbers(lats)
+    lon = parse_numbers(lons)
+    parsed = pd.to_datetime(pd.Series(times, dtype=object), utc=True, format="ISO8601", errors="coerce")
+    ts = epoch_ns(parsed)
+    valid_position = ~np.isnan(lat) & ~np.isnan(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    valid_time = ts != NAT
+
+    def raw(pos: int) -> dict[str, Any]:
+        return {"subject": names[pos], "lat": lats[pos], "lon": lons[pos], "time": times[pos], "line": lines[pos]}
+
+    rejects = []
+    for pos in np.flatnonzero(~(valid_position & valid_time)):
+        reason = (
+            "track point without a valid lat/lon"
+            if not valid_position[pos]
+            else f"track point without a valid <time> ({times[pos]!r})"
+        )
+        rejects.append((lines[pos], raw(int(pos)), reason))
+    keep = valid_position & valid_time
+    frame = pd.DataFrame(
+        {
+            "subject": np.asarray(names, dtype=object)[keep],
+            "ts": ts[keep],
+            "x": lon[keep],
+            "y": lat[keep],
+            "speed": np.full(int(keep.sum()), np.nan),
+            "heading": np.full(int(keep.sum()), np.nan),
+            "row": np.asarray(lines, dtype=np.int64)[keep],
+            "pos": np.flatnonzero(keep),
+        }
+    )
+    return FileFixes(
+        path=path,
+        subject_kind=subject_kind,
+        frame=frame,
+        read=len(lats),
+        raw=raw,
+        source_crs="EPSG:4326",
+        rejects=rejects,
+    )

@@ -1,0 +1,251 @@
+"""The GPS load: read files in units, clean, map-match, derive visits, and COPY while the next unit is read."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from etl.gps.clean import clean
+from etl.gps.config import GpsConfig, config_from
+from etl.gps.derive import derive, visits
+from etl.gps.fixes import FileFixes
+from etl.gps.gpx import read_gpx
+from etl.gps.match import StreetIndex
+from etl.gps.sources import GpsSource
+from etl.gps.store import FIX_COLUMNS, VISIT_COLUMNS, BackgroundCopy, encode_fixes, encode_visits
+from etl.gps.stored import inside, rederive_windows, stop_intervals, stored_in_windows, windows_table
+from etl.gps.vehicle_csv import read_vehicle_table
+from etl.mapping import Mapping
+from etl.runs import Run
+from geo.crs import from_wgs84, normalize_crs, to_wgs84
+from geo.region import Region
+
+UNIT_FIXES = 60_000  # fixes per unit of work: COPY of one unit overlaps reading the next
+NS = 1_000_000_000
+STAGES = ("read", "clean", "match", "visits", "load")
+
+
+@dataclass
+class GpsLoader:
+    """Loads GPS sources as one ETL run (see :func:`etl.jobs.gps.load`)."""
+
+    conn: Connection
+    run: Run
+    region: Region
+    mapping: Mapping
+    crs: str | None = None
+    streets: StreetIndex | None = None
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def load(self, sources: list[GpsSource]) -> None:
+        """Read, clean, match and store every source; fill the run's counts, rejects and stats."""
+        began = time.perf_counter()
+        if self.streets is None:
+            self.streets = StreetIndex.from_db(self.conn, self.region.metric_crs)
+        self.seconds["match"] += time.perf_counter() - began
+        if self.streets.empty:
+            self.run.warn("no street network loaded: fixes are kept unmatched; run 'python -m etl rematch' later")
+        writer = BackgroundCopy(self.conn)
+        try:
+            pending: list[tuple[GpsSource, FileFixes]] = []
+            size = 0
+            for source in sources:
+                if pending and source.settings != pending[0][0].settings:
+                    self._unit(pending, writer)  # a unit shares one set of thresholds
+                    pending, size = [], 0
+                tick = time.perf_counter()
+                fixes = self._read(source)
+                self.seconds["read"] += time.perf_counter() - tick
+                pending.append((source, fixes))
+                size += len(fixes.frame)
+                if size >= UNIT_FIXES:
+                    self._unit(pending, writer)
+                    pending, size = [], 0
+            if pending:
+                self._unit(pending, writer)
+            tick = time.perf_counter()
+            writer.close()
+            self.seconds["load"] += time.perf_counter() - tick
+        except BaseException:
+            writer.close_quietly()
+            raise
+        self.run.stats.update({k: int(v) for k, v in sorted(self.counts.items())})
+        self.run.stats["seconds"] = {k: round(v, 3) for k, v in self.seconds.items()}
+
+    # -- reading -------------------------------------------------------------------------------
+    def _read(self, source: GpsSource) -> FileFixes:
+        crs = normalize_crs(self.crs or source.settings.get("crs") or "EPSG:4326")
+        if source.format == "gpx":
+            fixes = read_gpx(source.path, source.default_subject, source.subject_kind)
+            fixes.source_crs = crs
+            return fixes
+        timezone = str(source.settings.get("timezone") or self.region.timezone)
+        return read_vehicle_table(
+            source.path, self.mapping, crs=crs, timezone=timezone, subject_kind=source.subject_kind
+        )
+
+    def _frame(self, pending: list[tuple[GpsSource, FileFixes]]) -> tuple[pd.DataFrame, list[FileFixes]]:
+        """One frame of the unit's valid fixes in WGS-84 and metres; parse rejects recorded."""
+        files = [fixes for _, fixes in pending]
+        parts = []
+        for number, fixes in enumerate(files):
+            self.run.read += fixes.read
+            for row, raw, reason in fixes.rejects:
+                self.run.reject(row, raw, reason, str(fixes.path))
+            frame = fixes.frame
+            crs = fixes.source_crs
+            lon, lat = to_wgs84(frame["x"].to_numpy(), frame["y"].to_numpy(), crs)
+            parts.append(frame.assign(lon=lon, lat=lat, file=number, kind=fixes.subject_kind, crs=crs))
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return frame, files
+
+    # -- one unit of work ----------------------------------------------------------------------
+    def _unit(self, pending: list[tuple[GpsSource, FileFixes]], writer: BackgroundCopy) -> None:
+        tick = time.perf_counter()
+        frame, files = self._frame(pending)
+        if len(frame) == 0:
+            return
+        frame = self._outside_region(frame, files)
+        config = config_from(pending[0][0].settings)
+        frame["x"], frame["y"] = from_wgs84(frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region.metric_crs)
+        frame["key"] = pd.factorize(frame["kind"] + "\x1f" + frame["subject"])[0]
+        self.seconds["read"] += time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        cleaned = clean(frame, config)
+        for label, reason in cleaned.rejected.items():
+            self._reject(frame, files, label, reason)
+        for name, value in cleaned.stats.items():
+            self.counts[name] += value
+        kept = cleaned.kept
+        self.seconds["clean"] += time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        writer.drain()  # the connection is needed for the overlap query
+        self.seconds["load"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        kept, touched = self._against_stored(kept, frame, files, config)
+        self.seconds["clean"] += time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        derived = derive(kept, self.streets, config)
+        self.seconds["match"] += time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        fresh = derived[~derived["key"].isin(touched)]
+        found = visits(fresh)
+        names = derived.drop_duplicates("key").set_index("key")
+        found["kind"] = names["kind"].reindex(found["key"]).to_numpy()
+        found["subject"] = names["subject"].reindex(found["key"]).to_numpy()
+        visit_payload = encode_visits(found) if len(found) else None
+        self.seconds["visits"] += time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        writer.submit("gps_fixes", FIX_COLUMNS, encode_fixes(derived, self.run.id))
+        if visit_payload is not None:
+            writer.submit("segment_visits", VISIT_COLUMNS, visit_payload)
+        self.seconds["load"] += time.perf_counter() - tick
+
+        stored = len(derived)
+        self.run.loaded += stored + len(cleaned.collapsed)
+        self.counts["fixes_stored"] += stored
+        self.counts["matched"] += int((derived["segment"] >= 0).sum())
+        self.counts["visits"] += len(found)
+        self.counts["trips"] += int(derived.drop_duplicates(["key", "trip"]).shape[0])
+
+        if touched:
+            tick = time.perf_counter()
+            writer.drain()
+            windows = self._windows(derived[derived["key"].isin(touched)], config)
+            fixes, written = rederive_windows(self.conn, windows, self.streets, config, self.region.metric_crs)
+            self.counts["visits"] += written
+            self.counts["rederived_fixes"] += fixes
+            self.seconds["visits"] += time.perf_counter() - tick
+
+    def _reject(self, frame: pd.DataFrame, files: list[FileFixes], label: int, reason: str) -> None:
+        source = files[int(frame.at[label, "file"])]
+        self.run.reject(int(frame.at[label, "row"]), source.raw(int(frame.at[label, "pos"])), reason, str(source.path))
+
+    def _outside_region(self, frame: pd.DataFrame, files: list[FileFixes]) -> pd.DataFrame:
+        west, south, east, north = self.region.outline.bounds
+        margin = config_from({}).region_margin_deg
+        lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+        outside = (lon < west - margin) | (lon > east + margin) | (lat < south - margin) | (lat > north + margin)
+        for label in frame.index[outside]:
+            self._reject(
+                frame,
+                files,
+                label,
+                f"fix outside the region ({frame.at[label, 'lon']:.5f}, {frame.at[label, 'lat']:.5f} in WGS-84)",
+            )
+        self.counts["outside_region"] += int(outside.sum())
+        return frame[~outside]
+
+    def _windows(self, kept: pd.DataFrame, config: GpsConfig) -> pd.DataFrame:
+        """Per subject, the time spans of its fixes (split at trip gaps), widened by the trip gap."""
+        key, ts = kept["key"].to_numpy(), kept["ts"].to_numpy()
+        gap = int(config.trip_gap_s * NS)
+        start = np.ones(len(key), dtype=bool)
+        start[1:] = (key[1:] != key[:-1]) | (np.diff(ts) > gap)
+        first = np.flatnonzero(start)
+        last = np.append(first[1:], len(key)) - 1
+        return pd.DataFrame(
+            {
+                "kind": kept["kind"].to_numpy()[first],
+                "subject": kept["subject"].to_numpy()[first],
+                "start": ts[first] - gap,
+                "end": ts[last] + gap,
+            }
+        )
+
+    def _against_stored(
+        self, kept: pd.DataFrame, frame: pd.DataFrame, files: list[FileFixes], config: GpsConfig
+    ) -> tuple[pd.DataFrame, set[int]]:
+        """Drop fixes already stored (overlapping files); return the subjects whose stored trips must be derived again."""
+        windows_table(self.conn, self._windows(kept, config))
+        stored = stored_in_windows(self.conn)
+        if len(stored) == 0:
+            return kept, set()
+        stored_key = (stored["kind"] + "\x1f" + stored["subject"]).to_numpy()
+        kept_key = (kept["kind"] + "\x1f" + kept["subject"]).to_numpy()
+        index = pd.MultiIndex.from_arrays([stored_key, stored["ts"].to_numpy(dtype=np.int64) * 1000])
+        same = pd.MultiIndex.from_arrays([kept_key, kept["ts"].to_numpy()]).isin(index)
+        spans = stop_intervals(stored)
+        span_keys = (spans["kind"] + "\x1f" + spans["subject"]).tolist() if len(spans) else []
+        in_stop = inside(kept["ts"].to_numpy(), kept_key, spans, span_keys) & ~same
+        for label in kept.index[same]:
+            self._reject(frame, files, label, "already loaded: a fix of this subject at this time is stored")
+        for label in kept.index[in_stop]:
+            self._reject(frame, files, label, "already loaded: inside a stop of this subject that is stored")
+        self.counts["already_loaded"] += int(same.sum() + in_stop.sum())
+        kept = kept[~(same | in_stop)]
+        touched = set(kept["key"][pd.Series(kept_key[~(same | in_stop)]).isin(set(stored_key)).to_numpy()].tolist())
+        return kept, touched
+
+
+def load_sources(
+    conn: Connection,
+    run: Run,
+    sources: list[GpsSource],
+    region: Region,
+    mapping: Mapping,
+    crs: str | None = None,
+) -> None:
+    """Load the GPS ``sources`` through ``conn`` as part of ``run`` (see :class:`GpsLoader`)."""
+    GpsLoader(conn=conn, run=run, region=region, mapping=mapping, crs=crs).load(sources)
+
+
+def source_crs_of(sources: list[GpsSource], crs: str | None) -> str | None:
+    """The CRS to record on the run: ``--crs``, else the one declared by the sources if they agree."""
+    if crs:
+        return normalize_crs(crs)
+    declared = {str(s.settings.get("crs", "EPSG:4326")) for s in sources}
+    return normalize_crs(declared.pop()) if len(declared) == 1 else None
+
+
