@@ -13,6 +13,7 @@ from etl.gps.config import GpsConfig
 NS = 1_000_000_000
 MAX_JUMP_PASSES = 10
 MAX_SPLIT_PASSES = 50
+MAX_EXCURSION = 3  # longest run of bad fixes taken as one multipath excursion
 
 
 @dataclass
@@ -100,29 +101,48 @@ def _speeds(key: np.ndarray, ts: np.ndarray, x: np.ndarray, y: np.ndarray) -> np
 
 
 def _drop_jumps(data: pd.DataFrame, limit: float) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Reject excursions of up to ``MAX_EXCURSION`` fixes reached and left faster than ``limit``.
+
+    An excursion ``i … i+k-1`` is reached from fix ``i-1`` too fast, left to fix ``i+k`` too fast,
+    while going straight from ``i-1`` to ``i+k`` is plausible. At the ends of a track a single fix
+    is a jump when the step to (from) it is too fast and the next (previous) step is plausible.
+    """
     rejected: dict[int, str] = {}
     for _ in range(MAX_JUMP_PASSES):
         key, ts = data["key"].to_numpy(), data["ts"].to_numpy()
         x, y = data["x"].to_numpy(), data["y"].to_numpy()
+        n = len(key)
         v_in = _speeds(key, ts, x, y)
+        fast = v_in > limit
+        anchor_speed = np.full(n, np.nan)  # speed from the last plausible fix, for the reason
+        jump = np.zeros(n, dtype=bool)
+        for k in range(1, MAX_EXCURSION + 1):
+            if n < k + 2:
+                break
+            a = np.arange(0, n - k - 1)  # fix before the excursion
+            b = a + k + 1  # fix after it
+            same = key[a] == key[b]
+            dt = (ts[b] - ts[a]) / NS
+            straight = np.hypot(x[b] - x[a], y[b] - y[a]) / dt
+            hit = same & fast[a + 1] & fast[b] & (straight <= limit)
+            for m in range(k):
+                jump[a[hit] + 1 + m] = True
+                inner = a[hit] + 1 + m
+                anchor_speed[inner] = np.hypot(x[inner] - x[a[hit]], y[inner] - y[a[hit]]) / (
+                    (ts[inner] - ts[a[hit]]) / NS
+                )
         v_out = np.append(v_in[1:], np.nan)
-        # speed over two steps, used at the ends of a track where one neighbour is missing
-        skip = np.full(len(key), np.nan)
-        if len(key) > 2:
-            dt2 = (ts[2:] - ts[:-2]) / NS
-            skip[2:] = np.hypot(x[2:] - x[:-2], y[2:] - y[:-2]) / dt2
-            skip[2:][key[2:] != key[:-2]] = np.nan
-        fast_in, fast_out = v_in > limit, v_out > limit
         first = np.isnan(v_in) & ~np.isnan(v_out)
         last = np.isnan(v_out) & ~np.isnan(v_in)
-        next_ok = np.append(v_in[2:] <= limit, [False, False])  # the step after the next one is plausible
-        prev_ok = np.concatenate([[False, False], v_in[1:-1] <= limit]) if len(key) > 2 else np.zeros(len(key), bool)
-        jump = (fast_in & fast_out) | (first & fast_out & next_ok) | (last & fast_in & prev_ok)
+        next_ok = np.append(v_in[2:] <= limit, [False, False])[:n]
+        prev_ok = np.concatenate([[False, False], v_in[1:-1] <= limit])[:n] if n > 2 else np.zeros(n, bool)
+        ends = (first & (v_out > limit) & next_ok) | (last & fast & prev_ok)
+        anchor_speed[ends] = np.where(first[ends], v_out[ends], v_in[ends])
+        jump |= ends
         if not jump.any():
             break
-        for label, a, b in zip(data.index[jump], v_in[jump], v_out[jump], strict=True):
-            seen = " and ".join(f"{v:.0f} m/s {w}" for v, w in ((a, "from the previous fix"), (b, "to the next")) if v == v)
-            rejected[int(label)] = f"impossible jump: {seen} (limit {limit:g} m/s)"
+        for label, speed in zip(data.index[jump], anchor_speed[jump], strict=True):
+            rejected[int(label)] = f"impossible jump: {speed:.0f} m/s from the nearest plausible fix (limit {limit:g} m/s)"
         data = data[~jump]
     return data, rejected
 
@@ -152,21 +172,47 @@ def _collapse_stops(data: pd.DataFrame, config: GpsConfig) -> tuple[pd.DataFrame
     gap_ok = np.zeros(n, dtype=bool)
     gap_ok[1:] = (np.diff(ts) <= config.trip_gap_s * NS) & (key[1:] == key[:-1])
     starts = stationary & ~(np.append(False, stationary[:-1]) & gap_ok)
-    cluster = np.where(stationary, run_starts(starts), -1)
-    # split runs that drift farther than the radius (slow walking) into successive stops
+    run = np.where(stationary, run_starts(starts), -1)
+    # the core of a run: from its first to its last fix within the radius of the run's median point;
+    # the edges of a run (arriving, leaving) stay as they are
+    where = np.flatnonzero(stationary)
+    table = pd.DataFrame({"run": run[where], "x": x[where], "y": y[where]})
+    centre = table.groupby("run")[["x", "y"]].transform("median")
+    near = np.hypot(table["x"] - centre["x"], table["y"] - centre["y"]).to_numpy() <= config.drift_radius_m
+    near_pos = pd.Series(where[near], index=run[where][near])
+    first_near = near_pos.groupby(level=0).min()
+    last_near = near_pos.groupby(level=0).max()
+    cluster = np.full(n, -1, dtype=np.int64)
+    core_start = np.zeros(n, dtype=bool)
+    core_start[first_near.to_numpy()] = True
+    inside_core = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(inside_core, first_near.to_numpy(), 1)
+    np.add.at(inside_core, last_near.to_numpy() + 1, -1)
+    in_core = np.cumsum(inside_core)[:n] > 0
+    cluster[in_core] = run_starts(core_start)[in_core]
+    all_near = np.zeros(n, dtype=bool)
+    all_near[where[near]] = True
+    creeping = pd.Series(~all_near[in_core]).groupby(cluster[in_core]).any()
+    creeping = creeping[creeping].index.to_numpy()
+    # a core that wanders farther than the radius (slow walking) is split into successive stops
+    slow = np.isin(cluster, creeping)
+    starts = core_start.copy()
     for _ in range(MAX_SPLIT_PASSES):
-        groups = pd.DataFrame({"g": cluster, "x": x, "y": y})[stationary].groupby("g")
+        if not slow.any():
+            break
+        groups = pd.DataFrame({"g": cluster[slow], "x": x[slow], "y": y[slow]}).groupby("g")
         xs, ys = groups["x"], groups["y"]
         spread = np.hypot(xs.cummax() - xs.cummin(), ys.cummax() - ys.cummin()).to_numpy()
         over = spread > diameter
         if not over.any():
             break
-        positions = np.flatnonzero(stationary)[over]
+        positions = np.flatnonzero(slow)[over]
         first_over = positions[~pd.Series(cluster[positions]).duplicated().to_numpy()]
         starts[first_over] = True
-        cluster = np.where(stationary, run_starts(starts), -1)
+        cluster = np.where(in_core, run_starts(starts), -1)
     else:
-        stationary &= False  # could not resolve: leave the fixes as they are
+        cluster[slow] = -1  # could not resolve: leave those fixes as they are
+    stationary = cluster >= 0
     members = pd.Series(cluster[stationary]).value_counts()
     big = members[members >= 3].index.to_numpy()
     in_stop = np.isin(cluster, big) & stationary

@@ -126,30 +126,21 @@ class GpsLoader:
         kept = cleaned.kept
         self.seconds["clean"] += time.perf_counter() - tick
 
+        # everything is computed as if nothing were stored nearby (the usual case) while the
+        # previous unit is still being written; then one query checks that assumption
+        derived, found, payloads = self._derive(kept, config, touched=set())
         tick = time.perf_counter()
         writer.drain()  # the connection is needed for the overlap query
         self.seconds["load"] += time.perf_counter() - tick
         tick = time.perf_counter()
-        kept, touched = self._against_stored(kept, frame, files, config)
+        checked, touched = self._against_stored(kept, frame, files, config)
         self.seconds["clean"] += time.perf_counter() - tick
+        if touched or len(checked) != len(kept):
+            derived, found, payloads = self._derive(checked, config, touched)
 
         tick = time.perf_counter()
-        derived = derive(kept, self.streets, config)
-        self.seconds["match"] += time.perf_counter() - tick
-
-        tick = time.perf_counter()
-        fresh = derived[~derived["key"].isin(touched)]
-        found = visits(fresh)
-        names = derived.drop_duplicates("key").set_index("key")
-        found["kind"] = names["kind"].reindex(found["key"]).to_numpy()
-        found["subject"] = names["subject"].reindex(found["key"]).to_numpy()
-        visit_payload = encode_visits(found) if len(found) else None
-        self.seconds["visits"] += time.perf_counter() - tick
-
-        tick = time.perf_counter()
-        writer.submit("gps_fixes", FIX_COLUMNS, encode_fixes(derived, self.run.id))
-        if visit_payload is not None:
-            writer.submit("segment_visits", VISIT_COLUMNS, visit_payload)
+        for table, columns, payload in payloads:
+            writer.submit(table, columns, payload)
         self.seconds["load"] += time.perf_counter() - tick
 
         stored = len(derived)
@@ -167,6 +158,27 @@ class GpsLoader:
             self.counts["visits"] += written
             self.counts["rederived_fixes"] += fixes
             self.seconds["visits"] += time.perf_counter() - tick
+
+    def _derive(
+        self, kept: pd.DataFrame, config: GpsConfig, touched: set[int]
+    ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, tuple[str, ...], bytes]]]:
+        """Trips, matches, visits (not for ``touched`` subjects: those are derived again from the database)
+        and the COPY payloads."""
+        tick = time.perf_counter()
+        derived = derive(kept, self.streets, config)
+        self.seconds["match"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        found = visits(derived[~derived["key"].isin(touched)] if touched else derived)
+        names = derived.drop_duplicates("key").set_index("key")
+        found["kind"] = names["kind"].reindex(found["key"]).to_numpy()
+        found["subject"] = names["subject"].reindex(found["key"]).to_numpy()
+        payloads = []
+        if len(derived):
+            payloads.append(("gps_fixes", FIX_COLUMNS, encode_fixes(derived, self.run.id)))
+        if len(found):
+            payloads.append(("segment_visits", VISIT_COLUMNS, encode_visits(found)))
+        self.seconds["visits"] += time.perf_counter() - tick
+        return derived, found, payloads
 
     def _reject(self, frame: pd.DataFrame, files: list[FileFixes], label: int, reason: str) -> None:
         source = files[int(frame.at[label, "file"])]
