@@ -39,7 +39,8 @@ class FileFixes:
     rejects
         ``(row, raw, reason)`` of rows that could not be parsed.
     raw
-        ``raw(pos)`` gives the raw content of the fix at ``pos`` (a column of ``frame``) for a reject.
+        ``raw(positions)`` gives the raw content of the fixes at ``positions`` (column ``pos`` of
+        ``frame``), for rejects.
     source_crs
         The CRS the coordinates arrived in.
     """
@@ -48,14 +49,17 @@ class FileFixes:
     subject_kind: str
     frame: pd.DataFrame
     read: int
-    raw: Callable[[int], dict[str, Any]]
+    raw: Callable[[np.ndarray], list[dict[str, Any]]]
     source_crs: str
     rejects: list[tuple[int | None, dict[str, Any], str]] = field(default_factory=list)
 
 
 def parse_numbers(values: list[str] | pd.Series) -> np.ndarray:
     """Text to float64; anything unparseable or not finite becomes NaN."""
-    numbers = np.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
+    try:
+        numbers = np.array(values, dtype=float)  # fast when every value is a plain number
+    except (ValueError, TypeError):
+        numbers = np.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
     numbers[~np.isfinite(numbers)] = np.nan
     return numbers
 

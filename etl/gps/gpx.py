@@ -129,17 +129,23 @@ def read_gpx(path: Path, default_subject: str, subject_kind: str = "patrol") -> 
     valid_position = ~np.isnan(lat) & ~np.isnan(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
     valid_time = ts != NAT
 
-    def raw(pos: int) -> dict[str, Any]:
-        return {"subject": names[pos], "lat": lats[pos], "lon": lons[pos], "time": times[pos], "line": lines[pos]}
+    def raw(positions: np.ndarray) -> list[dict[str, Any]]:
+        return [
+            {"subject": names[p], "lat": lats[p], "lon": lons[p], "time": times[p], "line": lines[p]}
+            for p in positions.tolist()
+        ]
 
-    rejects = []
-    for pos in np.flatnonzero(~(valid_position & valid_time)):
-        reason = (
+    bad = np.flatnonzero(~(valid_position & valid_time))
+    rejects = [
+        (
+            lines[pos],
+            content,
             "track point without a valid lat/lon"
             if not valid_position[pos]
-            else f"track point without a valid <time> ({times[pos]!r})"
+            else f"track point without a valid <time> ({times[pos]!r})",
         )
-        rejects.append((lines[pos], raw(int(pos)), reason))
+        for pos, content in zip(bad.tolist(), raw(bad), strict=True)
+    ]
     keep = valid_position & valid_time
     frame = pd.DataFrame(
         {

@@ -47,7 +47,8 @@ class GpsLoader:
         """Read, clean, match and store every source; fill the run's counts, rejects and stats."""
         began = time.perf_counter()
         if self.streets is None:
-            self.streets = StreetIndex.from_db(self.conn, self.region.metric_crs)
+            tolerance = max(config_from(s.settings).match_tolerance_m for s in sources) if sources else 30.0
+            self.streets = StreetIndex.from_db(self.conn, self.region.metric_crs, tolerance)
         self.seconds["match"] += time.perf_counter() - began
         if self.streets.empty:
             self.run.warn("no street network loaded: fixes are kept unmatched; run 'python -m etl rematch' later")
@@ -119,8 +120,7 @@ class GpsLoader:
 
         tick = time.perf_counter()
         cleaned = clean(frame, config)
-        for label, reason in cleaned.rejected.items():
-            self._reject(frame, files, label, reason)
+        self._reject(frame, files, cleaned.rejected.keys(), cleaned.rejected.values())
         for name, value in cleaned.stats.items():
             self.counts[name] += value
         kept = cleaned.kept
@@ -180,22 +180,31 @@ class GpsLoader:
         self.seconds["visits"] += time.perf_counter() - tick
         return derived, found, payloads
 
-    def _reject(self, frame: pd.DataFrame, files: list[FileFixes], label: int, reason: str) -> None:
-        source = files[int(frame.at[label, "file"])]
-        self.run.reject(int(frame.at[label, "row"]), source.raw(int(frame.at[label, "pos"])), reason, str(source.path))
+    def _reject(self, frame: pd.DataFrame, files: list[FileFixes], labels, reasons) -> None:
+        """Reject the fixes at index ``labels`` of ``frame`` with their reasons (one or one each)."""
+        labels = np.asarray(list(labels), dtype=np.int64)
+        if len(labels) == 0:
+            return
+        reasons = [reasons] * len(labels) if isinstance(reasons, str) else list(reasons)
+        rows = frame.loc[labels, ["file", "row", "pos"]]
+        rows = rows.assign(reason=reasons)
+        for number, group in rows.groupby("file", sort=False):
+            source = files[int(number)]
+            contents = source.raw(group["pos"].to_numpy())
+            for row, content, reason in zip(group["row"].tolist(), contents, group["reason"].tolist(), strict=True):
+                self.run.reject(int(row), content, reason, str(source.path))
 
     def _outside_region(self, frame: pd.DataFrame, files: list[FileFixes]) -> pd.DataFrame:
         west, south, east, north = self.region.outline.bounds
         margin = config_from({}).region_margin_deg
         lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
         outside = (lon < west - margin) | (lon > east + margin) | (lat < south - margin) | (lat > north + margin)
-        for label in frame.index[outside]:
-            self._reject(
-                frame,
-                files,
-                label,
-                f"fix outside the region ({frame.at[label, 'lon']:.5f}, {frame.at[label, 'lat']:.5f} in WGS-84)",
-            )
+        self._reject(
+            frame,
+            files,
+            frame.index[outside],
+            [f"fix outside the region ({a:.5f}, {b:.5f} in WGS-84)" for a, b in zip(lon[outside], lat[outside])],
+        )
         self.counts["outside_region"] += int(outside.sum())
         return frame[~outside]
 
@@ -231,10 +240,8 @@ class GpsLoader:
         spans = stop_intervals(stored)
         span_keys = (spans["kind"] + "\x1f" + spans["subject"]).tolist() if len(spans) else []
         in_stop = inside(kept["ts"].to_numpy(), kept_key, spans, span_keys) & ~same
-        for label in kept.index[same]:
-            self._reject(frame, files, label, "already loaded: a fix of this subject at this time is stored")
-        for label in kept.index[in_stop]:
-            self._reject(frame, files, label, "already loaded: inside a stop of this subject that is stored")
+        self._reject(frame, files, kept.index[same], "already loaded: a fix of this subject at this time is stored")
+        self._reject(frame, files, kept.index[in_stop], "already loaded: inside a stop of this subject that is stored")
         self.counts["already_loaded"] += int(same.sum() + in_stop.sum())
         kept = kept[~(same | in_stop)]
         touched = set(kept["key"][pd.Series(kept_key[~(same | in_stop)]).isin(set(stored_key)).to_numpy()].tolist())

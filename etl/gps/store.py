@@ -79,35 +79,43 @@ def encode_rows(fields: Sequence[Field], n: int) -> bytes:
     return rows.tobytes()
 
 
-def _groups(frame: pd.DataFrame, by: list[str]) -> list[tuple[tuple, np.ndarray]]:
-    if len(frame) == 0:
+def _groups(labels: list[np.ndarray]) -> list[np.ndarray]:
+    """Row positions of each distinct combination of the given integer label arrays."""
+    if len(labels[0]) == 0:
         return []
-    grouped = frame.groupby(by, sort=False, dropna=False).indices
-    return [(k if isinstance(k, tuple) else (k,), v) for k, v in grouped.items()]
+    combined = np.zeros(len(labels[0]), dtype=np.int64)
+    for values in labels:
+        codes, uniques = pd.factorize(values)
+        combined = combined * (len(uniques) + 1) + codes
+    order = np.argsort(combined, kind="stable")
+    cuts = np.flatnonzero(np.diff(combined[order])) + 1
+    return np.split(order, cuts)
 
 
 def encode_fixes(frame: pd.DataFrame, run_id: int | None) -> bytes:
-    """Binary COPY payload of fixes (columns ``kind``, ``subject``, ``crs``, ``ts``, ``lon``, ``lat``, ``speed``,
-    ``heading``, ``trip``, ``segment``, ``distance``) in the order of :data:`FIX_COLUMNS`."""
-    work = frame.assign(
-        _speed=frame["speed"].isna(), _heading=frame["heading"].isna(), _segment=frame["segment"] < 0
-    )
+    """Binary COPY payload of fixes (columns ``key``, ``kind``, ``subject``, ``crs``, ``ts``, ``lon``, ``lat``,
+    ``speed``, ``heading``, ``trip``, ``segment``, ``distance``) in the order of :data:`FIX_COLUMNS`."""
+    speed, heading = frame["speed"].to_numpy(), frame["heading"].to_numpy()
+    segment = frame["segment"].to_numpy()
+    nulls = np.isnan(speed) * 1 + np.isnan(heading) * 2 + (segment < 0) * 4
+    kind, subject, crs = frame["kind"].to_numpy(), frame["subject"].to_numpy(), frame["crs"].to_numpy()
+    ts, lon, lat = frame["ts"].to_numpy(), frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    trip, distance = frame["trip"].to_numpy(), frame["distance"].to_numpy()
     parts = [HEADER]
-    for (kind, subject, crs, no_speed, no_heading, no_segment), index in _groups(
-        work, ["kind", "subject", "crs", "_speed", "_heading", "_segment"]
-    ):
-        part = work.iloc[index]
+    for index in _groups([frame["key"].to_numpy(), crs, nulls]):
+        first = index[0]
+        no_speed, no_heading, no_segment = (bool(nulls[first] & bit) for bit in (1, 2, 4))
         fields: list[Field] = [
-            ("subject_kind", "text", str(kind).encode()),
-            ("subject_id", "text", str(subject).encode()),
-            ("ts", "timestamptz", part["ts"].to_numpy()),
-            ("geom", "point", (part["lon"].to_numpy(), part["lat"].to_numpy())),
-            ("speed_mps", "float8", None if no_speed else part["speed"].to_numpy()),
-            ("heading", "float8", None if no_heading else part["heading"].to_numpy()),
-            ("trip_id", "int4", part["trip"].to_numpy()),
-            ("segment_id", "int4", None if no_segment else part["segment"].to_numpy()),
-            ("match_distance_m", "float8", None if no_segment else part["distance"].to_numpy()),
-            ("source_crs", "text", str(crs).encode()),
+            ("subject_kind", "text", str(kind[first]).encode()),
+            ("subject_id", "text", str(subject[first]).encode()),
+            ("ts", "timestamptz", ts[index]),
+            ("geom", "point", (lon[index], lat[index])),
+            ("speed_mps", "float8", None if no_speed else speed[index]),
+            ("heading", "float8", None if no_heading else heading[index]),
+            ("trip_id", "int4", trip[index]),
+            ("segment_id", "int4", None if no_segment else segment[index]),
+            ("match_distance_m", "float8", None if no_segment else distance[index]),
+            ("source_crs", "text", str(crs[first]).encode()),
             ("run_id", "int4", None if run_id is None else run_id),
         ]
         parts.append(encode_rows(fields, len(index)))
@@ -119,8 +127,9 @@ def encode_visits(frame: pd.DataFrame) -> bytes:
     """Binary COPY payload of visits (``kind``, ``subject``, ``segment``, ``trip``, ``entered``, ``left``,
     ``dwell_s``, ``n_fixes``) in the order of :data:`VISIT_COLUMNS`."""
     parts = [HEADER]
-    for (kind, subject), index in _groups(frame, ["kind", "subject"]):
+    for index in _groups([frame["kind"].to_numpy(), frame["subject"].to_numpy()]):
         part = frame.iloc[index]
+        kind, subject = part["kind"].iloc[0], part["subject"].iloc[0]
         fields: list[Field] = [
             ("segment_id", "int4", part["segment"].to_numpy()),
             ("subject_kind", "text", str(kind).encode()),

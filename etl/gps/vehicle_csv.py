@@ -71,8 +71,8 @@ def read_vehicle_table(
     rows = table.row_number(0) + np.arange(n, dtype=np.int64)
     source = table.frame
 
-    def raw(pos: int) -> dict[str, Any]:
-        return {str(k): v for k, v in source.iloc[pos].items()}
+    def raw(positions: np.ndarray) -> list[dict[str, Any]]:
+        return [{str(k): v for k, v in r.items()} for r in source.iloc[positions].to_dict("records")]
 
     problems = np.full(n, "", dtype=object)
     problems[np.isnan(y)] = "row without a valid latitude"
@@ -80,7 +80,10 @@ def read_vehicle_table(
     problems[ts == NAT] = "row without a valid time"
     problems[subject == ""] = "row without a vehicle (subject)"
     bad = problems != ""
-    rejects = [(int(rows[pos]), raw(int(pos)), str(problems[pos])) for pos in np.flatnonzero(bad)]
+    where = np.flatnonzero(bad)
+    rejects = [
+        (int(rows[pos]), content, str(problems[pos])) for pos, content in zip(where, raw(where), strict=True)
+    ]
     keep = ~bad
     fixes = pd.DataFrame(
         {

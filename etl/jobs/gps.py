@@ -75,8 +75,9 @@ def rematch_in(conn: Connection, config: GpsConfig | None = None) -> tuple[int, 
         Fixes matched again and visits written.
     """
     region = get_region()
-    streets = StreetIndex.from_db(conn, region.metric_crs)
-    return rematch_all(conn, streets, config or GpsConfig(), region.metric_crs)
+    config = config or GpsConfig()
+    streets = StreetIndex.from_db(conn, region.metric_crs, config.match_tolerance_m)
+    return rematch_all(conn, streets, config, region.metric_crs)
 
 
 def rematch(engine: Engine) -> RunReport:
