@@ -16,7 +16,9 @@ from geo.errors import InputError
 WHOLE_FILE_LIMIT = 64 << 20  # files up to this size are parsed at once (C speed); larger ones are streamed
 _XPATH = {
     "points": "count(//g:trkpt)",
-    "regular": "count(//g:trkpt[count(g:time) = 1 and @lat and @lon and ancestor::g:trk])",
+    "in_tracks": "count(//g:trk//g:trkpt)",
+    "timed": "count(//g:trkpt[g:time])",
+    "times": "count(//g:trkpt/g:time)",
     "lat": "//g:trkpt/@lat",
     "lon": "//g:trkpt/@lon",
     "time": "//g:trkpt/g:time/text()",
@@ -34,8 +36,8 @@ def _whole_file(path: Path, default_subject: str) -> tuple[list, list, list, lis
         return None
     ns = {"g": tag[1 : tag.index("}")]}
     points = int(root.xpath(_XPATH["points"], namespaces=ns))
-    if int(root.xpath(_XPATH["regular"], namespaces=ns)) != points:
-        return None
+    if any(int(root.xpath(_XPATH[q], namespaces=ns)) != points for q in ("in_tracks", "timed", "times")):
+        return None  # a point outside a track, without a time or with two
     lats = root.xpath(_XPATH["lat"], namespaces=ns, smart_strings=False)
     lons = root.xpath(_XPATH["lon"], namespaces=ns, smart_strings=False)
     times = [t.strip() for t in root.xpath(_XPATH["time"], namespaces=ns, smart_strings=False)]
