@@ -25,11 +25,11 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl.jobs.gps import load  # noqa: E402
-from geo.crs import from_wgs84, to_wgs84, wgs84_to_gcj02  # noqa: E402
-from geo.db import database_url, get_engine  # noqa: E402
-from geo.db.migrate import upgrade  # noqa: E402
-from geo.region import get_region  # noqa: E402
+from etl.jobs.gps import load
+from geo.crs import from_wgs84, to_wgs84, wgs84_to_gcj02
+from geo.db import database_url, get_engine
+from geo.db.migrate import upgrade
+from geo.region import get_region
 
 ORIGIN = (119.79, 28.875)  # south-west corner of the grid (WGS-84), in Wuyi's county seat
 BLOCK_M = 150.0
@@ -170,16 +170,61 @@ def fresh_schema(streets: bool = True):
     return engine, drop
 
 
+def database_floor(folder: Path) -> None:
+    """Time storing the very fixes of one load with COPY alone (the server's share), with and without the FKs."""
+    engine, drop = fresh_schema()
+    try:
+        load(engine, folder, force=True)
+        with engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            columns = "subject_kind, subject_id, ts, geom, speed_mps, heading, trip_id, segment_id, match_distance_m"
+            payload = bytearray()
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY gps_fixes ({columns}) TO STDOUT (FORMAT BINARY)") as copy,
+            ):
+                for block in copy:
+                    payload += block
+            rows = conn.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one()
+            conn.commit()
+            for label, statements in (
+                ("with every index and FK", []),
+                (
+                    "without the segment_id FK",
+                    ["ALTER TABLE gps_fixes DROP CONSTRAINT fk_gps_fixes_segment_id_street_segments"],
+                ),
+                ("without the GiST index", ["DROP INDEX ix_gps_fixes_geom_gist"]),
+            ):
+                conn.execute(text("TRUNCATE gps_fixes, segment_visits"))
+                for statement in statements:
+                    conn.execute(text(statement))
+                began = time.perf_counter()
+                with (
+                    driver.cursor() as cursor,
+                    cursor.copy(f"COPY gps_fixes ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
+                ):
+                    copy.write(bytes(payload))
+                seconds = time.perf_counter() - began
+                conn.rollback()
+                print(
+                    f"database floor, {label}: COPY of the {rows:,} stored fixes alone {seconds:.2f} s "
+                    f"({rows / seconds:,.0f} rows/s)"
+                )
+    finally:
+        drop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixes", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep-data", type=Path, default=None, help="write the files here and keep them")
+    parser.add_argument("--floor", action="store_true", help="also time the COPY of the stored fixes alone")
     args = parser.parse_args()
     folder = args.keep_data or Path(tempfile.mkdtemp(prefix="bench-gps-"))
     began = time.perf_counter()
-    written = generate(folder, args.fixes)
-    print(f"generated {written:,} fixes in {folder} ({time.perf_counter() - began:.1f} s)")
+    written = generate(folder, args.fixes) if not (folder / "patrol").exists() else _count(folder)
+    print(f"{written:,} fixes in {folder} (written in {time.perf_counter() - began:.1f} s, or earlier)")
     results = []
     for number in range(args.runs):
         engine, drop = fresh_schema()
@@ -205,6 +250,15 @@ def main() -> None:
     print("median seconds per stage (main thread; 'load' = encoding + waiting for the COPY thread):")
     for stage in results[0][1]:
         print(f"  {stage:8s} {statistics.median(r[1][stage] for r in results):6.2f}")
+    if args.floor:
+        database_floor(folder)
+
+
+def _count(folder: Path) -> int:
+    """Fixes in files written before (track points and table rows)."""
+    points = sum(p.read_text(encoding="utf-8").count("<trkpt") for p in folder.rglob("*.gpx"))
+    rows = sum(len(p.read_text(encoding="utf-8").splitlines()) - 1 for p in folder.rglob("*.csv"))
+    return points + rows
 
 
 if __name__ == "__main__":

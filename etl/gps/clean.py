@@ -142,7 +142,9 @@ def _drop_jumps(data: pd.DataFrame, limit: float) -> tuple[pd.DataFrame, dict[in
         if not jump.any():
             break
         for label, speed in zip(data.index[jump], anchor_speed[jump], strict=True):
-            rejected[int(label)] = f"impossible jump: {speed:.0f} m/s from the nearest plausible fix (limit {limit:g} m/s)"
+            rejected[int(label)] = (
+                f"impossible jump: {speed:.0f} m/s from the nearest plausible fix (limit {limit:g} m/s)"
+            )
         data = data[~jump]
     return data, rejected
 
@@ -220,8 +222,13 @@ def _collapse_stops(data: pd.DataFrame, config: GpsConfig) -> tuple[pd.DataFrame
         return data, np.zeros(0, dtype=np.int64), 0
     stop = cluster[in_stop]
     frame = pd.DataFrame(
-        {"stop": stop, "x": x[in_stop], "y": y[in_stop], "lon": data["lon"].to_numpy()[in_stop],
-         "lat": data["lat"].to_numpy()[in_stop]}
+        {
+            "stop": stop,
+            "x": x[in_stop],
+            "y": y[in_stop],
+            "lon": data["lon"].to_numpy()[in_stop],
+            "lat": data["lat"].to_numpy()[in_stop],
+        }
     )
     means = frame.groupby("stop")[["x", "y", "lon", "lat"]].mean()
     positions = np.flatnonzero(in_stop)

@@ -12,7 +12,6 @@ from lxml import etree
 from etl.gps.fixes import NAT, FileFixes, epoch_ns, parse_numbers
 from geo.errors import InputError
 
-
 WHOLE_FILE_LIMIT = 64 << 20  # files up to this size are parsed at once (C speed); larger ones are streamed
 _XPATH = {
     "points": "count(//g:trkpt)",

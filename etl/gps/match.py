@@ -58,7 +58,9 @@ class StreetIndex:
         if len(coords) < 2:
             empty = np.zeros(0)
             none = np.zeros(0, dtype=np.int64)
-            return cls(none, empty, empty, empty, empty, empty, (tolerance, 0.0, 0.0, 0, 0), np.zeros(1, np.int64), none)
+            return cls(
+                none, empty, empty, empty, empty, empty, (tolerance, 0.0, 0.0, 0, 0), np.zeros(1, np.int64), none
+            )
         mx, my = from_wgs84(coords[:, 0], coords[:, 1], metric_crs)
         inner = owner[1:] == owner[:-1]
         ax, ay, bx, by = mx[:-1][inner], my[:-1][inner], mx[1:][inner], my[1:][inner]

@@ -63,11 +63,12 @@ class GpsLoader:
                 tick = time.perf_counter()
                 fixes = self._read(source)
                 self.seconds["read"] += time.perf_counter() - tick
-                pending.append((source, fixes))
-                size += len(fixes.frame)
-                if size >= UNIT_FIXES:
-                    self._unit(pending, writer)
-                    pending, size = [], 0
+                for part in split_by_subject(fixes, UNIT_FIXES):
+                    pending.append((source, part))
+                    size += len(part.frame)
+                    if size >= UNIT_FIXES:
+                        self._unit(pending, writer)
+                        pending, size = [], 0
             if pending:
                 self._unit(pending, writer)
             tick = time.perf_counter()
@@ -203,7 +204,10 @@ class GpsLoader:
             frame,
             files,
             frame.index[outside],
-            [f"fix outside the region ({a:.5f}, {b:.5f} in WGS-84)" for a, b in zip(lon[outside], lat[outside])],
+            [
+                f"fix outside the region ({a:.5f}, {b:.5f} in WGS-84)"
+                for a, b in zip(lon[outside], lat[outside], strict=True)
+            ],
         )
         self.counts["outside_region"] += int(outside.sum())
         return frame[~outside]
@@ -228,7 +232,7 @@ class GpsLoader:
     def _against_stored(
         self, kept: pd.DataFrame, frame: pd.DataFrame, files: list[FileFixes], config: GpsConfig
     ) -> tuple[pd.DataFrame, set[int]]:
-        """Drop fixes already stored (overlapping files); return the subjects whose stored trips must be derived again."""
+        """Drop fixes already stored (overlapping files); return the subjects whose trips must be derived again."""
         windows_table(self.conn, self._windows(kept, config))
         stored = stored_in_windows(self.conn)
         if len(stored) == 0:
@@ -246,6 +250,31 @@ class GpsLoader:
         kept = kept[~(same | in_stop)]
         touched = set(kept["key"][pd.Series(kept_key[~(same | in_stop)]).isin(set(stored_key)).to_numpy()].tolist())
         return kept, touched
+
+
+def split_by_subject(fixes: FileFixes, size: int) -> list[FileFixes]:
+    """A big file (a month of every vehicle) as parts of about ``size`` fixes, each subject whole in one part.
+
+    The first part carries the file's read count and parse rejects, so counts stay exact.
+    """
+    if len(fixes.frame) <= size * 3 // 2:
+        return [fixes]
+    counts = fixes.frame["subject"].value_counts(sort=False)
+    part_of = pd.Series(np.cumsum(counts.to_numpy()) // size, index=counts.index)
+    parts = []
+    for number, (_, frame) in enumerate(fixes.frame.groupby(fixes.frame["subject"].map(part_of), sort=True)):
+        parts.append(
+            FileFixes(
+                path=fixes.path,
+                subject_kind=fixes.subject_kind,
+                frame=frame,
+                read=fixes.read if number == 0 else 0,
+                raw=fixes.raw,
+                source_crs=fixes.source_crs,
+                rejects=fixes.rejects if number == 0 else [],
+            )
+        )
+    return parts
 
 
 def load_sources(
@@ -266,5 +295,3 @@ def source_crs_of(sources: list[GpsSource], crs: str | None) -> str | None:
         return normalize_crs(crs)
     declared = {str(s.settings.get("crs", "EPSG:4326")) for s in sources}
     return normalize_crs(declared.pop()) if len(declared) == 1 else None
-
-

@@ -76,8 +76,12 @@ def find_sources(root: Path) -> tuple[list[GpsSource], list[str]]:
         settings = source_settings(file, root)
         kind = str(settings.get("subject_kind", kind))
         if kind not in SUBJECT_KINDS:
-            raise InputError(f"{file}: subject_kind {kind!r} in {SOURCE_CONFIG} is not one of {', '.join(SUBJECT_KINDS)}")
+            raise InputError(
+                f"{file}: subject_kind {kind!r} in {SOURCE_CONFIG} is not one of {', '.join(SUBJECT_KINDS)}"
+            )
         default_subject = file.parent.name or file.stem
         sources.append(GpsSource(file, fmt, kind, default_subject, settings))
-    warnings = [f"skipped {len(skipped)} file(s) that are not GPX, CSV or XLSX: {', '.join(skipped[:5])}"] if skipped else []
+    warnings = (
+        [f"skipped {len(skipped)} file(s) that are not GPX, CSV or XLSX: {', '.join(skipped[:5])}"] if skipped else []
+    )
     return sources, warnings

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from etl.gps.config import GpsConfig
 from etl.gps.derive import derive, visits
 from etl.gps.match import StreetIndex
-from etl.gps.store import VISIT_COLUMNS, copy_binary, encode_rows, encode_visits
+from etl.gps.store import HEADER, TRAILER, VISIT_COLUMNS, copy_binary, encode_rows, encode_visits
 from geo.crs import from_wgs84
 
 FETCH_COLUMNS = ["id", "kind", "subject", "ts", "lon", "lat", "speed", "heading", "trip"]
@@ -34,13 +34,18 @@ def copy_out(conn: Connection, query: str, columns: list[str]) -> pd.DataFrame:
     if buffer.getbuffer().nbytes == 0:
         return pd.DataFrame({c: [] for c in columns})
     return pd.read_csv(
-        buffer, sep="\t", header=None, names=columns, na_values=["\\N"], keep_default_na=False,
+        buffer,
+        sep="\t",
+        header=None,
+        names=columns,
+        na_values=["\\N"],
+        keep_default_na=False,
         dtype={"kind": str, "subject": str},
     )
 
 
 def windows_table(conn: Connection, windows: pd.DataFrame) -> None:
-    """Put per-subject time windows (``kind``, ``subject``, ``start``, ``end`` in ns) into temp table ``_gps_windows``."""
+    """Put per-subject time windows (``kind``, ``subject``, ``start``, ``end`` in ns) in temp table ``_gps_windows``."""
     conn.execute(text("DROP TABLE IF EXISTS _gps_windows"))
     conn.execute(text("CREATE TEMP TABLE _gps_windows (k text, s text, a timestamptz, b timestamptz) ON COMMIT DROP"))
     if len(windows):
@@ -114,15 +119,15 @@ def _rederive_frame(
         ],
         len(derived),
     )
-    from etl.gps.store import HEADER, TRAILER
-
     conn.execute(
         text(
             "CREATE TEMP TABLE _gps_update (id bigint, trip int, segment int, distance float8, speed float8, "
             "heading float8) ON COMMIT DROP"
         )
     )
-    copy_binary(conn, "_gps_update", ["id", "trip", "segment", "distance", "speed", "heading"], HEADER + update + TRAILER)
+    copy_binary(
+        conn, "_gps_update", ["id", "trip", "segment", "distance", "speed", "heading"], HEADER + update + TRAILER
+    )
     conn.execute(
         text(
             "UPDATE gps_fixes g SET trip_id = u.trip, segment_id = NULLIF(u.segment, -1), "

@@ -81,9 +81,7 @@ def read_vehicle_table(
     problems[subject == ""] = "row without a vehicle (subject)"
     bad = problems != ""
     where = np.flatnonzero(bad)
-    rejects = [
-        (int(rows[pos]), content, str(problems[pos])) for pos, content in zip(where, raw(where), strict=True)
-    ]
+    rejects = [(int(rows[pos]), content, str(problems[pos])) for pos, content in zip(where, raw(where), strict=True)]
     keep = ~bad
     fixes = pd.DataFrame(
         {

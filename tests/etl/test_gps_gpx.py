@@ -47,8 +47,11 @@ def test_a_point_without_time_is_rejected_and_the_rest_read(tmp_path: Path) -> N
     fixes = read_gpx(path, "x")
     assert fixes.read == 3 and len(fixes.frame) == 2
     assert fixes.rejects == [
-        (9, {"subject": "x", "lat": "28.896", "lon": "119.816", "time": None, "line": 9},
-         "track point without a valid <time> (None)")
+        (
+            9,
+            {"subject": "x", "lat": "28.896", "lon": "119.816", "time": None, "line": 9},
+            "track point without a valid <time> (None)",
+        )
     ]
 
 

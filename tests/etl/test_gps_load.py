@@ -48,7 +48,10 @@ def add_streets(engine: Engine) -> None:
         for number, line in SEGMENTS.items():
             wkt = "LINESTRING(" + ", ".join("{} {}".format(*lonlat(x, y)) for x, y in line) + ")"
             conn.execute(
-                text("INSERT INTO street_segments (id, segment_key, name, geom) VALUES (:i, :k, :n, ST_GeomFromText(:w, 4326))"),
+                text(
+                    "INSERT INTO street_segments (id, segment_key, name, geom) "
+                    "VALUES (:i, :k, :n, ST_GeomFromText(:w, 4326))"
+                ),
                 {"i": number, "k": f"S{number}", "n": "东西路" if number <= 2 else "南北路", "w": wkt},
             )
 
@@ -147,7 +150,7 @@ def test_patrol_tracks_are_cleaned_matched_and_counted(schema_engine: Engine, tm
 
     visits = table(schema_engine, VISITS)
     by_subject = {}
-    for subject, segment, _trip, entered, left, dwell, n in visits:
+    for subject, segment, _trip, entered, _left, dwell, n in visits:
         by_subject.setdefault(subject, []).append((segment, (entered - T0).total_seconds(), dwell, n))
     # the stop on segment 4 gives exactly the 600 s the chief stood there
     assert by_subject["C002"] == [(4, 0.0, 600.0, 2)]

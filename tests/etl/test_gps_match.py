@@ -16,14 +16,14 @@ def index(lines: dict[int, list[tuple[float, float]]]) -> StreetIndex:
     metric = get_region().metric_crs
     geoms = []
     for coords in lines.values():
-        xy = np.array(coords, dtype=float) + (X0, Y0)
+        xy = np.array(coords, dtype=float) + np.array([X0, Y0])
         lon, lat = to_wgs84(xy[:, 0], xy[:, 1], metric)
         geoms.append(shapely.linestrings(np.column_stack([lon, lat])))
     return StreetIndex.from_lines(np.array(list(lines)), np.array(geoms), metric)
 
 
 def match(streets: StreetIndex, points: list[tuple[float, float]], direction: list[float]):
-    xy = np.array(points, dtype=float) + (X0, Y0)
+    xy = np.array(points, dtype=float) + np.array([X0, Y0])
     return streets.match(xy[:, 0], xy[:, 1], np.array(direction), tolerance=30.0, heading_weight=20.0)
 
 
