@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -142,6 +143,15 @@ def generate(folder: Path, total: int, seed: int = 7) -> int:
     return written
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (0 when it cannot be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def fresh_schema(streets: bool = True):
     """A migrated schema of its own with the grid's street segments; returns (engine, drop)."""
     base = database_url()
@@ -229,27 +239,44 @@ def main() -> None:
     for number in range(args.runs):
         engine, drop = fresh_schema()
         try:
+            with engine.connect() as conn:
+                before_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            server_before = process_cpu(before_pid)
+            python_before = time.process_time()
             began = time.perf_counter()
             report = load(engine, folder, force=True)
             seconds = time.perf_counter() - began
+            python_cpu = time.process_time() - python_before
             with engine.connect() as conn:
                 stored = conn.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one()
                 visits = conn.execute(text("SELECT count(*) FROM segment_visits")).scalar_one()
+                pid = conn.execute(text(f"SELECT backend_pid FROM etl_runs WHERE id = {report.run_id}")).scalar_one()
+            server_cpu = process_cpu(pid) - (server_before if pid == before_pid else 0.0)
         finally:
             drop()
         stages = report.stats["seconds"]
-        results.append((seconds, stages))
+        results.append((seconds, stages, python_cpu, server_cpu))
         print(
             f"run {number + 1}: {report.read:,} read, {report.loaded:,} loaded, {report.rejected:,} rejected, "
             f"{stored:,} fixes stored, {report.stats.get('matched', 0):,} matched, {visits:,} visits; "
             f"{seconds:.2f} s = {report.read / seconds:,.0f} fixes/s; stages "
             + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+            + f"; CPU: python {python_cpu:.1f} s, database server {server_cpu:.1f} s; "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
-    median = statistics.median(s for s, _ in results)
+    median = statistics.median(r[0] for r in results)
     print(f"\nmedian of {len(results)} runs: {median:.2f} s, {written / median:,.0f} fixes/s end to end")
     print("median seconds per stage (main thread; 'load' = encoding + waiting for the COPY thread):")
     for stage in results[0][1]:
         print(f"  {stage:8s} {statistics.median(r[1][stage] for r in results):6.2f}")
+    python_cpu = statistics.median(r[2] for r in results)
+    server_cpu = statistics.median(r[3] for r in results)
+    print(
+        f"median CPU: python {python_cpu:.1f} s, database server {server_cpu:.1f} s (they run in parallel: "
+        f"with a core each, the load takes about {max(python_cpu, server_cpu):.1f} s = "
+        f"{written / max(python_cpu, server_cpu):,.0f} fixes/s; wall time above depends on the other load "
+        "on the machine)"
+    )
     if args.floor:
         database_floor(folder)
 
