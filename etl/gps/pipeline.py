@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,8 +114,8 @@ class GpsLoader:
         frame, files = self._frame(pending)
         if len(frame) == 0:
             return
-        frame = self._outside_region(frame, files)
         config = config_from(pending[0][0].settings)
+        frame = self._outside_region(frame, files, config.region_margin_deg)
         frame["x"], frame["y"] = from_wgs84(frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region.metric_crs)
         frame["key"] = pd.factorize(frame["kind"] + "\x1f" + frame["subject"])[0]
         self.seconds["read"] += time.perf_counter() - tick
@@ -181,7 +182,9 @@ class GpsLoader:
         self.seconds["visits"] += time.perf_counter() - tick
         return derived, found, payloads
 
-    def _reject(self, frame: pd.DataFrame, files: list[FileFixes], labels, reasons) -> None:
+    def _reject(
+        self, frame: pd.DataFrame, files: list[FileFixes], labels: Iterable[int], reasons: str | Iterable[str]
+    ) -> None:
         """Reject the fixes at index ``labels`` of ``frame`` with their reasons (one or one each)."""
         labels = np.asarray(list(labels), dtype=np.int64)
         if len(labels) == 0:
@@ -195,9 +198,8 @@ class GpsLoader:
             for row, content, reason in zip(group["row"].tolist(), contents, group["reason"].tolist(), strict=True):
                 self.run.reject(int(row), content, reason, str(source.path))
 
-    def _outside_region(self, frame: pd.DataFrame, files: list[FileFixes]) -> pd.DataFrame:
+    def _outside_region(self, frame: pd.DataFrame, files: list[FileFixes], margin: float) -> pd.DataFrame:
         west, south, east, north = self.region.outline.bounds
-        margin = config_from({}).region_margin_deg
         lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
         outside = (lon < west - margin) | (lon > east + margin) | (lat < south - margin) | (lat > north + margin)
         self._reject(
