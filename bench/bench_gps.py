@@ -255,7 +255,7 @@ def main() -> None:
         finally:
             drop()
         stages = report.stats["seconds"]
-        results.append((seconds, stages, python_cpu, server_cpu))
+        results.append((seconds, stages, python_cpu, server_cpu, report.stats["cpu_seconds"]))
         print(
             f"run {number + 1}: {report.read:,} read, {report.loaded:,} loaded, {report.rejected:,} rejected, "
             f"{stored:,} fixes stored, {report.stats.get('matched', 0):,} matched, {visits:,} visits; "
@@ -266,9 +266,12 @@ def main() -> None:
         )
     median = statistics.median(r[0] for r in results)
     print(f"\nmedian of {len(results)} runs: {median:.2f} s, {written / median:,.0f} fixes/s end to end")
-    print("median seconds per stage (main thread; 'load' = encoding + waiting for the COPY thread):")
+    print("median seconds per stage, wall and CPU of the main thread ('load' = encoding the COPY payloads,")
+    print("handing them to the COPY thread and waiting for the server; the server's own CPU is below):")
     for stage in results[0][1]:
-        print(f"  {stage:8s} {statistics.median(r[1][stage] for r in results):6.2f}")
+        wall = statistics.median(r[1][stage] for r in results)
+        cpu = statistics.median(r[4][stage] for r in results)
+        print(f"  {stage:8s} wall {wall:6.2f}  cpu {cpu:6.2f}")
     python_cpu = statistics.median(r[2] for r in results)
     server_cpu = statistics.median(r[3] for r in results)
     print(

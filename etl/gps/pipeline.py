@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,15 +43,25 @@ class GpsLoader:
     crs: str | None = None
     streets: StreetIndex | None = None
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    cpu: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        """Add the wall time and the CPU time of this thread spent in the block to stage ``name``."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - wall
+            self.cpu[name] += time.thread_time() - cpu
 
     def load(self, sources: list[GpsSource]) -> None:
         """Read, clean, match and store every source; fill the run's counts, rejects and stats."""
-        began = time.perf_counter()
-        if self.streets is None:
-            tolerance = max(config_from(s.settings).match_tolerance_m for s in sources) if sources else 30.0
-            self.streets = StreetIndex.from_db(self.conn, self.region.metric_crs, tolerance)
-        self.seconds["match"] += time.perf_counter() - began
+        with self._stage("match"):
+            if self.streets is None:
+                tolerance = max(config_from(s.settings).match_tolerance_m for s in sources) if sources else 30.0
+                self.streets = StreetIndex.from_db(self.conn, self.region.metric_crs, tolerance)
         if self.streets.empty:
             self.run.warn("no street network loaded: fixes are kept unmatched; run 'python -m etl rematch' later")
         writer = BackgroundCopy(self.conn)
@@ -61,9 +72,8 @@ class GpsLoader:
                 if pending and source.settings != pending[0][0].settings:
                     self._unit(pending, writer)  # a unit shares one set of thresholds
                     pending, size = [], 0
-                tick = time.perf_counter()
-                fixes = self._read(source)
-                self.seconds["read"] += time.perf_counter() - tick
+                with self._stage("read"):
+                    fixes = self._read(source)
                 for part in split_by_subject(fixes, UNIT_FIXES):
                     pending.append((source, part))
                     size += len(part.frame)
@@ -72,14 +82,14 @@ class GpsLoader:
                         pending, size = [], 0
             if pending:
                 self._unit(pending, writer)
-            tick = time.perf_counter()
-            writer.close()
-            self.seconds["load"] += time.perf_counter() - tick
+            with self._stage("load"):
+                writer.close()
         except BaseException:
             writer.close_quietly()
             raise
         self.run.stats.update({k: int(v) for k, v in sorted(self.counts.items())})
         self.run.stats["seconds"] = {k: round(v, 3) for k, v in self.seconds.items()}
+        self.run.stats["cpu_seconds"] = {k: round(v, 3) for k, v in self.cpu.items()}
 
     # -- reading -------------------------------------------------------------------------------
     def _read(self, source: GpsSource) -> FileFixes:
@@ -110,40 +120,40 @@ class GpsLoader:
 
     # -- one unit of work ----------------------------------------------------------------------
     def _unit(self, pending: list[tuple[GpsSource, FileFixes]], writer: BackgroundCopy) -> None:
-        tick = time.perf_counter()
-        frame, files = self._frame(pending)
-        if len(frame) == 0:
-            return
-        config = config_from(pending[0][0].settings)
-        frame = self._outside_region(frame, files, config.region_margin_deg)
-        frame["x"], frame["y"] = from_wgs84(frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region.metric_crs)
-        frame["key"] = pd.factorize(frame["kind"] + "\x1f" + frame["subject"])[0]
-        self.seconds["read"] += time.perf_counter() - tick
+        with self._stage("read"):
+            frame, files = self._frame(pending)
+            if len(frame) == 0:
+                return
+            config = config_from(pending[0][0].settings)
+            frame = self._outside_region(frame, files, config.region_margin_deg)
+            frame["x"], frame["y"] = from_wgs84(
+                frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region.metric_crs
+            )
+            frame["key"] = pd.factorize(frame["kind"] + "\x1f" + frame["subject"])[0]
 
-        tick = time.perf_counter()
-        cleaned = clean(frame, config)
-        self._reject(frame, files, cleaned.rejected.keys(), cleaned.rejected.values())
-        for name, value in cleaned.stats.items():
-            self.counts[name] += value
-        kept = cleaned.kept
-        self.seconds["clean"] += time.perf_counter() - tick
+        with self._stage("clean"):
+            cleaned = clean(frame, config)
+            self._reject(frame, files, cleaned.rejected.keys(), cleaned.rejected.values())
+            for name, value in cleaned.stats.items():
+                self.counts[name] += value
+            kept = cleaned.kept
+        if len(kept) == 0:
+            self.run.loaded += len(cleaned.collapsed)
+            return
 
         # everything is computed as if nothing were stored nearby (the usual case) while the
         # previous unit is still being written; then one query checks that assumption
         derived, found, payloads = self._derive(kept, config, touched=set())
-        tick = time.perf_counter()
-        writer.drain()  # the connection is needed for the overlap query
-        self.seconds["load"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        checked, touched = self._against_stored(kept, frame, files, config)
-        self.seconds["clean"] += time.perf_counter() - tick
+        with self._stage("load"):
+            writer.drain()  # the connection is needed for the overlap query
+        with self._stage("clean"):
+            checked, touched = self._against_stored(kept, frame, files, config)
         if touched or len(checked) != len(kept):
             derived, found, payloads = self._derive(checked, config, touched)
 
-        tick = time.perf_counter()
-        for table, columns, payload in payloads:
-            writer.submit(table, columns, payload)
-        self.seconds["load"] += time.perf_counter() - tick
+        with self._stage("load"):
+            for table, columns, payload in payloads:
+                writer.submit(table, columns, payload)
 
         stored = len(derived)
         self.run.loaded += stored + len(cleaned.collapsed)
@@ -153,33 +163,31 @@ class GpsLoader:
         self.counts["trips"] += int(derived.drop_duplicates(["key", "trip"]).shape[0])
 
         if touched:
-            tick = time.perf_counter()
-            writer.drain()
-            windows = self._windows(derived[derived["key"].isin(touched)], config)
-            fixes, written = rederive_windows(self.conn, windows, self.streets, config, self.region.metric_crs)
-            self.counts["visits"] += written
-            self.counts["rederived_fixes"] += fixes
-            self.seconds["visits"] += time.perf_counter() - tick
+            with self._stage("visits"):
+                writer.drain()
+                windows = self._windows(derived[derived["key"].isin(touched)], config)
+                fixes, written = rederive_windows(self.conn, windows, self.streets, config, self.region.metric_crs)
+                self.counts["visits"] += written
+                self.counts["rederived_fixes"] += fixes
 
     def _derive(
         self, kept: pd.DataFrame, config: GpsConfig, touched: set[int]
     ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, tuple[str, ...], bytes]]]:
         """Trips, matches, visits (not for ``touched`` subjects: those are derived again from the database)
         and the COPY payloads."""
-        tick = time.perf_counter()
-        derived = derive(kept, self.streets, config)
-        self.seconds["match"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        found = visits(derived[~derived["key"].isin(touched)] if touched else derived)
-        names = derived.drop_duplicates("key").set_index("key")
-        found["kind"] = names["kind"].reindex(found["key"]).to_numpy()
-        found["subject"] = names["subject"].reindex(found["key"]).to_numpy()
-        payloads = []
-        if len(derived):
-            payloads.append(("gps_fixes", FIX_COLUMNS, encode_fixes(derived, self.run.id)))
-        if len(found):
-            payloads.append(("segment_visits", VISIT_COLUMNS, encode_visits(found)))
-        self.seconds["visits"] += time.perf_counter() - tick
+        with self._stage("match"):
+            derived = derive(kept, self.streets, config)
+        with self._stage("visits"):
+            found = visits(derived[~derived["key"].isin(touched)] if touched else derived)
+            names = derived.drop_duplicates("key").set_index("key")
+            found["kind"] = names["kind"].reindex(found["key"]).to_numpy()
+            found["subject"] = names["subject"].reindex(found["key"]).to_numpy()
+        with self._stage("load"):
+            payloads = []
+            if len(derived):
+                payloads.append(("gps_fixes", FIX_COLUMNS, encode_fixes(derived, self.run.id)))
+            if len(found):
+                payloads.append(("segment_visits", VISIT_COLUMNS, encode_visits(found)))
         return derived, found, payloads
 
     def _reject(

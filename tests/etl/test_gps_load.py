@@ -235,9 +235,10 @@ def test_vehicle_csv_in_gcj02_and_local_time(schema_engine: Engine, tmp_path: Pa
         glon, glat = wgs84_to_gcj02(lon, lat)
         rows.append(f"浙G12345,2025-03-03 08:{i:02d}:00,{float(glon):.8f},{float(glat):.8f},18,90")
     rows.append("浙G12345,2025-03-03 25:61:00,119.8,28.9,18,90")  # impossible time
+    rows.append("浙G12345,2025-03-03 09:00:00,0.0,0.0,0,0")  # a receiver's null island
     (folder / "2025-03.csv").write_bytes("\n".join(rows).encode("gbk"))
     report = load(schema_engine, folder)
-    assert (report.read, report.loaded, report.rejected) == (14, 13, 1)
+    assert (report.read, report.loaded, report.rejected) == (15, 13, 2)
     stored = table(
         schema_engine,
         "SELECT ts, ST_X(geom), ST_Y(geom), speed_mps, heading, source_crs, segment_id FROM gps_fixes ORDER BY ts",
@@ -249,8 +250,11 @@ def test_vehicle_csv_in_gcj02_and_local_time(schema_engine: Engine, tmp_path: Pa
         assert float(np.hypot(x[0] - x[1], y[0] - y[1])) < 1.0
         assert speed == pytest.approx(5.0) and heading == 90 and crs == "gcj02"
         assert segment in (1, 2)
-    rejected = table(schema_engine, f"SELECT reason, raw FROM etl_rejects WHERE run_id = {report.run_id}")
+    rejected = table(
+        schema_engine, f"SELECT reason, raw FROM etl_rejects WHERE run_id = {report.run_id} ORDER BY row_number"
+    )
     assert rejected[0][0] == "row without a valid time" and rejected[0][1]["定位时间"] == "2025-03-03 25:61:00"
+    assert rejected[1][0].startswith("fix outside the region (") and rejected[1][1]["经度"] == "0.0"
 
 
 def test_an_unreadable_file_fails_the_job_and_names_it(schema_engine: Engine, tmp_path: Path) -> None:
