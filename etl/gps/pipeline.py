@@ -114,7 +114,8 @@ class GpsLoader:
             frame = fixes.frame
             crs = fixes.source_crs
             lon, lat = to_wgs84(frame["x"].to_numpy(), frame["y"].to_numpy(), crs)
-            parts.append(frame.assign(lon=lon, lat=lat, file=number, kind=fixes.subject_kind, crs=crs))
+            ts = frame["ts"].to_numpy() // 1000 * 1000  # PostgreSQL keeps microseconds
+            parts.append(frame.assign(ts=ts, lon=lon, lat=lat, file=number, kind=fixes.subject_kind, crs=crs))
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         return frame, files
 
