@@ -224,12 +224,36 @@ def database_floor(folder: Path) -> None:
         drop()
 
 
+def time_rematch(engine) -> None:
+    """Add a diagonal street across the grid, then match every stored fix again (``python -m etl rematch``)."""
+    from etl.jobs.gps import rematch
+
+    metric = get_region().metric_crs
+    x0, y0 = from_wgs84(ORIGIN[0], ORIGIN[1], metric)
+    lon, lat = to_wgs84([x0, x0 + GRID * BLOCK_M], [y0, y0 + GRID * BLOCK_M], metric)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO street_segments (id, segment_key, name, geom) VALUES (999999, 'diag', '斜街', "
+                f"ST_GeomFromText('LINESTRING({lon[0]} {lat[0]}, {lon[1]} {lat[1]})', 4326))"
+            )
+        )
+    began = time.perf_counter()
+    report = rematch(engine)
+    seconds = time.perf_counter() - began
+    print(
+        f"rematch after adding a street: {report.read:,} fixes matched again, {report.stats['visits']:,} visits "
+        f"rebuilt in {seconds:.2f} s ({report.read / seconds:,.0f} fixes/s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixes", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep-data", type=Path, default=None, help="write the files here and keep them")
     parser.add_argument("--floor", action="store_true", help="also time the COPY of the stored fixes alone")
+    parser.add_argument("--rematch", action="store_true", help="also time 'rematch' after a street is added")
     args = parser.parse_args()
     folder = args.keep_data or Path(tempfile.mkdtemp(prefix="bench-gps-"))
     began = time.perf_counter()
@@ -252,6 +276,8 @@ def main() -> None:
                 visits = conn.execute(text("SELECT count(*) FROM segment_visits")).scalar_one()
                 pid = conn.execute(text(f"SELECT backend_pid FROM etl_runs WHERE id = {report.run_id}")).scalar_one()
             server_cpu = process_cpu(pid) - (server_before if pid == before_pid else 0.0)
+            if args.rematch and number == 0:
+                time_rematch(engine)
         finally:
             drop()
         stages = report.stats["seconds"]

@@ -100,7 +100,7 @@ def _fetch_trips(conn: Connection) -> pd.DataFrame:
 def _rederive_frame(
     conn: Connection, frame: pd.DataFrame, streets: StreetIndex, config: GpsConfig, metric_crs: str
 ) -> tuple[int, int]:
-    """Derive trips, matches and visits for fetched fixes; update the fixes, insert the visits."""
+    """Derive trips, matches and visits for fetched fixes; update the fixes that changed, insert the visits."""
     if len(frame) == 0:
         return 0, 0
     frame = frame.sort_values(["kind", "subject", "ts"], kind="stable").reset_index(drop=True)
@@ -130,14 +130,12 @@ def _rederive_frame(
     )
     conn.execute(
         text(
-            "UPDATE gps_fixes g SET trip_id = u.trip, segment_id = NULLIF(u.segment, -1), "
-            "match_distance_m = CASE WHEN u.segment = -1 THEN NULL ELSE u.distance END, "
-            "speed_mps = CASE WHEN u.speed = 'NaN' THEN NULL ELSE u.speed END, "
-            "heading = CASE WHEN u.heading = 'NaN' THEN NULL ELSE u.heading END "
-            "FROM _gps_update u WHERE g.id = u.id AND (g.trip_id IS DISTINCT FROM u.trip "
-            "OR g.segment_id IS DISTINCT FROM NULLIF(u.segment, -1) "
-            "OR g.match_distance_m IS DISTINCT FROM CASE WHEN u.segment = -1 THEN NULL ELSE u.distance END "
-            "OR g.speed_mps IS NULL OR g.heading IS NULL)"
+            "UPDATE gps_fixes g SET trip_id = u.trip, segment_id = u.segment, match_distance_m = u.distance, "
+            "speed_mps = u.speed, heading = u.heading FROM (SELECT id, trip, NULLIF(segment, -1) AS segment, "
+            "CASE WHEN segment = -1 THEN NULL ELSE distance END AS distance, NULLIF(speed, 'NaN') AS speed, "
+            "NULLIF(heading, 'NaN') AS heading FROM _gps_update) u WHERE g.id = u.id AND "
+            "(g.trip_id, g.segment_id, g.match_distance_m, g.speed_mps, g.heading) IS DISTINCT FROM "
+            "(u.trip, u.segment, u.distance, u.speed, u.heading)"
         )
     )
     conn.execute(text("DROP TABLE _gps_update"))
