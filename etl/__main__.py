@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+from types import ModuleType
+
 import click
 from rich.table import Table
 from sqlalchemy import select
@@ -32,6 +36,41 @@ def demo() -> None:
     from etl.demo import load_demo
 
     print_summary(load_demo(get_engine()))
+
+
+LOAD_KINDS = ("jurisdictions", "streets", "places", "stations", "chiefs", "routes", "gps", "cases")
+
+
+def job_module(kind: str) -> ModuleType:
+    """The module ``etl.jobs.<kind>`` that loads ``kind``; a clear error when it is not installed."""
+    name = f"etl.jobs.{kind}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise click.ClickException(f"no loader for {kind!r} in this installation (module {name} is missing)") from exc
+    if not callable(getattr(module, "load", None)):
+        raise click.ClickException(f"module {name} has no load() function")
+    return module
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(LOAD_KINDS))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--crs", default=None, help="CRS of the coordinates: EPSG:n, gcj02 or bd09 (wins over source.toml).")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Column mapping file (TOML) overriding the default headers.",
+)
+@click.option("--force", is_flag=True, help="Load even when identical input was loaded before.")
+def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bool) -> None:
+    """Load PATH (a file, a zip or a folder) as KIND."""
+    module = job_module(kind)
+    report = module.load(get_engine(), path, crs=crs, mapping=mapping, force=force)
+    print_summary([report])
 
 
 @main.command()

@@ -85,9 +85,11 @@ def _jsonable(raw: Any) -> Any:
 
 
 def file_hash(path: Path) -> str:
-    """SHA-256 of a file, or of every file in a folder (names and contents, sorted)."""
+    """SHA-256 of a file (a shapefile with its sibling files), or of every file in a folder (names and contents)."""
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if path.suffix.lower() == ".shp":  # attributes, CRS and code page live in the sibling files
+        files += sorted(p for p in path.parent.iterdir() if p.stem == path.stem and p != path and p.is_file())
     for item in files:
         if path.is_dir():
             digest.update(str(item.relative_to(path)).encode())

@@ -1,0 +1,85 @@
+"""Load sanitation routes (清扫路线, e.g. KML from 奥维互动地图) merged by route code, and the streets each covers.
+
+The route code is 路线编号, or the route's name when there is none. After loading, each route
+is linked to the street segments it runs along (see :mod:`etl.route_match`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pyproj import CRS
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+
+from etl.jobs._features import duplicates, ewkb, read_features
+from etl.lookup import squad_codes
+from etl.route_match import match_routes
+from etl.runs import Run, RunReport, run_job
+from etl.upsert import merge
+from geo.models import SanitationRoute
+from geo.region import get_region
+from geo.spatial import length_m
+
+
+def load(
+    engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
+) -> RunReport:
+    """Load sanitation routes from ``path`` (KML/KMZ, GeoJSON, Shapefile …) as one ETL run."""
+    region = get_region()
+
+    def body(conn: Connection, run: Run) -> None:
+        features = read_features(conn, run, Path(path), "routes", "multiline", region, crs=crs, mapping=mapping)
+        codes, names = features.text("route_code"), features.text("name")
+        nameless = ((codes == "") & (names == "")).to_numpy()
+        features.reject(run, nameless, "route has neither a route code (路线编号) nor a name")
+        codes, names = features.text("route_code"), features.text("name")
+        codes = codes.where(codes != "", names)
+        mask, reasons = duplicates(features, codes, "route code")
+        features.reject(run, mask, reasons)
+        codes, names = codes[~mask], names[~mask]
+        frame = features.frame
+        known = squad_codes(conn)
+        squads = features.text("squad")
+        unknown = sorted({s for s in squads if s and s not in known})
+        if unknown:
+            run.warn(f"routes name squads that are not loaded: {', '.join(unknown)}")
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        lengths = length_m(geoms, region.metric_crs)
+        vehicles, crews, schedules = features.text("vehicle"), features.text("crew"), features.text("schedule")
+        codes, crews, names, schedules, squads, vehicles, source_crs = (
+            codes.tolist(),
+            crews.tolist(),
+            names.tolist(),
+            schedules.tolist(),
+            squads.tolist(),
+            vehicles.tolist(),
+            frame["source_crs"].tolist(),
+        )
+        rows = [
+            dict(
+                route_code=codes[i],
+                name=names[i] or codes[i],
+                vehicle=vehicles[i] or None,
+                crew=crews[i] or None,
+                schedule=schedules[i] or None,
+                squad_code=known.get(squads[i]),
+                length_m=round(float(lengths[i]), 2),
+                geom=g,
+                source_crs=source_crs[i],
+                run_id=run.id,
+            )
+            for i, g in enumerate(ewkb(geoms))
+        ]
+        merged = merge(conn, SanitationRoute.__table__, rows, ["route_code"])
+        run.loaded += len(rows)
+        run.stats.update(merged.counts())
+        ids = list(
+            conn.execute(
+                text("SELECT id FROM sanitation_routes WHERE route_code = ANY(:codes)"), {"codes": list(codes)}
+            ).scalars()
+        )
+        run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg(), ids)
+
+    return run_job(engine, "routes", path, body, source_crs=crs, force=force)

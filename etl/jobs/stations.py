@@ -1,0 +1,78 @@
+"""Load squad stations (中队驻地): the station point, address, phone and officers of each squad, merged by code.
+
+A row is matched to its squad by code (中队编号) or, without one, by the name of a known squad;
+a row with neither is rejected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from etl.jobs._features import duplicates, ewkb, read_features, resolve_squad_codes
+from etl.lookup import squad_codes
+from etl.runs import Run, RunReport, run_job
+from etl.upsert import merge
+from geo.models import Squad
+from geo.region import get_region
+
+OPTIONAL = {"station_address": "address", "phone": "phone", "officers": "officers"}  # column → mapped field
+
+
+def _officers(value: str) -> int | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and number >= 0 else None
+
+
+def load(
+    engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
+) -> RunReport:
+    """Load squad station points from ``path`` (CSV/XLSX with lon/lat, or any point file) as one ETL run."""
+    region = get_region()
+
+    def body(conn: Connection, run: Run) -> None:
+        features = read_features(conn, run, Path(path), "stations", "point", region, crs=crs, mapping=mapping)
+        known = squad_codes(conn)
+        names_by_code = {code: name for name, code in known.items() if name.endswith("中队")}
+        codes = resolve_squad_codes(features, run, known)
+        mask, reasons = duplicates(features, codes, "squad code")
+        features.reject(run, mask, reasons)
+        codes = codes[~mask]
+        frame = features.frame
+        names = features.text("name")
+        addresses, phones, officers = features.text("address"), features.text("phone"), features.text("officers")
+        addresses, codes, names, officers, phones, source_crs = (
+            addresses.tolist(),
+            codes.tolist(),
+            names.tolist(),
+            officers.tolist(),
+            phones.tolist(),
+            frame["source_crs"].tolist(),
+        )
+        rows = [
+            dict(
+                code=codes[i],
+                name=names[i] or names_by_code.get(codes[i], codes[i]),
+                station=g,
+                station_address=addresses[i] or None,
+                phone=phones[i] or None,
+                officers=_officers(officers[i]),
+                source_crs=source_crs[i],
+                run_id=run.id,
+            )
+            for i, g in enumerate(ewkb(frame.geometry.values))
+        ]
+        absent = [column for column, field in OPTIONAL.items() if field not in frame.columns]
+        for row in rows:  # a file without e.g. 在编人数 leaves the stored value alone
+            for column in absent:
+                row.pop(column)
+        merged = merge(conn, Squad.__table__, rows, ["code"])
+        run.loaded += len(rows)
+        run.stats.update(merged.counts())
+
+    return run_job(engine, "stations", path, body, source_crs=crs, force=force)

@@ -1,0 +1,103 @@
+"""Load street segments (lines with name, class, township, door-number ranges) by their segment key.
+
+Segments are merged on ``segment_key``; a row without one gets a key from its name and
+geometry, so the same feature keeps its key across loads. ``length_m`` is measured in the
+region's metric CRS; a missing township code is taken from the township the segment lies in
+(or the nearest township seat when no township polygons are loaded); the squad from the
+current jurisdictions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from etl.jobs._features import duplicates, ewkb, read_features
+from etl.lookup import fill_townships, midpoints, squads_of
+from etl.route_match import match_routes
+from etl.runs import Run, RunReport, run_job
+from etl.upsert import merge
+from geo.models import StreetSegment
+from geo.region import get_region
+from geo.spatial import length_m
+
+DOOR_FIELDS = ("left_from", "left_to", "right_from", "right_to")
+
+
+def _door(value: str) -> int | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and 0 <= number < 1e8 else None
+
+
+def _hash_key(name: str, geom) -> str:
+    return "h:" + hashlib.sha1(f"{name}|{shapely.to_wkt(geom, rounding_precision=6)}".encode()).hexdigest()[:16]
+
+
+def load(
+    engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
+) -> RunReport:
+    """Load street segments from ``path`` (file, zip or folder) as one ETL run."""
+    region = get_region()
+
+    def body(conn: Connection, run: Run) -> None:
+        features = read_features(conn, run, Path(path), "streets", "line", region, crs=crs, mapping=mapping)
+        names = features.text("name")
+        keys = features.text("segment_key").map(lambda k: k.removesuffix(".0"))
+        generated = keys == ""
+        if generated.any():
+            geoms = features.frame.geometry.values
+            keys[generated] = [
+                _hash_key(n, g) for n, g in zip(names[generated], geoms[generated.to_numpy()], strict=True)
+            ]
+            run.stats["generated_keys"] = int(generated.sum())
+        mask, reasons = duplicates(features, keys, "segment_key")
+        features.reject(run, mask, reasons)
+        keys, names = keys[~mask], names[~mask]
+        frame = features.frame
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        points = midpoints(geoms)
+        townships = fill_townships(conn, run.stats, list(features.text("township_code")), points, region)
+        squads = squads_of(conn, points)
+        lengths = length_m(geoms, region.metric_crs)
+        doors = {f: [_door(v) for v in features.text(f)] for f in DOOR_FIELDS}
+        classes = features.text("road_class")
+        aliases = features.text("aliases")
+        aliases, classes, keys, names, source_crs = (
+            aliases.tolist(),
+            classes.tolist(),
+            keys.tolist(),
+            names.tolist(),
+            frame["source_crs"].tolist(),
+        )
+        rows = [
+            dict(
+                segment_key=keys[i],
+                name=names[i] or None,
+                aliases=[a for a in aliases[i].replace("、", ",").split(",") if a.strip()],
+                road_class=classes[i] or None,
+                township_code=townships[i],
+                squad_code=squads[i],
+                **{f: doors[f][i] for f in DOOR_FIELDS},
+                length_m=round(float(lengths[i]), 2),
+                geom=g,
+                source_crs=source_crs[i],
+                run_id=run.id,
+            )
+            for i, g in enumerate(ewkb(geoms))
+        ]
+        merged = merge(conn, StreetSegment.__table__, rows, ["segment_key"])
+        run.loaded += len(rows)
+        run.stats.update(merged.counts())
+        if merged.inserted or merged.updated:
+            run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg())
+
+    return run_job(engine, "streets", path, body, source_crs=crs, force=force)

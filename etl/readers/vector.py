@@ -1,0 +1,116 @@
+"""GDAL-readable vector files (Shapefile, GeoPackage, GeoJSON, GPX) read with pyogrio, every layer.
+
+Shapefile attribute text: a ``.cpg`` names the code page and is honoured; without one (and
+without a code page byte in the ``.dbf`` header) the text is decoded as UTF-8 when it is valid
+UTF-8 and as GB18030 (a superset of GBK) otherwise, never silently as Latin-1.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+
+from etl.readers.layer import Layer, geo_frame
+from etl.readers.tabular import detect_encoding
+from geo.crs import normalize_crs
+from geo.errors import ConfigError, InputError
+
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".gpx"}
+GPX_GEOMETRY_LAYERS = ("routes", "tracks")  # fixes (track_points) are the GPS job's
+
+# .cpg contents (upper case) → Python codec
+_CPG = {
+    "GBK": "gb18030",
+    "936": "gb18030",
+    "CP936": "gb18030",
+    "GB2312": "gb18030",
+    "GB18030": "gb18030",
+    "UTF-8": "utf-8",
+    "UTF8": "utf-8",
+    "65001": "utf-8",
+    "BIG5": "big5",
+    "950": "big5",
+}
+
+
+def sidecars(path: Path) -> dict[str, Path]:
+    """The files beside a shapefile with the same name, keyed by lower-case suffix (``.dbf``, ``.cpg`` …)."""
+    return {p.suffix.lower(): p for p in path.parent.iterdir() if p.stem == path.stem and p != path and p.is_file()}
+
+
+def shapefile_encoding(path: Path) -> str | None:
+    """The codec of a shapefile's attribute text: from the ``.cpg``, else detected from the ``.dbf`` bytes.
+
+    Returns ``None`` when GDAL should decide (a code page byte in the ``.dbf`` header, or no ``.dbf``).
+    """
+    siblings = sidecars(path)
+    cpg = siblings.get(".cpg")
+    if cpg is not None:
+        name = cpg.read_bytes().decode("ascii", "ignore").strip().upper()
+        if name in _CPG:
+            return _CPG[name]
+        try:
+            return codecs.lookup(name.lower()).name
+        except LookupError:
+            pass  # unknown code page name: detect from the bytes below
+    dbf = siblings.get(".dbf")
+    if dbf is None:
+        return None
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        return None
+    if data[29] not in (0, 0x57) and cpg is None:  # 0x57 = "ANSI", says nothing
+        return None
+    header_len = int.from_bytes(data[8:10], "little")
+    try:
+        return "utf-8" if detect_encoding(data[header_len:]) in {"utf-8", "utf-8-sig"} else "gb18030"
+    except InputError:
+        return "gb18030"
+
+
+def read_vector(path: Path | str) -> list[Layer]:
+    """Every non-empty feature layer of a GDAL-readable vector file.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read; the message names the file and the cause.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"cannot read {path}: {exc}") from exc
+    if suffix == ".gpx":
+        names = [n for n in names if n in GPX_GEOMETRY_LAYERS]
+    encoding = shapefile_encoding(path) if suffix == ".shp" else None
+    layers: list[Layer] = []
+    for name in names:
+        try:
+            info = pyogrio.read_info(path, layer=name)
+            if info["features"] == 0:
+                continue
+            frame = pyogrio.read_dataframe(path, layer=name, encoding=encoding, read_geometry=True)
+        except Exception as exc:
+            raise InputError(f"cannot read {path} (layer {name}): {type(exc).__name__}: {exc}") from exc
+        if frame.empty:  # GPX and others may not know their feature count before reading
+            continue
+        crs = _crs(info.get("crs"), path)
+        geoms = np.asarray(frame.geometry.array) if "geometry" in frame else [None] * len(frame)
+        attributes = frame.drop(columns=["geometry"], errors="ignore")
+        source = str(path) if len(names) == 1 else f"{path}#{name}"
+        layers.append(Layer(geo_frame(attributes, geoms), source, crs, encoding))
+    return layers
+
+
+def _crs(text: str | None, path: Path) -> str | None:
+    if not text:
+        return None
+    try:
+        return normalize_crs(text)
+    except ConfigError as exc:
+        raise InputError(f"{path}: the file's coordinate system is not supported ({exc}); give --crs") from exc
