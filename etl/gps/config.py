@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 from typing import Any
 
 from geo.errors import ConfigError
-
-SOURCE_CONFIG = "source.toml"
 
 
 @dataclass(frozen=True)
@@ -29,35 +25,6 @@ class GpsConfig:
     region_margin_deg: float = 0.05  # fixes farther than this outside the region's bounding box are rejected
 
 
-def read_source_toml(path: Path) -> dict[str, Any]:
-    """The contents of one ``source.toml`` (empty when there is none).
-
-    Raises
-    ------
-    ConfigError
-        When the file exists but is not valid TOML; names the file.
-    """
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-
-
-def source_settings(file: Path, root: Path) -> dict[str, Any]:
-    """Settings for ``file``: the nearest ``source.toml`` from its folder up to ``root`` (inclusive)."""
-    folder = file.parent
-    root = root if root.is_dir() else root.parent
-    while True:
-        settings = read_source_toml(folder / SOURCE_CONFIG)
-        if settings:
-            return settings
-        if folder == root or root not in folder.parents:
-            return {}
-        folder = folder.parent
-
-
 def config_from(settings: dict[str, Any], base: GpsConfig | None = None) -> GpsConfig:
     """``base`` (or the defaults) with the numeric fields named in ``settings`` replaced.
 
@@ -73,6 +40,6 @@ def config_from(settings: dict[str, Any], base: GpsConfig | None = None) -> GpsC
         if key not in known:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"{SOURCE_CONFIG}: {key} must be a positive number, not {value!r}")
+            raise ConfigError(f"{settings.get('_file', 'source.toml')}: {key} must be a positive number, not {value!r}")
         changes[key] = float(value)
     return replace(base, **changes)

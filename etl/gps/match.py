@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 
 from geo.crs import from_wgs84
 
+JUNCTION_TIE_M = 1e-3  # decides between equally near segments at a junction, nothing else
+
 
 @dataclass(frozen=True)
 class StreetIndex:
@@ -160,12 +162,16 @@ class StreetIndex:
         t = np.clip(((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
         d = np.hypot(px - (ax + t * dx), py - (ay + t * dy))
         close = d <= tolerance
-        point, piece, d = point[close], piece[close], d[close]
+        point, piece, d, t = point[close], piece[close], d[close], t[close]
         if len(point) == 0:
             return segment, distance
-        turn = np.abs(np.sin(direction[point] - self.angle[piece]))  # 0 along the segment, 1 across it
-        cost = d + heading_weight * np.nan_to_num(turn, nan=0.0)
-        order = np.lexsort((cost, point))
+        relative = direction[point] - self.angle[piece]
+        turn = np.abs(np.sin(relative))  # 0 along the segment, 1 across it
+        along = np.cos(relative)
+        # at a junction shared by two segments, prefer the one the subject is heading into
+        leaving = ((t >= 1.0) & (along > 0)) | ((t <= 0.0) & (along < 0))
+        cost = d + heading_weight * np.nan_to_num(turn, nan=0.0) + JUNCTION_TIE_M * leaving
+        order = np.lexsort((self.segment[piece], cost, point))
         best = order[np.r_[True, point[order][1:] != point[order][:-1]]]
         segment[point[best]] = self.segment[piece[best]]
         distance[point[best]] = d[best]

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from etl.gps.vehicle_csv import read_vehicle_table
 from etl.mapping import Mapping
 from etl.runs import Run
 from geo.crs import from_wgs84, normalize_crs, to_wgs84
+from geo.errors import EgisError
 from geo.region import Region
 
 UNIT_FIXES = 60_000  # fixes per unit of work: COPY of one unit overlaps reading the next
@@ -93,15 +95,23 @@ class GpsLoader:
 
     # -- reading -------------------------------------------------------------------------------
     def _read(self, source: GpsSource) -> FileFixes:
+        """Read one file; messages and rejects name it as the user knows it (``a.zip!b.gpx``)."""
         crs = normalize_crs(self.crs or source.settings.get("crs") or "EPSG:4326")
-        if source.format == "gpx":
-            fixes = read_gpx(source.path, source.default_subject, source.subject_kind)
-            fixes.source_crs = crs
-            return fixes
-        timezone = str(source.settings.get("timezone") or self.region.timezone)
-        return read_vehicle_table(
-            source.path, self.mapping, crs=crs, timezone=timezone, subject_kind=source.subject_kind
-        )
+        try:
+            if source.format == "gpx":
+                fixes = read_gpx(source.path, source.default_subject, source.subject_kind)
+            else:
+                timezone = str(source.settings.get("timezone") or self.region.timezone)
+                fixes = read_vehicle_table(
+                    source.path, self.mapping, crs=crs, timezone=timezone, subject_kind=source.subject_kind
+                )
+        except EgisError as exc:
+            if str(source.path) == source.name:
+                raise
+            raise type(exc)(str(exc).replace(str(source.path), source.name)) from exc
+        fixes.source_crs = crs
+        fixes.path = Path(source.name)
+        return fixes
 
     def _frame(self, pending: list[tuple[GpsSource, FileFixes]]) -> tuple[pd.DataFrame, list[FileFixes]]:
         """One frame of the unit's valid fixes in WGS-84 and metres; parse rejects recorded."""
@@ -298,11 +308,3 @@ def load_sources(
 ) -> None:
     """Load the GPS ``sources`` through ``conn`` as part of ``run`` (see :class:`GpsLoader`)."""
     GpsLoader(conn=conn, run=run, region=region, mapping=mapping, crs=crs).load(sources)
-
-
-def source_crs_of(sources: list[GpsSource], crs: str | None) -> str | None:
-    """The CRS to record on the run: ``--crs``, else the one declared by the sources if they agree."""
-    if crs:
-        return normalize_crs(crs)
-    declared = {str(s.settings.get("crs", "EPSG:4326")) for s in sources}
-    return normalize_crs(declared.pop()) if len(declared) == 1 else None

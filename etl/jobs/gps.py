@@ -9,11 +9,13 @@ from sqlalchemy.engine import Connection
 
 from etl.gps.config import GpsConfig
 from etl.gps.match import StreetIndex
-from etl.gps.pipeline import load_sources, source_crs_of
-from etl.gps.sources import find_sources, unpacked
+from etl.gps.pipeline import load_sources
+from etl.gps.sources import GPS_SUFFIXES, gps_sources
 from etl.gps.stored import rematch_all
 from etl.mapping import load_mapping
+from etl.readers.sources import source_files
 from etl.runs import Run, RunReport, run_job
+from geo.crs import normalize_crs
 from geo.region import get_region
 
 REMATCH_SOURCE = "gps_fixes × street_segments"
@@ -48,20 +50,12 @@ def load(
     columns = load_mapping("gps", mapping)
 
     def body(conn: Connection, run: Run) -> None:
-        with unpacked(path) as root:
-            sources, warnings = find_sources(root)
-            for warning in warnings:
-                run.warn(warning)
-            if not sources:
-                run.warn(f"no GPX, CSV or XLSX files in {path}")
-                return
+        with source_files(path, GPS_SUFFIXES) as files:
+            sources = gps_sources(files)
             run.stats["files"] = len(sources)
             load_sources(conn, run, sources, region, columns, crs)
 
-    source_crs = None
-    if path.is_dir():
-        source_crs = source_crs_of(find_sources(path)[0], crs)
-    return run_job(engine, "gps", path, body, source_crs=source_crs or crs, force=force)
+    return run_job(engine, "gps", path, body, source_crs=normalize_crs(crs) if crs else None, force=force)
 
 
 def rematch_in(conn: Connection, config: GpsConfig | None = None) -> tuple[int, int]:

@@ -224,6 +224,31 @@ def test_fixes_are_kept_without_streets_and_matched_by_rematch(
     assert [v[1:] for v in table(schema_engine, VISITS)] == [v[1:] for v in visits]
 
 
+def test_loading_streets_matches_the_fixes_loaded_before(schema_engine: Engine, tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from etl.jobs import streets
+
+    load(schema_engine, patrol_folder(tmp_path / "gps"))
+    assert table(schema_engine, "SELECT count(segment_id) FROM gps_fixes") == [(0,)]
+    lines = [LineString([lonlat(x, y) for x, y in line]) for line in SEGMENTS.values()]
+    frame = gpd.GeoDataFrame(
+        {"segment_id": [f"S{n}" for n in SEGMENTS], "name": ["东西路", "东西路", "南北路", "南北路"]},
+        geometry=lines,
+        crs="EPSG:4326",
+    )
+    frame.to_file(tmp_path / "streets.geojson", driver="GeoJSON")
+    report = streets.load(schema_engine, tmp_path / "streets.geojson")
+    assert report.stats["gps_fixes_rematched"] == 43
+    visits = table(
+        schema_engine,
+        "SELECT v.subject_id, s.segment_key, v.dwell_s FROM segment_visits v "
+        "JOIN street_segments s ON s.id = v.segment_id ORDER BY v.subject_id, v.entered_at",
+    )
+    assert visits == [("C001", "S1", 95.0), ("C001", "S2", 100.0), ("C002", "S4", 600.0)]
+
+
 def test_vehicle_csv_in_gcj02_and_local_time(schema_engine: Engine, tmp_path: Path) -> None:
     add_streets(schema_engine)
     folder = tmp_path / "sanitation"

@@ -53,3 +53,10 @@ def test_no_streets_matches_nothing() -> None:
     streets = StreetIndex.from_lines(np.zeros(0, dtype=int), np.zeros(0, dtype=object), get_region().metric_crs)
     segment, distance = match(streets, [(0, 0)], [0.0])
     assert streets.empty and segment.tolist() == [-1] and np.isnan(distance).all()
+
+
+def test_at_a_junction_the_segment_ahead_wins_whatever_the_ids() -> None:
+    for west, east in ((1, 2), (2, 1)):
+        streets = index({west: [(-100, 0), (0, 0)], east: [(0, 0), (100, 0)]})
+        segment, _ = match(streets, [(0, 3), (0, 3)], [0.0, np.pi])  # heading east, heading west
+        assert segment.tolist() == [east, west]
