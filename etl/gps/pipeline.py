@@ -24,6 +24,7 @@ from etl.gps.store import FIX_COLUMNS, VISIT_COLUMNS, BackgroundCopy, encode_fix
 from etl.gps.stored import inside, rederive_windows, stop_intervals, stored_in_windows, windows_table
 from etl.gps.vehicle_csv import read_vehicle_table
 from etl.mapping import Mapping
+from etl.progress import track
 from etl.runs import Run
 from geo.crs import from_wgs84, normalize_crs, to_wgs84
 from geo.errors import EgisError
@@ -70,7 +71,7 @@ class GpsLoader:
         try:
             pending: list[tuple[GpsSource, FileFixes]] = []
             size = 0
-            for source in sources:
+            for source in track(sources, "GPS files"):
                 if pending and source.settings != pending[0][0].settings:
                     self._unit(pending, writer)  # a unit shares one set of thresholds
                     pending, size = [], 0

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import gpxpy
@@ -280,6 +281,19 @@ def test_vehicle_csv_in_gcj02_and_local_time(schema_engine: Engine, tmp_path: Pa
     )
     assert rejected[0][0] == "row without a valid time" and rejected[0][1]["定位时间"] == "2025-03-03 25:61:00"
     assert rejected[1][0].startswith("fix outside the region (") and rejected[1][1]["经度"] == "0.0"
+
+
+def test_a_zip_of_the_folder_loads_the_same_and_names_members_in_rejects(schema_engine: Engine, tmp_path: Path) -> None:
+    folder = patrol_folder(tmp_path / "gps")
+    archive = tmp_path / "gps.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for file in folder.rglob("*.gpx"):
+            out.write(file, file.relative_to(folder))
+    report = load(schema_engine, archive)
+    assert (report.read, report.rejected) == (166, 4)
+    assert table(schema_engine, "SELECT count(*) FROM gps_fixes") == [(43,)]
+    names = {r[0] for r in table(schema_engine, "SELECT source_file FROM etl_rejects")}
+    assert names == {f"{archive}!patrol/C002/2025-03-03.gpx"}
 
 
 def test_an_unreadable_file_fails_the_job_and_names_it(schema_engine: Engine, tmp_path: Path) -> None:
