@@ -74,6 +74,14 @@ def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bo
 
 
 @main.command()
+def rematch() -> None:
+    """Match every stored GPS fix to the current street network again and rebuild the segment visits."""
+    from etl.jobs.gps import rematch as rematch_fixes
+
+    print_summary([rematch_fixes(get_engine())])
+
+
+@main.command()
 @click.option("--limit", default=30, show_default=True, help="How many recent runs to list.")
 def runs(limit: int) -> None:
     """List recent runs with their counts."""

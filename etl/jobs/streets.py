@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs.gps import rematch_in
 from etl.lookup import fill_townships, midpoints, squads_of
 from etl.route_match import match_routes
 from etl.runs import Run, RunReport, run_job
@@ -99,5 +100,7 @@ def load(
         run.stats.update(merged.counts())
         if merged.inserted or merged.updated:
             run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg())
+            # GPS fixes follow the network: matched again and their visits rebuilt in this transaction
+            run.stats["gps_fixes_rematched"], run.stats["segment_visits"] = rematch_in(conn)
 
     return run_job(engine, "streets", path, body, source_crs=crs, force=force)

@@ -78,7 +78,7 @@ def read_table(path: Path | str, sheet: str | int | None = 0) -> Table:
             text = data.decode(encoding)
             dialect = _sniff(text)
             frame = pd.read_csv(
-                io.StringIO(text), dtype=str, keep_default_na=False, sep=dialect, engine="python", skipinitialspace=True
+                io.StringIO(text), dtype=str, keep_default_na=False, sep=dialect, engine="c", skipinitialspace=True
             )
         elif suffix in EXCEL_SUFFIXES:
             encoding = "xlsx"

@@ -1,0 +1,1 @@
+"""GPS tracks of patrols and sanitation vehicles: read, clean, map-match, store, derive segment visits."""
