@@ -9,13 +9,36 @@ NEAR_WORDS = ["附近", "对面", "门口", "旁", "东侧", "西侧", "南门",
 CROSS_FORMS = ["{a}与{b}交叉口", "{a}{b}路口", "{a}和{b}交叉口", "{a}/{b}交叉路口", "{a}与{b}交界处"]
 VILLAGE_FORMS = ["{t}{v}", "{v}", "{v}{n}号", "{t}{v}{n}号", "{v}村口", "{ts}{vs}", "{v}后山", "{v}文化礼堂旁"]
 # Addresses that match nothing in the gazetteer (planted as dirty rows).
-UNMATCHABLE = ["不详", "见附件", "同上", "现场", "幸福大道188号", "和平西路与朝阳东路交叉口", "锦江花园小区3幢", "——", "东方红农场"]
+UNMATCHABLE = [
+    "不详",
+    "见附件",
+    "同上",
+    "现场",
+    "幸福大道188号",
+    "和平西路与朝阳东路交叉口",
+    "锦江花园小区3幢",
+    "——",
+    "东方红农场",
+]
 
 
 def prefix(rng: np.random.Generator, county: str, city: str, province: str, township: str) -> str:
     """How much of 浙江省金华市武义县 + township the writer put in front."""
     short = county[:-1] if county.endswith("县") else county
-    forms = ["", "", "", "", "", county, county, short, province + city + county, city + county, township, county + township]
+    forms = [
+        "",
+        "",
+        "",
+        "",
+        "",
+        county,
+        county,
+        short,
+        province + city + county,
+        city + county,
+        township,
+        county + township,
+    ]
     return forms[int(rng.integers(0, len(forms)))]
 
 
@@ -37,7 +60,8 @@ def place_address(rng: np.random.Generator, place: str, kind: str) -> tuple[str,
         building = int(rng.integers(1, 30))
         roll = rng.random()
         if roll < 0.4:
-            return f"{place}{building}幢{int(rng.integers(1, 4))}单元{int(rng.integers(1, 18))}0{int(rng.integers(1, 4))}室", "小区幢单元"
+            unit, floor, flat = int(rng.integers(1, 4)), int(rng.integers(1, 18)), int(rng.integers(1, 4))
+            return f"{place}{building}幢{unit}单元{floor}0{flat}室", "小区幢单元"
         if roll < 0.7:
             return f"{place}{building}栋", "小区幢"
         return f"{place}{building}幢{int(rng.integers(1, 4))}单元", "小区幢单元"
@@ -52,7 +76,9 @@ def cross_address(rng: np.random.Generator, a: str, b: str) -> tuple[str, str]:
     return form.format(a=a, b=b), "交叉口"
 
 
-def village_address(rng: np.random.Generator, township: str, township_short: str, village: str, village_short: str) -> tuple[str, str]:
+def village_address(
+    rng: np.random.Generator, township: str, township_short: str, village: str, village_short: str
+) -> tuple[str, str]:
     """A village address: with or without the township, door number, 村口 …"""
     form = VILLAGE_FORMS[int(rng.integers(0, len(VILLAGE_FORMS)))]
     text = form.format(t=township, ts=township_short, v=village, vs=village_short, n=int(rng.integers(1, 260)))

@@ -42,34 +42,177 @@ VOLUMES = {"一般程序": 5300, "简易程序": 8400, "重大案件": 117, "投
 
 # category: (domain, {location kind: weight}, hour profile, season profile, party kind, description)
 CATEGORIES: dict[str, tuple[str, dict[str, float], str, str, str, str]] = {
-    "占道经营": ("市容环卫", {"market": 0.45, "urban": 0.25, "town": 0.15, "school": 0.1, "cross": 0.05}, "market", "flat", "person", "流动摊贩占道经营"),
-    "店外经营": ("市容环卫", {"urban": 0.6, "town": 0.3, "market": 0.1}, "day", "flat", "trader", "店铺超出门窗外墙经营"),
-    "乱堆乱放": ("市容环卫", {"urban": 0.4, "compound": 0.3, "town": 0.2, "village": 0.1}, "day", "flat", "person", "沿街乱堆放杂物"),
-    "乱张贴小广告": ("市容环卫", {"urban": 0.5, "compound": 0.3, "cross": 0.2}, "day", "flat", "person", "墙面乱张贴小广告"),
-    "暴露垃圾": ("市容环卫", {"urban": 0.3, "village": 0.4, "town": 0.3}, "day", "summer", "person", "垃圾暴露未及时清运"),
-    "机动车人行道违停": ("人行道违停", {"school": 0.25, "hospital": 0.2, "market": 0.15, "urban": 0.3, "public": 0.1}, "commute", "flat", "person", "机动车在人行道违法停放"),
-    "违法建设": ("违法建设", {"village": 0.6, "compound": 0.2, "town": 0.2}, "day", "spring_autumn", "person", "未经批准擅自搭建建筑物"),
+    "占道经营": (
+        "市容环卫",
+        {"market": 0.45, "urban": 0.25, "town": 0.15, "school": 0.1, "cross": 0.05},
+        "market",
+        "flat",
+        "person",
+        "流动摊贩占道经营",
+    ),
+    "店外经营": (
+        "市容环卫",
+        {"urban": 0.6, "town": 0.3, "market": 0.1},
+        "day",
+        "flat",
+        "trader",
+        "店铺超出门窗外墙经营",
+    ),
+    "乱堆乱放": (
+        "市容环卫",
+        {"urban": 0.4, "compound": 0.3, "town": 0.2, "village": 0.1},
+        "day",
+        "flat",
+        "person",
+        "沿街乱堆放杂物",
+    ),
+    "乱张贴小广告": (
+        "市容环卫",
+        {"urban": 0.5, "compound": 0.3, "cross": 0.2},
+        "day",
+        "flat",
+        "person",
+        "墙面乱张贴小广告",
+    ),
+    "暴露垃圾": (
+        "市容环卫",
+        {"urban": 0.3, "village": 0.4, "town": 0.3},
+        "day",
+        "summer",
+        "person",
+        "垃圾暴露未及时清运",
+    ),
+    "机动车人行道违停": (
+        "人行道违停",
+        {"school": 0.25, "hospital": 0.2, "market": 0.15, "urban": 0.3, "public": 0.1},
+        "commute",
+        "flat",
+        "person",
+        "机动车在人行道违法停放",
+    ),
+    "违法建设": (
+        "违法建设",
+        {"village": 0.6, "compound": 0.2, "town": 0.2},
+        "day",
+        "spring_autumn",
+        "person",
+        "未经批准擅自搭建建筑物",
+    ),
     "工地扬尘": ("工地扬尘", {"site": 0.9, "main": 0.1}, "day", "dry", "firm", "施工工地未落实扬尘防治措施"),
-    "建筑垃圾乱倾倒": ("建筑垃圾", {"main": 0.4, "village": 0.3, "site": 0.3}, "night", "flat", "firm", "擅自倾倒建筑垃圾"),
-    "渣土车带泥上路": ("渣土运输", {"main": 0.5, "site": 0.3, "urban": 0.2}, "night", "flat", "firm", "渣土运输车辆未密闭、带泥上路"),
-    "燃气安全隐患": ("燃气", {"urban": 0.6, "town": 0.3, "market": 0.1}, "day", "winter", "trader", "餐饮场所违规使用瓶装燃气"),
-    "违规排放污水": ("水务", {"urban": 0.4, "town": 0.3, "village": 0.3}, "day", "summer", "trader", "未经许可向市政管网排放污水"),
-    "餐饮油烟扰民": ("生态环境", {"urban": 0.7, "compound": 0.3}, "evening", "summer", "trader", "餐饮油烟未经净化直排"),
+    "建筑垃圾乱倾倒": (
+        "建筑垃圾",
+        {"main": 0.4, "village": 0.3, "site": 0.3},
+        "night",
+        "flat",
+        "firm",
+        "擅自倾倒建筑垃圾",
+    ),
+    "渣土车带泥上路": (
+        "渣土运输",
+        {"main": 0.5, "site": 0.3, "urban": 0.2},
+        "night",
+        "flat",
+        "firm",
+        "渣土运输车辆未密闭、带泥上路",
+    ),
+    "燃气安全隐患": (
+        "燃气",
+        {"urban": 0.6, "town": 0.3, "market": 0.1},
+        "day",
+        "winter",
+        "trader",
+        "餐饮场所违规使用瓶装燃气",
+    ),
+    "违规排放污水": (
+        "水务",
+        {"urban": 0.4, "town": 0.3, "village": 0.3},
+        "day",
+        "summer",
+        "trader",
+        "未经许可向市政管网排放污水",
+    ),
+    "餐饮油烟扰民": (
+        "生态环境",
+        {"urban": 0.7, "compound": 0.3},
+        "evening",
+        "summer",
+        "trader",
+        "餐饮油烟未经净化直排",
+    ),
     "露天焚烧垃圾": ("生态环境", {"village": 0.8, "town": 0.2}, "afternoon", "winter", "person", "露天焚烧生活垃圾"),
     "秸秆露天焚烧": ("秸秆焚烧", {"village": 1.0}, "afternoon", "harvest", "person", "田间露天焚烧秸秆"),
-    "擅自设置户外广告": ("户外广告", {"urban": 0.7, "main": 0.1, "town": 0.2}, "day", "flat", "firm", "擅自设置户外广告牌"),
+    "擅自设置户外广告": (
+        "户外广告",
+        {"urban": 0.7, "main": 0.1, "town": 0.2},
+        "day",
+        "flat",
+        "firm",
+        "擅自设置户外广告牌",
+    ),
     "禁养区畜禽养殖": ("畜禽养殖", {"village": 1.0}, "day", "flat", "person", "在禁养区内从事畜禽养殖"),
     "房地产开发违规": ("房地产", {"site": 0.6, "compound": 0.4}, "day", "flat", "firm", "房地产开发项目违规销售"),
     "违规校外培训": ("教育", {"school": 0.6, "compound": 0.4}, "evening", "flat", "firm", "无证开展校外学科培训"),
-    "社会生活噪声扰民": ("生态环境", {"compound": 0.6, "urban": 0.3, "public": 0.1}, "night", "summer", "person", "夜间噪声扰民"),
+    "社会生活噪声扰民": (
+        "生态环境",
+        {"compound": 0.6, "urban": 0.3, "public": 0.1},
+        "night",
+        "summer",
+        "person",
+        "夜间噪声扰民",
+    ),
     "夜间施工噪声": ("生态环境", {"site": 1.0}, "night", "flat", "firm", "夜间违规施工产生噪声"),
 }
 
 MIX = {
-    "简易程序": {"机动车人行道违停": 42, "占道经营": 20, "店外经营": 14, "乱堆乱放": 8, "乱张贴小广告": 6, "暴露垃圾": 4, "擅自设置户外广告": 3, "渣土车带泥上路": 3},
-    "一般程序": {"违法建设": 18, "工地扬尘": 11, "建筑垃圾乱倾倒": 9, "渣土车带泥上路": 10, "秸秆露天焚烧": 7, "燃气安全隐患": 7, "违规排放污水": 5, "餐饮油烟扰民": 6, "露天焚烧垃圾": 4, "擅自设置户外广告": 6, "禁养区畜禽养殖": 3, "店外经营": 5, "房地产开发违规": 2, "违规校外培训": 2, "夜间施工噪声": 5},
-    "重大案件": {"违法建设": 50, "建筑垃圾乱倾倒": 15, "渣土车带泥上路": 8, "燃气安全隐患": 10, "房地产开发违规": 10, "违规排放污水": 7},
-    "投诉举报": {"社会生活噪声扰民": 16, "占道经营": 14, "餐饮油烟扰民": 14, "夜间施工噪声": 10, "违法建设": 10, "乱堆乱放": 8, "机动车人行道违停": 8, "工地扬尘": 6, "暴露垃圾": 6, "露天焚烧垃圾": 3, "秸秆露天焚烧": 3, "违规校外培训": 2},
+    "简易程序": {
+        "机动车人行道违停": 42,
+        "占道经营": 20,
+        "店外经营": 14,
+        "乱堆乱放": 8,
+        "乱张贴小广告": 6,
+        "暴露垃圾": 4,
+        "擅自设置户外广告": 3,
+        "渣土车带泥上路": 3,
+    },
+    "一般程序": {
+        "违法建设": 18,
+        "工地扬尘": 11,
+        "建筑垃圾乱倾倒": 9,
+        "渣土车带泥上路": 10,
+        "秸秆露天焚烧": 7,
+        "燃气安全隐患": 7,
+        "违规排放污水": 5,
+        "餐饮油烟扰民": 6,
+        "露天焚烧垃圾": 4,
+        "擅自设置户外广告": 6,
+        "禁养区畜禽养殖": 3,
+        "店外经营": 5,
+        "房地产开发违规": 2,
+        "违规校外培训": 2,
+        "夜间施工噪声": 5,
+    },
+    "重大案件": {
+        "违法建设": 50,
+        "建筑垃圾乱倾倒": 15,
+        "渣土车带泥上路": 8,
+        "燃气安全隐患": 10,
+        "房地产开发违规": 10,
+        "违规排放污水": 7,
+    },
+    "投诉举报": {
+        "社会生活噪声扰民": 16,
+        "占道经营": 14,
+        "餐饮油烟扰民": 14,
+        "夜间施工噪声": 10,
+        "违法建设": 10,
+        "乱堆乱放": 8,
+        "机动车人行道违停": 8,
+        "工地扬尘": 6,
+        "暴露垃圾": 6,
+        "露天焚烧垃圾": 3,
+        "秸秆露天焚烧": 3,
+        "违规校外培训": 2,
+    },
 }
 
 SOURCES = {
@@ -202,7 +345,7 @@ def _door(net: Network, s: int, t: float, rng: np.random.Generator) -> int:
     if doors is None:
         return -1
     lo, hi = (doors[0], doors[1]) if rng.random() < 0.5 else (doors[2], doors[3])
-    return int(lo + 2 * int(round(t * max(0, hi - lo) / 2)))
+    return int(lo + 2 * round(t * max(0, hi - lo) / 2))
 
 
 def _fmt(values: np.ndarray) -> np.ndarray:
@@ -230,7 +373,7 @@ def generate_cases(
     trend = np.linspace(0.95, 1.05, len(days))
     blocks = []
     for proc, per_year in VOLUMES.items():
-        n = int(round(per_year * years * scale))
+        n = round(per_year * years * scale)
         mix = MIX[proc]
         cats = np.array(list(mix))
         p = np.array(list(mix.values()), dtype=float)
@@ -253,7 +396,9 @@ def generate_cases(
     loc_kind = np.empty(n, dtype=object)
     for c, group in cases.groupby("category", sort=True).groups.items():
         mix = CATEGORIES[c][1]
-        loc_kind[np.asarray(group)] = rng.choice(list(mix), size=len(group), p=np.array(list(mix.values())) / sum(mix.values()))
+        loc_kind[np.asarray(group)] = rng.choice(
+            list(mix), size=len(group), p=np.array(list(mix.values())) / sum(mix.values())
+        )
     loc_kind = loc_kind.astype(str)
     where = _pick_locations(geo, net, places, rng, loc_kind)
     xy = where["xy"]
@@ -285,9 +430,7 @@ def generate_cases(
     speed = np.array([s.speed_kmh for s in squads])[squad_idx]
     hour = (received.astype("datetime64[h]") - received.astype("datetime64[D]")).astype(int)
     night = (hour < 7) | (hour >= 21)
-    dispatch_min = np.where(
-        on_site | (source == "非现场执法"), rng.uniform(0, 3, n), rng.lognormal(np.log(18), 0.7, n)
-    )
+    dispatch_min = np.where(on_site | (source == "非现场执法"), rng.uniform(0, 3, n), rng.lognormal(np.log(18), 0.7, n))
     dispatch_min = np.where(proc == "重大案件", dispatch_min + rng.uniform(60, 600, n), dispatch_min)
     travel_min = (delay + dist_km / speed * 60) * rng.lognormal(0, 0.35, n) * np.where(night, 1.5, 1.0)
     travel_min = np.where(on_site, rng.uniform(0, 5, n), travel_min)
@@ -342,7 +485,9 @@ def generate_cases(
         t = geo.townships[town[i]]
         if k in ("urban", "town"):
             s = where["segment"][i]
-            text, st = addresses.door_address(rng, streets[net.seg_street[s]].name, _door(net, s, where["along"][i], rng))
+            text, st = addresses.door_address(
+                rng, streets[net.seg_street[s]].name, _door(net, s, where["along"][i], rng)
+            )
         elif k == "main":
             s = where["segment"][i]
             v = villages[int(np.argmin(((village_seats - xy[i]) ** 2).sum(axis=1)))]
@@ -440,7 +585,7 @@ def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Ge
 
     def pick(share: float, mask: np.ndarray) -> np.ndarray:
         candidates = np.flatnonzero(mask & ~taken)
-        k = min(len(candidates), max(1, int(round(share * n))))
+        k = min(len(candidates), max(1, round(share * n)))
         chosen = np.sort(rng.choice(candidates, size=k, replace=False)) if k else candidates[:0]
         taken[chosen] = True
         return chosen
@@ -460,7 +605,9 @@ def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Ge
             records.append((i, "out_of_order_times", "到场时间 before 派遣时间 (swapped)"))
         else:
             received = dt.datetime.fromisoformat(rows.at[i, "上报时间"])
-            rows.at[i, "办结时间"] = (received - dt.timedelta(hours=float(rng.uniform(2, 72)))).strftime("%Y-%m-%d %H:%M:%S")
+            rows.at[i, "办结时间"] = (received - dt.timedelta(hours=float(rng.uniform(2, 72)))).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            )
             records.append((i, "out_of_order_times", "办结时间 before 上报时间"))
     lon_bad = {"outside_county": 0.004, "swapped_lonlat": 0.004, "wgs84_as_gcj02": 0.01}
     for kind, share in lon_bad.items():
@@ -477,16 +624,21 @@ def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Ge
                 rows.at[i, "经度"] = f"{truth.at[i, 'true_lon']:.6f}"
                 rows.at[i, "纬度"] = f"{truth.at[i, 'true_lat']:.6f}"
                 detail = "WGS-84 coordinates in a GCJ-02 export (about 500 m off)"
-            truth.at[i, "coords_written"] = {"outside_county": "outside", "swapped_lonlat": "swapped"}.get(kind, "wgs84")
+            truth.at[i, "coords_written"] = {"outside_county": "outside", "swapped_lonlat": "swapped"}.get(
+                kind, "wgs84"
+            )
             records.append((i, kind, detail))
     # duplicates: an exact copy (export glitch) and a conflicting one (the case changed between exports)
     dup_rows, dup_truth, duplicates = [], [], []
-    for j, i in enumerate(pick(0.005, np.ones(n, dtype=bool))):
+    closed = rows["办结时间"].to_numpy() != ""
+    for j, i in enumerate(pick(0.005, closed)):
         copy = rows.iloc[i].copy()
         conflicting = j % 2 == 1
         if conflicting:
-            copy["案件状态"] = "已结案" if copy["案件状态"] != "已结案" else "办理中"
-            copy["案情描述"] = copy["案情描述"] + "（补充）"
+            # the earlier export caught the case while still open; the later one has it closed
+            rows.at[i, "案件状态"] = "办理中"
+            rows.at[i, "办结时间"] = ""
+            copy["案情描述"] = copy["案情描述"] + "（已整改）"
         dup_rows.append(copy)
         duplicates.append((n + j, int(i), conflicting))
         dup_truth.append(truth.iloc[i].copy())

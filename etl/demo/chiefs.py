@@ -39,7 +39,7 @@ def build_chiefs(geo: Geography, net: Network, rng: np.random.Generator, scale: 
     load = np.array([sum(net.seg_length[np.flatnonzero(seg_squad == q)]) ** 0.5 for q in range(len(geo.squads))])
     urban_bonus = np.array([2.5 if q < 3 else 1.0 for q in range(len(geo.squads))])
     share = load * urban_bonus
-    total = max(len(geo.squads), int(round(CHIEFS_PER_SCALE * scale)))
+    total = max(len(geo.squads), round(CHIEFS_PER_SCALE * scale))
     counts = np.maximum(1, np.floor(share / share.sum() * total).astype(int))
     while counts.sum() < total:
         counts[int(np.argmax(share / counts))] += 1

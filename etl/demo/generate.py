@@ -107,9 +107,14 @@ def generate_demo(
         clock = now
 
     root = np.random.SeedSequence(seed)
-    rngs = {name: np.random.default_rng(s) for name, s in zip(
-        ["net", "places", "cases", "chiefs", "routes", "patrol", "sanitation", "stations"], root.spawn(8), strict=True
-    )}
+    rngs = {
+        name: np.random.default_rng(s)
+        for name, s in zip(
+            ["net", "places", "cases", "chiefs", "routes", "patrol", "sanitation", "stations"],
+            root.spawn(8),
+            strict=True,
+        )
+    }
     geo = build_geography(region)
     net = build_network(geo, rngs["net"])
     places = build_places(geo, net, rngs["places"])
@@ -127,8 +132,8 @@ def generate_demo(
     routes = build_routes(geo, net, rngs["routes"])
     _write_chiefs(raw, truth, geo, net, chiefs, stamp)
     _write_routes(raw, truth, geo, net, routes)
-    patrol_days = max(2, int(round(PATROL_DAYS * min(1.0, scale))))
-    sanitation_days = max(1, int(round(SANITATION_DAYS * scale)))
+    patrol_days = max(2, round(PATROL_DAYS * min(1.0, scale)))
+    sanitation_days = max(1, round(SANITATION_DAYS * scale))
     patrol = patrol_tracks(geo, net, chiefs, rngs["patrol"], end, patrol_days)
     sanitation = sanitation_tracks(geo, routes, rngs["sanitation"], end, sanitation_days)
     lap("gps")
@@ -245,7 +250,9 @@ def _write_streets(raw: Path, geo: Geography, net: Network) -> None:
                 },
                 "geometry": {
                     "type": "LineString",
-                    "coordinates": [[round(x, 7), round(y, 7)] for x, y in zip(lon.tolist(), lat.tolist(), strict=True)],
+                    "coordinates": [
+                        [round(x, 7), round(y, 7)] for x, y in zip(lon.tolist(), lat.tolist(), strict=True)
+                    ],
                 },
             }
         )
@@ -320,7 +327,8 @@ def _write_cases(raw: Path, truth: Path, cases: CaseSet, stamp: dt.datetime) -> 
         idx = np.flatnonzero(part == k)
         order = idx[np.argsort(rows["上报时间"].to_numpy()[idx], kind="stable")]
         chunk = rows.iloc[order]
-        first, last = chunk["上报时间"].min()[:10], chunk["上报时间"].max()[:10]
+        own = rows["上报时间"].to_numpy()[idx[idx < n_original]]  # name the export by its own period
+        first, last = own.min()[:10], own.max()[:10]
         suffix = {"gbk": "_gbk", "utf-8-sig": "_utf8"}.get(encoding or "", "")
         name = f"cases_{first}_{last}{suffix}.{ext}"
         if ext == "xlsx":
@@ -339,7 +347,9 @@ def _write_cases(raw: Path, truth: Path, cases: CaseSet, stamp: dt.datetime) -> 
     )
 
 
-def _write_chiefs(raw: Path, truth: Path, geo: Geography, net: Network, chiefs: list[Chief], stamp: dt.datetime) -> None:
+def _write_chiefs(
+    raw: Path, truth: Path, geo: Geography, net: Network, chiefs: list[Chief], stamp: dt.datetime
+) -> None:
     frame = pd.DataFrame(
         {
             "街路长编号": [c.code for c in chiefs],
@@ -401,7 +411,18 @@ def _write_patrol(raw: Path, truth: Path, geo: Geography, net: Network, tracks: 
         name = f"{tr.day.isoformat()}.gpx"
         (folder / name).write_text(gpx_document(tr.subject, tr.t, lon, lat), encoding="utf-8")
         visited = list(dict.fromkeys(tr.segments))
-        rows.append((tr.subject, tr.day.isoformat(), len(tr.t), len(visited), ";".join(net.seg_id[s] for s in visited), tr.jumps, tr.gaps, tr.stops))
+        rows.append(
+            (
+                tr.subject,
+                tr.day.isoformat(),
+                len(tr.t),
+                len(visited),
+                ";".join(net.seg_id[s] for s in visited),
+                tr.jumps,
+                tr.gaps,
+                tr.stops,
+            )
+        )
     pd.DataFrame(
         rows, columns=["chief_code", "date", "fixes", "segments_visited", "segment_ids", "jumps", "gaps", "stops"]
     ).to_csv(truth / "patrol_days.csv", index=False)

@@ -184,7 +184,9 @@ def patrol_tracks(
                     continue
                 h, m = map(int, clock.split(":"))
                 local = np.datetime64(day) + np.timedelta64(h * 3600 + m * 60 + int(rng.integers(-1800, 1800)), "s")
-                t, x, y, v, hd, stops = _sample(rng, line, local - UTC_OFFSET, speed, interval, int(rng.integers(0, 4)), urban)
+                t, x, y, v, hd, stops = _sample(
+                    rng, line, local - UTC_OFFSET, speed, interval, int(rng.integers(0, 4)), urban
+                )
                 track = Track(chief.code, day, t, x, y, v, hd, visited, stops=stops)
                 tracks.append(_noise(rng, track, 0.004 if urban else 0.002, 0.8))
     return _merge_by_day(tracks)
@@ -232,7 +234,9 @@ def sanitation_tracks(
                 line = np.vstack(laps_line)
                 cut = max(2, int(len(line) * share))
                 local = np.datetime64(day) + np.timedelta64(h0 * 3600 + m0 * 60 + int(rng.integers(-300, 600)), "s")
-                t, x, y, v, hd, stops = _sample(rng, line[:cut], local - UTC_OFFSET, speed, interval, int(rng.integers(1, 4)), True)
+                t, x, y, v, hd, stops = _sample(
+                    rng, line[:cut], local - UTC_OFFSET, speed, interval, int(rng.integers(1, 4)), True
+                )
                 track = Track(route.vehicle, day, t, x, y, v, hd, list(route.segments), stops=stops)
                 tracks.append(_noise(rng, track, 0.001, 0.3))
     return _merge_by_day(tracks)

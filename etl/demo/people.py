@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆汪范金石廖贾夏韦傅方邹熊孟秦邱")
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆汪范金石廖贾夏韦傅方邹熊孟秦邱"
+)
 SURNAME_WEIGHTS = np.linspace(3.0, 0.5, len(SURNAMES))
 GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂华建国志红玲飞鹏斌宇浩凯晨辉婷燕兰峰鑫波海亮琴")
 
@@ -43,9 +45,7 @@ def names(rng: np.random.Generator, n: int) -> list[str]:
     two = rng.random(n) < 0.7
     g1 = rng.integers(0, len(GIVEN), n)
     g2 = rng.integers(0, len(GIVEN), n)
-    return [
-        SURNAMES[s] + GIVEN[a] + (GIVEN[b] if t else "") for s, a, b, t in zip(surname, g1, g2, two, strict=True)
-    ]
+    return [SURNAMES[s] + GIVEN[a] + (GIVEN[b] if t else "") for s, a, b, t in zip(surname, g1, g2, two, strict=True)]
 
 
 def mobiles(rng: np.random.Generator, n: int) -> list[str]:

@@ -66,7 +66,7 @@ def _beside(net: Network, rng: np.random.Generator, s: int) -> tuple[np.ndarray,
     if doors is None:
         return point, -1
     lo, hi = (doors[0], doors[1]) if left else (doors[2], doors[3])
-    number = lo + 2 * int(round(t * (hi - lo) / 2))
+    number = lo + 2 * round(t * (hi - lo) / 2)
     return point, int(number)
 
 
@@ -76,8 +76,13 @@ def build_places(geo: Geography, net: Network, rng: np.random.Generator) -> Plac
     urban_segs = [s for s, st in enumerate(net.seg_street) if streets[st].urban and net.doors[s] is not None]
     old = [s for s in urban_segs if streets[net.seg_street[s]].old_town]
     rows: list[tuple[str, str, float, int]] = []
+    hints = {"壶山": "330723002", "熟溪": "330723003", "白洋": "330723001", "城北": "330723001"}
     for name, kind, hot in URBAN_PLACES:
         pool = old if kind == "市场" and name.startswith("壶山") else urban_segs
+        for word, code in hints.items():
+            if name.startswith(word) and pool is urban_segs:
+                # a place named after a subdistrict lies in it
+                pool = [s for s in urban_segs if net.seg_township[s] == geo.township_index[code]]
         rows.append((name, kind, hot, int(rng.choice(pool))))
     used = {r[0] for r in rows}
     for _ in range(70):
@@ -88,11 +93,24 @@ def build_places(geo: Geography, net: Network, rng: np.random.Generator) -> Plac
         used.add(name)
         rows.append((name, "小区", float(rng.lognormal(0, 0.4)), int(rng.choice(urban_segs))))
     for i in range(14):
-        rows.append((f"城区{'一二三四五六七八九十'[i % 10]}{'号' if i < 10 else '期'}地块项目工地", "工地", 2.0, int(rng.choice(urban_segs))))
+        rows.append(
+            (
+                f"城区{'一二三四五六七八九十'[i % 10]}{'号' if i < 10 else '期'}地块项目工地",
+                "工地",
+                2.0,
+                int(rng.choice(urban_segs)),
+            )
+        )
     for town in geo.townships:
         if town.code in URBAN:
             continue
-        mine = [s for s, st in enumerate(net.seg_street) if net.doors[s] is not None and net.seg_township[s] == geo.township_index[town.code] and not streets[st].urban]
+        mine = [
+            s
+            for s, st in enumerate(net.seg_street)
+            if net.doors[s] is not None
+            and net.seg_township[s] == geo.township_index[town.code]
+            and not streets[st].urban
+        ]
         if not mine:
             continue
         big = town.kind == "镇"

@@ -26,7 +26,9 @@ class Route:
     shifts: list[tuple[str, str]]
 
 
-def _walk(net: Network, rng: np.random.Generator, start: int, allowed: np.ndarray, target_m: float) -> list[tuple[int, bool]]:
+def _walk(
+    net: Network, rng: np.random.Generator, start: int, allowed: np.ndarray, target_m: float
+) -> list[tuple[int, bool]]:
     """A walk over allowed segments from ``start``, preferring segments not yet swept; (segment, reversed)."""
     incident: dict[int, list[int]] = {}
     for s in np.flatnonzero(allowed):

@@ -7,6 +7,7 @@ seats so that addresses, patrols and cases have streets to refer to. The bureau'
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,7 +124,7 @@ def _grid(
         cuts = sorted(cuts)
         old = old_town_radius > 0 and abs(offset) < old_town_radius
         street = net.add_street(name, road_class, urban=urban, old_town=old)
-        for c0, c1 in zip(cuts[:-1], cuts[1:], strict=True):
+        for c0, c1 in itertools.pairwise(cuts):
             if orient == "ns":
                 a, b = node(offset, c0), node(offset, c1)
             else:
