@@ -599,7 +599,8 @@ def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Ge
         column = "派遣时间" if rng.random() < 0.5 else "到场时间"
         rows.at[i, column] = ""
         records.append((i, "missing_stage_time", f"{column} empty although the case is closed"))
-    for i in pick(0.008, closed & (rows["到场时间"].to_numpy() != "")):
+    arrived_later = rows["到场时间"].to_numpy() > rows["派遣时间"].to_numpy()
+    for i in pick(0.008, closed & (rows["派遣时间"].to_numpy() != "") & arrived_later):
         if rng.random() < 0.5:
             rows.at[i, "派遣时间"], rows.at[i, "到场时间"] = rows.at[i, "到场时间"], rows.at[i, "派遣时间"]
             records.append((i, "out_of_order_times", "到场时间 before 派遣时间 (swapped)"))
