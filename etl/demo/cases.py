@@ -652,5 +652,5 @@ def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Ge
     dirty = pd.DataFrame(records, columns=["row", "kind", "detail"])
     dirty["case_number"] = rows["案件编号"].to_numpy()[dirty["row"].to_numpy()]
     kinds = dirty.groupby("row")["kind"].agg(";".join)
-    truth["dirty"] = [kinds.get(i, "") for i in range(len(rows))]
+    truth["dirty"] = kinds.reindex(range(len(rows)), fill_value="").to_numpy()
     return CaseSet(rows=rows, truth=truth, dirty=dirty, duplicates=duplicates)

@@ -35,7 +35,6 @@ _ID_CHECK = "10X98765432"
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
 _ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2])
-_ORG_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def names(rng: np.random.Generator, n: int) -> list[str]:
@@ -57,46 +56,38 @@ def mobiles(rng: np.random.Generator, n: int) -> list[str]:
     return [f"{h}{t:08d}" for h, t in zip(head, tail, strict=True)]
 
 
-def id_check_digit(first17: str) -> str:
-    """The ISO 7064 MOD 11-2 check character of a resident ID number (GB 11643)."""
-    total = int(np.dot(np.array([int(c) for c in first17]), _ID_WEIGHTS))
-    return _ID_CHECK[total % 11]
-
-
 def id_numbers(rng: np.random.Generator, n: int) -> list[str]:
     """``n`` 18-character resident ID numbers with a valid check digit, born 1955–2004."""
     area = rng.choice(ID_AREAS, size=n)
     days = rng.integers(0, (2004 - 1955) * 365, n)
     births = np.datetime64("1955-01-01") + days.astype("timedelta64[D]")
     seq = rng.integers(1, 999, n)
-    out = []
-    for a, b, s in zip(area, births, seq, strict=True):
-        first = f"{a}{str(b).replace('-', '')}{s:03d}"
-        out.append(first + id_check_digit(first))
-    return out
-
-
-def uscc_check_char(first17: str) -> str:
-    """The check character of a unified social credit code (GB 32100-2015)."""
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARS[(31 - total % 31) % 31]
-
-
-def _org_code(rng: np.random.Generator) -> str:
-    body = "".join(_ORG_CHARS[i] for i in rng.integers(0, 10, 8))
-    total = sum(_ORG_CHARS.index(c) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return body + ("0" if check == 11 else "X" if check == 10 else str(check))
+    first = np.char.add(
+        np.char.add(area, np.char.replace(births.astype(str), "-", "")), np.char.zfill(seq.astype(str), 3)
+    )
+    digits = np.frombuffer(first.astype("S17").tobytes(), dtype=np.uint8).reshape(n, 17) - ord("0")
+    checks = np.array(list(_ID_CHECK))[(digits @ _ID_WEIGHTS) % 11]
+    return np.char.add(first, checks).tolist()
 
 
 def credit_codes(rng: np.random.Generator, n: int, individual: np.ndarray | None = None) -> list[str]:
-    """``n`` unified social credit codes with valid check characters (92… for sole traders, 91… firms)."""
-    out = []
-    for i in range(n):
-        kind = "92" if individual is not None and individual[i] else "91"
-        first = kind + "330723" + _org_code(rng)
-        out.append(first + uscc_check_char(first))
-    return out
+    """``n`` unified social credit codes with valid check characters (92… sole traders, 91… firms).
+
+    Layout (GB 32100-2015): registration authority and type (2), division code (6), organisation
+    code (8 + its own GB 11714 check character), check character.
+    """
+    body = rng.integers(0, 10, (n, 8))
+    org_check = 11 - (body @ _ORG_WEIGHTS) % 11
+    org_char = np.where(org_check == 11, "0", np.where(org_check == 10, "X", org_check.astype(str)))
+    kind = np.where(individual if individual is not None else np.zeros(n, dtype=bool), "92", "91")
+    body_text = (body + ord("0")).astype(np.uint8).tobytes()
+    body_text = np.frombuffer(body_text, dtype="S8").astype(str) if n else np.array([], dtype=str)
+    first = np.char.add(np.char.add(np.char.add(kind, "330723"), body_text), org_char)
+    lookup = np.full(128, -1)
+    lookup[[ord(c) for c in _USCC_CHARS]] = np.arange(len(_USCC_CHARS))
+    codes = lookup[np.frombuffer(first.astype("S17").tobytes(), dtype=np.uint8).reshape(n, 17)]
+    check = np.array(list(_USCC_CHARS))[(31 - (codes @ _USCC_WEIGHTS) % 31) % 31]
+    return np.char.add(first, check).tolist()
 
 
 def firms(rng: np.random.Generator, n: int, places: list[str]) -> tuple[list[str], np.ndarray]:

@@ -102,9 +102,7 @@ def test_sanitation_routes_kml_has_extended_data(demo_dir: Path, region: Region)
         data = {d.get("name"): d.findtext(f"{KML}value") for d in mark.iter(f"{KML}Data")}
         assert set(data) == {"路线编号", "车辆", "班组", "作业时间", "所属中队"}
         assert data["车辆"].startswith("浙G") and data["所属中队"].endswith("中队")
-        coords = np.array(
-            [c.split(",")[:2] for c in mark.findtext(f".//{KML}coordinates").split()], dtype=float
-        )
+        coords = np.array([c.split(",")[:2] for c in mark.findtext(f".//{KML}coordinates").split()], dtype=float)
         lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
         assert shapely.contains_xy(region.outline.buffer(0.002), lon, lat).all()
 
