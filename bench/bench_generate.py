@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl.demo.generate import generate_demo  # noqa: E402
+from etl.demo.generate import generate_demo
 
 
 def _sizes(raw: Path) -> dict[str, float]:
@@ -44,9 +44,8 @@ def main() -> None:
             raw = Path(tmp) / "demo" / "raw"
             files = sum(1 for f in raw.rglob("*") if f.is_file())
             sizes = _sizes(raw)
-        print(
-            f"scale {scale:g}: median {statistics.median(times):.1f} s over {runs} run(s) {[round(t, 1) for t in times]}"
-        )
+        rounded = [round(t, 1) for t in times]
+        print(f"scale {scale:g}: median {statistics.median(times):.1f} s over {runs} run(s) {rounded}")
         print(f"  stages (last run, s): {summary.seconds}")
         print(f"  counts: {summary.counts}")
         print(

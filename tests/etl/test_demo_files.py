@@ -124,7 +124,7 @@ def test_patrol_gpx_one_file_per_chief_per_day_with_10_to_30_s_fixes(demo_dir: P
         lon = np.array([p.longitude for p in points])
         lat = np.array([p.latitude for p in points])
         assert shapely.contains_xy(region.outline.buffer(0.01), lon, lat).mean() > 0.99
-    assert 9 <= min(intervals) and max(intervals) <= 31
+    assert min(intervals) >= 9 and max(intervals) <= 31
     raw = files[0].read_text(encoding="utf-8")
     assert "<time>" in raw and "Z</time>" in raw
 
