@@ -261,6 +261,13 @@ def _write_streets(raw: Path, geo: Geography, net: Network) -> None:
     write_geojson(folder / "streets.geojson", features)
 
 
+def _write_gcj02_table(folder: Path, name: str, frame: pd.DataFrame, encoding: str) -> None:
+    """A CSV of GCJ-02 points in a folder of its own, with the source.toml that says so."""
+    folder.mkdir()
+    write_csv(folder / name, frame, encoding)
+    write_source_toml(folder, "gcj02")
+
+
 def _write_places(raw: Path, geo: Geography, net: Network, places: Places) -> None:
     lon, lat = _lonlat(geo, places.xy, gcj=True)
     frame = pd.DataFrame(
@@ -274,10 +281,7 @@ def _write_places(raw: Path, geo: Geography, net: Network, places: Places) -> No
             "纬度": np.char.mod("%.6f", lat),
         }
     )
-    folder = raw / "places"
-    folder.mkdir()
-    write_csv(folder / "places.csv", frame, "utf-8-sig")
-    write_source_toml(folder, "gcj02")
+    _write_gcj02_table(raw / "places", "places.csv", frame, "utf-8-sig")
 
 
 def _write_stations(raw: Path, geo: Geography, net: Network, rng: np.random.Generator) -> None:
@@ -301,10 +305,7 @@ def _write_stations(raw: Path, geo: Geography, net: Network, rng: np.random.Gene
             "纬度": np.char.mod("%.6f", lat),
         }
     )
-    folder = raw / "stations"
-    folder.mkdir()
-    write_csv(folder / "stations.csv", frame, "gbk")
-    write_source_toml(folder, "gcj02")
+    _write_gcj02_table(raw / "stations", "stations.csv", frame, "gbk")
 
 
 def _write_cases(raw: Path, truth: Path, cases: CaseSet, stamp: dt.datetime) -> None:

@@ -95,9 +95,10 @@ def _sample(
     sigma = 6.0 if urban else 4.0
     nx, ny = rng.normal(0, sigma, len(times)), rng.normal(0, sigma, len(times))
     standing = np.r_[False, np.diff(dist) < 0.5]
-    drift = np.cumsum(rng.normal(0, 2.5, (len(times), 2)), axis=0)
-    drift -= np.maximum.accumulate(np.where(~standing[:, None], drift, -np.inf), axis=0)
-    drift = np.where(standing[:, None], drift, 0.0)
+    walk = np.cumsum(rng.normal(0, 2.5, (len(times), 2)), axis=0)
+    # each stop's drift starts from zero: subtract the walk's value at the last moving fix
+    last_moving = np.maximum.accumulate(np.where(standing, 0, np.arange(len(times))))
+    drift = np.where(standing[:, None], walk - walk[last_moving], 0.0)
     x = x + nx + drift[:, 0]
     y = y + ny + drift[:, 1]
     dx, dy = np.gradient(x), np.gradient(y)
@@ -159,8 +160,8 @@ def patrol_tracks(
             on_duty = calendar.is_working_day(day) or rng.random() < 0.2
             if not on_duty or rng.random() < 0.08:  # leave, meetings
                 continue
-            sessions = [("08:30", 1.0)] + ([("14:30", 1.0)] if rng.random() < 0.55 else [])
-            for clock, _ in sessions:
+            sessions = ["08:30", "14:30"] if rng.random() < 0.55 else ["08:30"]
+            for clock in sessions:
                 minutes = rng.uniform(45, 100)
                 budget = minutes * 60 * speed / 3.6
                 node = station_node
