@@ -1,4 +1,8 @@
-"""The demo: load the region and (once generated) the demo files through the real ETL jobs."""
+"""The demo: load the region and (once generated) the demo files through the real ETL jobs.
+
+The generator of the demo files lives in this package (``etl.demo.generate.generate_demo``,
+``python -m etl generate-demo OUT_DIR``); see ``etl/demo/README.md``.
+"""
 
 from __future__ import annotations
 
