@@ -424,10 +424,19 @@ def generate_cases(
     received = cases["received"].to_numpy().astype("datetime64[s]")
     proc = cases["proc"].to_numpy().astype(str)
     on_site = np.isin(source, ["巡查发现"])
-    station = np.vstack([s.station for s in squads])[squad_idx]
+    # ~1.5 % handled by the squad of a neighbouring township (joint action, hand-over): the
+    # export names the handling squad, the jurisdiction says otherwise
+    handled = squad_idx.copy()
+    seats = np.vstack([t.seat for t in geo.townships])
+    squad_of_town = geo.squad_of_township()
+    for i in np.flatnonzero(rng.random(n) < 0.015):
+        order = np.argsort(((seats - xy[i]) ** 2).sum(axis=1))
+        other = [squad_of_town[k] for k in order if squad_of_town[k] != squad_idx[i]]
+        handled[i] = other[0]
+    station = np.vstack([s.station for s in squads])[handled]
     dist_km = np.hypot(*(xy - station).T) / 1000 * 1.3
-    delay = np.array([s.delay_min for s in squads])[squad_idx]
-    speed = np.array([s.speed_kmh for s in squads])[squad_idx]
+    delay = np.array([s.delay_min for s in squads])[handled]
+    speed = np.array([s.speed_kmh for s in squads])[handled]
     hour = (received.astype("datetime64[h]") - received.astype("datetime64[D]")).astype(int)
     night = (hour < 7) | (hour >= 21)
     dispatch_min = np.where(on_site | (source == "非现场执法"), rng.uniform(0, 3, n), rng.lognormal(np.log(18), 0.7, n))
@@ -546,7 +555,7 @@ def generate_cases(
             "派遣时间": _fmt(dispatched),
             "到场时间": _fmt(arrived),
             "办结时间": _fmt(closed),
-            "所属中队": np.array([squads[i].name for i in squad_idx]),
+            "所属中队": np.array([squads[i].name for i in handled]),
             "经度": lon_text,
             "纬度": lat_text,
             "当事人": party,
@@ -564,6 +573,7 @@ def generate_cases(
             "township_code": [geo.townships[i].code for i in town],
             "village_code": [villages[v].code if v >= 0 else "" for v in where["village"]],
             "squad_code": [squads[i].code for i in squad_idx],
+            "reported_squad_code": [squads[i].code for i in handled],
             "location_kind": loc_kind,
             "address_style": style,
             "place_id": [places.place_id[p] if p >= 0 else "" for p in where["place"]],

@@ -89,6 +89,8 @@ def test_truth_townships_and_squads_agree_with_the_approximate_polygons(demo_dir
     assert len(joined) == len(truth)
     assert (joined["code"] == joined["township_code"]).all()
     assert (joined["squad"] == joined["squad_code"]).all()
+    handed_over = truth["reported_squad_code"] != truth["squad_code"]
+    assert 0.003 < handed_over.mean() < 0.04
     squads = pd.read_csv(demo_dir / "truth/squads.csv")
     assert len(squads) == 13 and squads["squad_name"].str.endswith("中队").all()
 
