@@ -79,6 +79,29 @@ def rematch() -> None:
     from etl.jobs.gps import rematch as rematch_fixes
 
     print_summary([rematch_fixes(get_engine())])
+@main.command("generate-demo")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=20211231, show_default=True, help="Random seed; same seed, same files.")
+@click.option("--years", default=2, show_default=True, help="Years of cases, ending on --end.")
+@click.option("--scale", default=1.0, show_default=True, help="Multiplies cases, street chiefs and GPS days.")
+@click.option("--end", "end", default=None, help="Last day of the data, YYYY-MM-DD (default: today).")
+def generate_demo_command(out_dir: Path, seed: int, years: int, scale: float, end: str | None) -> None:
+    """Write the demo dataset (raw files in the bureau's formats, and the known truth) to OUT_DIR."""
+    import datetime as dt
+
+    from etl.demo.generate import generate_demo
+
+    if years < 1 or scale <= 0:
+        raise click.BadParameter("--years must be at least 1 and --scale positive")
+    try:
+        last = dt.date.fromisoformat(end) if end else None
+    except ValueError as exc:
+        raise click.BadParameter(f"--end {end!r} is not a date YYYY-MM-DD") from exc
+    summary = generate_demo(out_dir, seed=seed, years=years, scale=scale, end=last)
+    for key, value in summary.counts.items():
+        console.print(f"{key:>18}: {value:,}")
+    console.print(f"{'raw size':>18}: {summary.size_bytes() / 1e6:.1f} MB in {out_dir / 'raw'}")
+    console.print(f"{'seconds':>18}: {sum(summary.seconds.values()):.1f}")
 
 
 @main.command()

@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import normalize_crs, transform_geometry
+from geo.crs import normalize_crs, to_wgs84, transform_geometry
 from geo.errors import ConfigError
 from geo.settings import get_settings
 
@@ -105,6 +105,8 @@ class Region:
     villages_file: Path | None
     seats_file: Path | None
     seats_crs: str
+    township_polygons: Path | None = None  # None: derive approximate polygons from the seats
+    approximate_seats: dict[str, tuple[float, float]] = field(default_factory=dict)  # WGS-84, by code
     neighbours: tuple[str, ...] = ()
     time_limits: dict[str, TimeLimit] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
@@ -204,6 +206,21 @@ def load_region(path: Path | str) -> Region:
     if holidays & workdays:
         problems.append(f"[calendar] dates both holiday and workday: {sorted(holidays & workdays)}")
 
+    gazetteer = raw.get("gazetteer", {})
+    polygons_value = gazetteer.get("township_polygons", "derive")
+    township_polygons = None if polygons_value == "derive" else file("gazetteer", "township_polygons")
+    approximate_seats: dict[str, tuple[float, float]] = {}
+    try:
+        seats_crs_extra = normalize_crs(gazetteer.get("approximate_seats_crs", "EPSG:4326"))
+        for code, pair in gazetteer.get("approximate_seats", {}).items():
+            if not (isinstance(pair, list) and len(pair) == 2):
+                problems.append(f"[gazetteer.approximate_seats] {code}: needs [lon, lat]")
+                continue
+            x, y = to_wgs84([pair[0]], [pair[1]], seats_crs_extra)
+            approximate_seats[str(code)] = (float(x[0]), float(y[0]))
+    except ConfigError as exc:
+        problems.append(str(exc))
+
     region_section = raw.get("region", {})
     metric_crs = need("region", "metric_crs")
     try:
@@ -247,6 +264,8 @@ def load_region(path: Path | str) -> Region:
         villages_file=file("gazetteer", "villages", required=False),
         seats_file=file("gazetteer", "seats", required=False),
         seats_crs=normalize_crs(raw.get("gazetteer", {}).get("seats_crs", "EPSG:4326")),
+        township_polygons=township_polygons,
+        approximate_seats=approximate_seats,
         neighbours=tuple(region_section.get("neighbours", [])),
         time_limits=limits,
         calendar=WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(years)),

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -193,3 +194,19 @@ def world_engine(schema_engine: Engine, region: Region) -> Engine:
     """A fresh schema with the sample world loaded (for tests that write)."""
     build_sample_world(schema_engine, region)
     return schema_engine
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo dataset (scale 0.05, one year to 2026-11-27, seed 7) generated once per session.
+
+    Generated through the command line (``python -m etl generate-demo``); ``raw/`` holds the
+    files the ETL reads, ``truth/`` what the generator knows (see etl/demo/TRUTH.md).
+    """
+    from click.testing import CliRunner
+
+    from etl.__main__ import main
+
+    out = tmp_path_factory.mktemp("demo")
+    args = ["generate-demo", str(out), "--scale", "0.05", "--years", "1", "--end", "2026-11-27", "--seed", "7"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out

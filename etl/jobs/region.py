@@ -1,14 +1,14 @@
-"""Load the region itself from its config: county outline, townships and villages with their seats.
+"""Load the region itself from its config: county outline, townships (with polygons) and villages with seats.
 
-Works on an empty database from the region config alone. Upserts by division code, so a
-second load changes nothing.
+Works on an empty database from the region config alone. Township polygons come from the
+configured polygon file or are derived (Voronoi of the seats, clipped to the outline) and then
+marked approximate; villages without a known seat get an approximate one inside their
+township (see ``geo/township_geometry.py``). Upserts by division code, so a second load
+changes nothing.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import shapely
 import shapely.prepared
 from geoalchemy2.shape import from_shape
@@ -19,58 +19,11 @@ from sqlalchemy.engine import Connection
 
 from etl.runs import Run, RunReport, run_job
 from geo.admin_names import admin_aliases, admin_kind, display_name
-from geo.crs import to_wgs84
-from geo.errors import InputError, ValidationError
+from geo.errors import ValidationError
 from geo.models import AdminArea
 from geo.region import Region
 from geo.spatial import area_km2
-
-# Columns of the adcode division table (the file has no header row).
-ADCODE_COLUMNS = [
-    "code",
-    "parent",
-    "name",
-    "level",
-    "rank",
-    "adcode",
-    "post_code",
-    "area_code",
-    "ur_code",
-    "municipality",
-    "virtual",
-    "dummy",
-    "longitude",
-    "latitude",
-    "center",
-    "province",
-    "city",
-    "county",
-    "town",
-    "village",
-]
-
-
-def _read_csv(path: Path, names: list[str] | None = None) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, header=None if names else "infer", names=names)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
-
-
-def _seats(region: Region) -> dict[str, tuple[float, float]]:
-    """Seat points (WGS-84) keyed by 9-digit township code and by (township code, village name)."""
-    if region.seats_file is None:
-        return {}
-    table = _read_csv(region.seats_file, ADCODE_COLUMNS)
-    table = table[(table["longitude"] != "") & (table["latitude"] != "")]
-    lon, lat = to_wgs84(table["longitude"].astype(float), table["latitude"].astype(float), region.seats_crs)
-    seats: dict[str, tuple[float, float]] = {}
-    for (_, row), x, y in zip(table.iterrows(), lon, lat, strict=True):
-        if row["level"] == "town":
-            seats[row["code"][:9]] = (float(x), float(y))
-        elif row["level"] == "village":
-            seats[f"{row['code'][:9]}:{display_name(row['name'], 'village')}"] = (float(x), float(y))
-    return seats
+from geo.township_geometry import read_csv, township_geometry
 
 
 def _upsert(conn: Connection, rows: list[dict]) -> None:
@@ -114,10 +67,12 @@ def load_region(engine: Engine, region: Region) -> RunReport:
         _upsert(conn, [county])
         run.loaded += 1
 
-        seats = _seats(region)
+        geometry = township_geometry(region)
+        town_geo = geometry.townships.set_index("code")
+        village_geo = geometry.villages.set_index("code")
         rows: list[dict] = []
         if region.townships_file is not None:
-            towns = _read_csv(region.townships_file)
+            towns = read_csv(region.townships_file)
             for number, row in enumerate(towns.to_dict("records"), start=2):
                 run.read += 1
                 code, name = row.get("code", "").strip(), row.get("name", "").strip()
@@ -129,10 +84,21 @@ def load_region(engine: Engine, region: Region) -> RunReport:
                         str(region.townships_file),
                     )
                     continue
-                seat = seats.get(code)
-                rows.append(_area(code, name, "township", county["code"], seat, region.townships_file, run))
+                known = code in town_geo.index
+                polygon = town_geo.at[code, "polygon"] if known else None
+                area = _area(code, name, "township", county["code"], town_geo.at[code, "seat"] if known else None, run)
+                area.update(
+                    geom=from_shape(polygon, srid=4326) if polygon is not None else None,
+                    area_km2=area_km2(polygon, region.metric_crs) if polygon is not None else None,
+                    approximate=bool(
+                        known and (town_geo.at[code, "approximate"] or town_geo.at[code, "seat_approximate"])
+                    ),
+                    source=region.townships_file.name
+                    + (" + derived polygons" if known and town_geo.at[code, "approximate"] else ""),
+                )
+                rows.append(area)
         if region.villages_file is not None:
-            villages = _read_csv(region.villages_file)
+            villages = read_csv(region.villages_file)
             for number, row in enumerate(villages.to_dict("records"), start=2):
                 run.read += 1
                 code, name = row.get("code", "").strip(), row.get("name", "").strip()
@@ -145,8 +111,14 @@ def load_region(engine: Engine, region: Region) -> RunReport:
                         str(region.villages_file),
                     )
                     continue
-                seat = seats.get(f"{parent}:{display_name(name, 'village')}")
-                rows.append(_area(code, name, "village", parent, seat, region.villages_file, run))
+                known = code in village_geo.index
+                area = _area(code, name, "village", parent, village_geo.at[code, "seat"] if known else None, run)
+                area.update(
+                    approximate=bool(known and village_geo.at[code, "approximate"]),
+                    source_crs=region.seats_crs if known and not village_geo.at[code, "approximate"] else "EPSG:4326",
+                    source=region.villages_file.name,
+                )
+                rows.append(area)
         near = shapely.prepared.prep(outline.buffer(0.01))
         outside = [r["name"] for r in rows if r["_point"] is not None and not near.contains(r["_point"])]
         if outside:
@@ -158,13 +130,13 @@ def load_region(engine: Engine, region: Region) -> RunReport:
         run.stats["townships"] = sum(r["level"] == "township" for r in rows)
         run.stats["villages"] = sum(r["level"] == "village" for r in rows)
         run.stats["with_seat"] = sum(r["seat"] is not None for r in rows)
+        run.stats["approximate"] = sum(r["approximate"] for r in rows)
 
     # The hash covers the config and its reference files, so editing either reloads.
     return run_job(engine, "region", region.path.parent, body, source_crs=region.outline_crs)
 
 
-def _area(code: str, name: str, level: str, parent: str, seat, source: Path, run: Run) -> dict:
-    point = Point(seat) if seat else None
+def _area(code: str, name: str, level: str, parent: str, point: Point | None, run: Run) -> dict:
     return dict(
         code=code,
         name=display_name(name, level),
@@ -174,10 +146,10 @@ def _area(code: str, name: str, level: str, parent: str, seat, source: Path, run
         aliases=admin_aliases(name, level),
         approximate=False,
         geom=None,
-        seat=from_shape(point, srid=4326) if point else None,
+        seat=from_shape(point, srid=4326) if point is not None else None,
         area_km2=None,
-        source=source.name,
-        source_crs="gcj02" if point else None,
+        source=None,
+        source_crs="EPSG:4326" if point is not None else None,
         run_id=run.id,
         _point=point,
     )

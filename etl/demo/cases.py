@@ -1,0 +1,666 @@
+"""Synthetic enforcement cases: volumes of the 2021 report, hotspots, rhythms, response times, dirty rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from etl.demo import addresses, people
+from etl.demo.geography import Geography
+from etl.demo.places import Places
+from etl.demo.streets import Network
+from geo.crs import wgs84_to_gcj02
+
+CASE_COLUMNS = [
+    "案件编号",
+    "案由/类别",
+    "执法领域",
+    "程序类型",
+    "发现方式",
+    "案件状态",
+    "案情描述",
+    "地址",
+    "上报时间",
+    "派遣时间",
+    "到场时间",
+    "办结时间",
+    "所属中队",
+    "经度",
+    "纬度",
+    "当事人",
+    "当事人电话",
+    "当事人证件号码",
+    "投诉人",
+    "投诉人电话",
+]
+
+# Cases per year at scale 1: the bureau's 2021 report (complaints estimated).
+VOLUMES = {"一般程序": 5300, "简易程序": 8400, "重大案件": 117, "投诉举报": 6200}
+
+# category: (domain, {location kind: weight}, hour profile, season profile, party kind, description)
+CATEGORIES: dict[str, tuple[str, dict[str, float], str, str, str, str]] = {
+    "占道经营": (
+        "市容环卫",
+        {"market": 0.45, "urban": 0.25, "town": 0.15, "school": 0.1, "cross": 0.05},
+        "market",
+        "flat",
+        "person",
+        "流动摊贩占道经营",
+    ),
+    "店外经营": (
+        "市容环卫",
+        {"urban": 0.6, "town": 0.3, "market": 0.1},
+        "day",
+        "flat",
+        "trader",
+        "店铺超出门窗外墙经营",
+    ),
+    "乱堆乱放": (
+        "市容环卫",
+        {"urban": 0.4, "compound": 0.3, "town": 0.2, "village": 0.1},
+        "day",
+        "flat",
+        "person",
+        "沿街乱堆放杂物",
+    ),
+    "乱张贴小广告": (
+        "市容环卫",
+        {"urban": 0.5, "compound": 0.3, "cross": 0.2},
+        "day",
+        "flat",
+        "person",
+        "墙面乱张贴小广告",
+    ),
+    "暴露垃圾": (
+        "市容环卫",
+        {"urban": 0.3, "village": 0.4, "town": 0.3},
+        "day",
+        "summer",
+        "person",
+        "垃圾暴露未及时清运",
+    ),
+    "机动车人行道违停": (
+        "人行道违停",
+        {"school": 0.25, "hospital": 0.2, "market": 0.15, "urban": 0.3, "public": 0.1},
+        "commute",
+        "flat",
+        "person",
+        "机动车在人行道违法停放",
+    ),
+    "违法建设": (
+        "违法建设",
+        {"village": 0.6, "compound": 0.2, "town": 0.2},
+        "day",
+        "spring_autumn",
+        "person",
+        "未经批准擅自搭建建筑物",
+    ),
+    "工地扬尘": ("工地扬尘", {"site": 0.9, "main": 0.1}, "day", "dry", "firm", "施工工地未落实扬尘防治措施"),
+    "建筑垃圾乱倾倒": (
+        "建筑垃圾",
+        {"main": 0.4, "village": 0.3, "site": 0.3},
+        "night",
+        "flat",
+        "firm",
+        "擅自倾倒建筑垃圾",
+    ),
+    "渣土车带泥上路": (
+        "渣土运输",
+        {"main": 0.5, "site": 0.3, "urban": 0.2},
+        "night",
+        "flat",
+        "firm",
+        "渣土运输车辆未密闭、带泥上路",
+    ),
+    "燃气安全隐患": (
+        "燃气",
+        {"urban": 0.6, "town": 0.3, "market": 0.1},
+        "day",
+        "winter",
+        "trader",
+        "餐饮场所违规使用瓶装燃气",
+    ),
+    "违规排放污水": (
+        "水务",
+        {"urban": 0.4, "town": 0.3, "village": 0.3},
+        "day",
+        "summer",
+        "trader",
+        "未经许可向市政管网排放污水",
+    ),
+    "餐饮油烟扰民": (
+        "生态环境",
+        {"urban": 0.7, "compound": 0.3},
+        "evening",
+        "summer",
+        "trader",
+        "餐饮油烟未经净化直排",
+    ),
+    "露天焚烧垃圾": ("生态环境", {"village": 0.8, "town": 0.2}, "afternoon", "winter", "person", "露天焚烧生活垃圾"),
+    "秸秆露天焚烧": ("秸秆焚烧", {"village": 1.0}, "afternoon", "harvest", "person", "田间露天焚烧秸秆"),
+    "擅自设置户外广告": (
+        "户外广告",
+        {"urban": 0.7, "main": 0.1, "town": 0.2},
+        "day",
+        "flat",
+        "firm",
+        "擅自设置户外广告牌",
+    ),
+    "禁养区畜禽养殖": ("畜禽养殖", {"village": 1.0}, "day", "flat", "person", "在禁养区内从事畜禽养殖"),
+    "房地产开发违规": ("房地产", {"site": 0.6, "compound": 0.4}, "day", "flat", "firm", "房地产开发项目违规销售"),
+    "违规校外培训": ("教育", {"school": 0.6, "compound": 0.4}, "evening", "flat", "firm", "无证开展校外学科培训"),
+    "社会生活噪声扰民": (
+        "生态环境",
+        {"compound": 0.6, "urban": 0.3, "public": 0.1},
+        "night",
+        "summer",
+        "person",
+        "夜间噪声扰民",
+    ),
+    "夜间施工噪声": ("生态环境", {"site": 1.0}, "night", "flat", "firm", "夜间违规施工产生噪声"),
+}
+
+MIX = {
+    "简易程序": {
+        "机动车人行道违停": 42,
+        "占道经营": 20,
+        "店外经营": 14,
+        "乱堆乱放": 8,
+        "乱张贴小广告": 6,
+        "暴露垃圾": 4,
+        "擅自设置户外广告": 3,
+        "渣土车带泥上路": 3,
+    },
+    "一般程序": {
+        "违法建设": 18,
+        "工地扬尘": 11,
+        "建筑垃圾乱倾倒": 9,
+        "渣土车带泥上路": 10,
+        "秸秆露天焚烧": 7,
+        "燃气安全隐患": 7,
+        "违规排放污水": 5,
+        "餐饮油烟扰民": 6,
+        "露天焚烧垃圾": 4,
+        "擅自设置户外广告": 6,
+        "禁养区畜禽养殖": 3,
+        "店外经营": 5,
+        "房地产开发违规": 2,
+        "违规校外培训": 2,
+        "夜间施工噪声": 5,
+    },
+    "重大案件": {
+        "违法建设": 50,
+        "建筑垃圾乱倾倒": 15,
+        "渣土车带泥上路": 8,
+        "燃气安全隐患": 10,
+        "房地产开发违规": 10,
+        "违规排放污水": 7,
+    },
+    "投诉举报": {
+        "社会生活噪声扰民": 16,
+        "占道经营": 14,
+        "餐饮油烟扰民": 14,
+        "夜间施工噪声": 10,
+        "违法建设": 10,
+        "乱堆乱放": 8,
+        "机动车人行道违停": 8,
+        "工地扬尘": 6,
+        "暴露垃圾": 6,
+        "露天焚烧垃圾": 3,
+        "秸秆露天焚烧": 3,
+        "违规校外培训": 2,
+    },
+}
+
+SOURCES = {
+    "简易程序": {"巡查发现": 0.6, "非现场执法": 0.3, "群众投诉": 0.1},
+    "一般程序": {"巡查发现": 0.45, "群众投诉": 0.2, "部门移送": 0.15, "非现场执法": 0.1, "上级交办": 0.1},
+    "重大案件": {"部门移送": 0.35, "上级交办": 0.35, "巡查发现": 0.3},
+    "投诉举报": {"12345热线": 0.6, "微信公众号": 0.15, "电话投诉": 0.15, "信访": 0.1},
+}
+
+_HOURS = {
+    "market": [0, 0, 0, 0, 1, 4, 9, 10, 8, 5, 3, 3, 3, 2, 2, 3, 5, 7, 7, 5, 2, 1, 0, 0],
+    "day": [0, 0, 0, 0, 0, 0, 1, 3, 8, 10, 10, 7, 4, 5, 9, 10, 9, 6, 3, 1, 1, 0, 0, 0],
+    "commute": [0, 0, 0, 0, 0, 0, 2, 9, 10, 5, 4, 6, 7, 4, 4, 5, 8, 10, 6, 2, 1, 0, 0, 0],
+    "night": [5, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 6, 8, 9, 8],
+    "evening": [1, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 5, 5, 2, 2, 2, 3, 6, 9, 10, 8, 5, 3, 2],
+    "afternoon": [0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 10, 9, 7, 5, 2, 1, 0, 0, 0],
+}
+
+
+def _season(kind: str, doy: np.ndarray) -> np.ndarray:
+    """Relative weight of each day of the year for a season profile."""
+    if kind == "harvest":  # early-rice / wheat harvest in late May–June, late rice October–November
+        return 0.05 + 3.0 * np.exp(-0.5 * ((doy - 160) / 12) ** 2) + 4.0 * np.exp(-0.5 * ((doy - 305) / 14) ** 2)
+    if kind == "summer":
+        return 1 + 0.6 * np.exp(-0.5 * ((doy - 200) / 35) ** 2)
+    if kind == "winter":
+        return 1 + 0.6 * np.cos(2 * np.pi * (doy - 15) / 365)
+    if kind == "dry":
+        return 1 + 0.4 * np.cos(2 * np.pi * (doy - 30) / 365)
+    if kind == "spring_autumn":
+        return 1 + 0.3 * np.cos(4 * np.pi * (doy - 100) / 365)
+    return np.ones_like(doy, dtype=float)
+
+
+@dataclass
+class CaseSet:
+    """The generated cases: the export rows and, aligned with them, the truth."""
+
+    rows: pd.DataFrame  # CASE_COLUMNS, strings; planted duplicates included
+    truth: pd.DataFrame  # one row per export row
+    dirty: pd.DataFrame  # planted dirty rows: case_number, kind, detail, row (index into rows)
+    duplicates: list[tuple[int, int, bool]]  # (appended row, original row, conflicting)
+
+
+def _pick_locations(
+    geo: Geography, net: Network, places: Places, rng: np.random.Generator, kinds: np.ndarray
+) -> dict[str, np.ndarray | list]:
+    """A true point (metric) and address context for each case, by location kind."""
+    n = len(kinds)
+    xy = np.zeros((n, 2))
+    segment = np.full(n, -1)
+    place = np.full(n, -1)
+    village = np.full(n, -1)
+    cross = np.full((n, 2), -1)
+    offset_along = np.zeros(n)
+    streets = net.streets
+    seg_class = np.array([streets[s].road_class for s in net.seg_street])
+    urban = np.array([streets[s].urban for s in net.seg_street])
+    old = np.array([streets[s].old_town for s in net.seg_street])
+    has_doors = np.array([d is not None for d in net.doors])
+    # a fixed "hotness" per segment: a few streets attract far more cases than others
+    hot = np.random.default_rng(rng.integers(1 << 31)).lognormal(0, 0.8, len(seg_class))
+    class_w = {"主干路": 1.0, "次干路": 1.3, "支路": 1.0, "巷": 0.9, "乡村道路": 0.3}
+    base_w = np.array([class_w[c] for c in seg_class]) * hot * net.seg_length
+    pools = {
+        "urban": np.flatnonzero(urban),
+        "town": np.flatnonzero(~urban & has_doors),
+        "main": np.flatnonzero(~urban & (seg_class == "主干路")),
+    }
+    kind_of_place = np.array(places.kind)
+    place_pools = {
+        "market": np.flatnonzero(kind_of_place == "市场"),
+        "school": np.flatnonzero(kind_of_place == "学校"),
+        "hospital": np.flatnonzero(kind_of_place == "医院"),
+        "site": np.flatnonzero(kind_of_place == "工地"),
+        "compound": np.flatnonzero(kind_of_place == "小区"),
+        "public": np.flatnonzero(np.isin(kind_of_place, ["车站", "公园", "广场", "商场", "景区"])),
+    }
+    for name, pool in pools.items():
+        idx = np.flatnonzero(kinds == name)
+        if not len(idx):
+            continue
+        w = base_w[pool] * np.where(old[pool], 3.0, 1.0)
+        chosen = rng.choice(pool, size=len(idx), p=w / w.sum())
+        t = rng.uniform(0.05, 0.95, len(idx))
+        for j, (i, s) in enumerate(zip(idx, chosen, strict=True)):
+            coords = net.seg_coords[s]
+            a, b = coords[0], coords[-1]
+            d = b - a
+            normal = np.array([-d[1], d[0]]) / (np.hypot(*d) + 1e-9)
+            xy[i] = a + t[j] * d + normal * rng.normal(0, 10)
+        segment[idx] = chosen
+        offset_along[idx] = t
+    for name, pool in place_pools.items():
+        idx = np.flatnonzero(kinds == name)
+        if not len(idx):
+            continue
+        w = places.hot[pool] ** 1.5
+        chosen = rng.choice(pool, size=len(idx), p=w / w.sum())
+        xy[idx] = places.xy[chosen] + rng.normal(0, 35, (len(idx), 2))
+        place[idx] = chosen
+        segment[idx] = places.segment[chosen]
+    idx = np.flatnonzero(kinds == "village")
+    if len(idx):
+        rural = np.array([0.25 if v.name.endswith("社区") else 1.0 for v in geo.villages])
+        chosen = rng.choice(len(geo.villages), size=len(idx), p=rural / rural.sum())
+        seats = np.vstack([v.seat for v in geo.villages])
+        xy[idx] = seats[chosen] + rng.normal(0, 220, (len(idx), 2))
+        village[idx] = chosen
+    idx = np.flatnonzero(kinds == "cross")
+    if len(idx):
+        # urban junctions where two named streets meet
+        ends = {}
+        for s in np.flatnonzero(urban):
+            for node in (net.seg_from[s], net.seg_to[s]):
+                ends.setdefault(node, set()).add(net.seg_street[s])
+        junctions = [(node, sorted(st)) for node, st in sorted(ends.items()) if len(st) >= 2]
+        weight = np.array([3.0 if any(streets[x].old_town for x in st) else 1.0 for _, st in junctions])
+        chosen = rng.choice(len(junctions), size=len(idx), p=weight / weight.sum())
+        for i, c in zip(idx, chosen, strict=True):
+            node, st = junctions[c]
+            xy[i] = net.nodes[node] + rng.normal(0, 15, 2)
+            pair = rng.choice(st, 2, replace=False)
+            cross[i] = pair
+    return dict(xy=xy, segment=segment, place=place, village=village, cross=cross, along=offset_along)
+
+
+def _door(net: Network, s: int, t: float, rng: np.random.Generator) -> int:
+    doors = net.doors[s]
+    if doors is None:
+        return -1
+    lo, hi = (doors[0], doors[1]) if rng.random() < 0.5 else (doors[2], doors[3])
+    return int(lo + 2 * round(t * max(0, hi - lo) / 2))
+
+
+def _fmt(values: np.ndarray) -> np.ndarray:
+    """datetime64[s] to 'YYYY-MM-DD HH:MM:SS' ('' for NaT)."""
+    text = np.datetime_as_string(values, unit="s")
+    text = np.char.replace(text, "T", " ")
+    return np.where(np.isnat(values), "", text)
+
+
+def generate_cases(
+    geo: Geography,
+    net: Network,
+    places: Places,
+    rng: np.random.Generator,
+    end: dt.date,
+    years: int,
+    scale: float,
+) -> CaseSet:
+    """Cases of ``years`` years up to ``end`` (inclusive) at ``scale`` times the report's volumes."""
+    region = geo.region
+    days = np.arange(np.datetime64(end - dt.timedelta(days=365 * years - 1)), np.datetime64(end + dt.timedelta(days=1)))
+    pydays = [dt.date.fromisoformat(str(d)) for d in days]
+    doy = np.array([d.timetuple().tm_yday for d in pydays], dtype=float)
+    working = np.array([region.calendar.is_working_day(d) for d in pydays])
+    trend = np.linspace(0.95, 1.05, len(days))
+    blocks = []
+    for proc, per_year in VOLUMES.items():
+        n = round(per_year * years * scale)
+        mix = MIX[proc]
+        cats = np.array(list(mix))
+        p = np.array(list(mix.values()), dtype=float)
+        cat = rng.choice(cats, size=n, p=p / p.sum())
+        for c in cats:
+            idx = np.flatnonzero(cat == c)
+            if not len(idx):
+                continue
+            weekday_w = np.where(working, 1.0, 0.35 if proc != "投诉举报" else 1.1)
+            w = weekday_w * _season(CATEGORIES[c][3], doy) * trend
+            day = rng.choice(len(days), size=len(idx), p=w / w.sum())
+            hours = np.array(_HOURS[CATEGORIES[c][2]], dtype=float)
+            hour = rng.choice(24, size=len(idx), p=hours / hours.sum())
+            seconds = hour * 3600 + rng.integers(0, 3600, len(idx))
+            received = days[day].astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+            blocks.append(pd.DataFrame({"proc": proc, "category": c, "received": received}))
+    cases = pd.concat(blocks, ignore_index=True).sort_values("received", kind="stable").reset_index(drop=True)
+    n = len(cases)
+    # where
+    loc_kind = np.empty(n, dtype=object)
+    for c, group in cases.groupby("category", sort=True).groups.items():
+        mix = CATEGORIES[c][1]
+        loc_kind[np.asarray(group)] = rng.choice(
+            list(mix), size=len(group), p=np.array(list(mix.values())) / sum(mix.values())
+        )
+    loc_kind = loc_kind.astype(str)
+    where = _pick_locations(geo, net, places, rng, loc_kind)
+    xy = where["xy"]
+    town = geo.township_of(xy[:, 0], xy[:, 1])
+    # points that fell outside the county (a village at the edge): pull them back to the seat
+    for i in np.flatnonzero(town < 0):
+        if where["village"][i] >= 0:
+            xy[i] = geo.villages[where["village"][i]].seat
+        elif where["place"][i] >= 0:
+            xy[i] = places.xy[where["place"][i]]
+        else:
+            xy[i] = net.seg_coords[where["segment"][i]][0] if where["segment"][i] >= 0 else geo.townships[0].seat
+    town = geo.township_of(xy[:, 0], xy[:, 1])
+    town = np.where(town < 0, 0, town)
+    squad_idx = geo.squad_of_township()[town]
+    squads = geo.squads
+    # how (source), who found it, and when each stage happened
+    source = np.empty(n, dtype=object)
+    for proc, mix in SOURCES.items():
+        idx = np.flatnonzero(cases["proc"].to_numpy() == proc)
+        source[idx] = rng.choice(list(mix), size=len(idx), p=np.array(list(mix.values())))
+    source = source.astype(str)
+    received = cases["received"].to_numpy().astype("datetime64[s]")
+    proc = cases["proc"].to_numpy().astype(str)
+    on_site = np.isin(source, ["巡查发现"])
+    # ~1.5 % handled by the squad of a neighbouring township (joint action, hand-over): the
+    # export names the handling squad, the jurisdiction says otherwise
+    handled = squad_idx.copy()
+    seats = np.vstack([t.seat for t in geo.townships])
+    squad_of_town = geo.squad_of_township()
+    for i in np.flatnonzero(rng.random(n) < 0.015):
+        order = np.argsort(((seats - xy[i]) ** 2).sum(axis=1))
+        other = [squad_of_town[k] for k in order if squad_of_town[k] != squad_idx[i]]
+        handled[i] = other[0]
+    station = np.vstack([s.station for s in squads])[handled]
+    dist_km = np.hypot(*(xy - station).T) / 1000 * 1.3
+    delay = np.array([s.delay_min for s in squads])[handled]
+    speed = np.array([s.speed_kmh for s in squads])[handled]
+    hour = (received.astype("datetime64[h]") - received.astype("datetime64[D]")).astype(int)
+    night = (hour < 7) | (hour >= 21)
+    dispatch_min = np.where(on_site | (source == "非现场执法"), rng.uniform(0, 3, n), rng.lognormal(np.log(18), 0.7, n))
+    dispatch_min = np.where(proc == "重大案件", dispatch_min + rng.uniform(60, 600, n), dispatch_min)
+    travel_min = (delay + dist_km / speed * 60) * rng.lognormal(0, 0.35, n) * np.where(night, 1.5, 1.0)
+    travel_min = np.where(on_site, rng.uniform(0, 5, n), travel_min)
+    handle_h = np.select(
+        [proc == "简易程序", proc == "投诉举报", proc == "一般程序"],
+        [rng.uniform(0.15, 1.5, n), rng.lognormal(np.log(30), 0.8, n), rng.lognormal(np.log(25 * 24), 0.6, n)],
+        rng.lognormal(np.log(55 * 24), 0.5, n),
+    )
+    dispatched = received + (dispatch_min * 60).astype("timedelta64[s]")
+    arrived = dispatched + (travel_min * 60).astype("timedelta64[s]")
+    closed = arrived + (handle_h * 3600).astype("timedelta64[s]")
+    now = np.datetime64(end + dt.timedelta(days=1)).astype("datetime64[s]") - np.timedelta64(6 * 3600, "s")
+    status = np.where(proc == "投诉举报", "已办结", "已结案").astype(object)
+    status[closed > now] = "办理中"
+    status[arrived > now] = "已派遣"
+    status[dispatched > now] = "待派遣"
+    nat = np.datetime64("NaT", "s")
+    closed = np.where(closed > now, nat, closed)
+    arrived = np.where(arrived > now, nat, arrived)
+    dispatched = np.where(dispatched > now, nat, dispatched)
+    # who: parties and complainants
+    party_kind = np.array([CATEGORIES[c][4] for c in cases["category"]])
+    town_shorts = [t.short for t in geo.townships]
+    person_name = people.names(rng, n)
+    person_phone = people.mobiles(rng, n)
+    person_id = people.id_numbers(rng, n)
+    firm_name, individual = people.firms(rng, n, town_shorts)
+    firm_code = people.credit_codes(rng, n, individual)
+    firm_phone = people.mobiles(rng, n)
+    is_firm = (party_kind == "firm") | ((party_kind == "trader") & (rng.random(n) < 0.8))
+    party = np.where(is_firm, firm_name, person_name).astype(object)
+    party_phone = np.where(is_firm, firm_phone, person_phone).astype(object)
+    party_id = np.where(is_firm, firm_code, person_id).astype(object)
+    unknown_party = (proc == "投诉举报") & (rng.random(n) < 0.75)
+    unknown_party |= (source == "非现场执法") & (rng.random(n) < 0.3)
+    party[unknown_party] = ""
+    party_phone[unknown_party] = ""
+    party_id[unknown_party] = ""
+    has_complainant = (proc == "投诉举报") | np.isin(source, ["群众投诉"])
+    complainant = np.where(has_complainant, people.names(rng, n), "").astype(object)
+    complainant_phone = np.where(has_complainant, people.mobiles(rng, n), "").astype(object)
+    anonymous = has_complainant & (rng.random(n) < 0.1)
+    complainant[anonymous] = "匿名"
+    # address text
+    address = np.empty(n, dtype=object)
+    style = np.empty(n, dtype=object)
+    villages = geo.villages
+    streets = net.streets
+    village_seats = np.vstack([v.seat for v in villages])
+    for i in range(n):
+        k = loc_kind[i]
+        t = geo.townships[town[i]]
+        if k in ("urban", "town"):
+            s = where["segment"][i]
+            text, st = addresses.door_address(
+                rng, streets[net.seg_street[s]].name, _door(net, s, where["along"][i], rng)
+            )
+        elif k == "main":
+            s = where["segment"][i]
+            v = villages[int(np.argmin(((village_seats - xy[i]) ** 2).sum(axis=1)))]
+            text, st = addresses.road_section(rng, streets[net.seg_street[s]].name, t.short, v.name)
+        elif k == "village":
+            v = villages[where["village"][i]]
+            vt = geo.townships[geo.township_index[v.township]]
+            text, st = addresses.village_address(rng, vt.name, vt.short, v.name, v.short)
+        elif k == "cross":
+            a, b = where["cross"][i]
+            text, st = addresses.cross_address(rng, streets[a].name, streets[b].name)
+        else:
+            p = where["place"][i]
+            if rng.random() < 0.15 and places.door[p] > 0:
+                text, st = places.address[p], "门牌"
+            else:
+                text, st = addresses.place_address(rng, places.name[p], places.kind[p])
+        pre = addresses.prefix(rng, region.name, region.city, region.province, t.name) if st != "村社区" else ""
+        address[i] = addresses.scribble(rng, pre + text)
+        style[i] = st
+    # coordinates from the phone app (GCJ-02) for part of the cases
+    lon, lat = geo.to_wgs(xy[:, 0], xy[:, 1])
+    has_xy = np.where(on_site | (source == "非现场执法"), rng.random(n) < 0.75, rng.random(n) < 0.15)
+    noise = rng.normal(0, 8, (n, 2))
+    glon, glat = wgs84_to_gcj02(*geo.to_wgs(xy[:, 0] + noise[:, 0], xy[:, 1] + noise[:, 1]))
+    lon_text = np.where(has_xy, np.char.mod("%.6f", glon), "").astype(object)
+    lat_text = np.where(has_xy, np.char.mod("%.6f", glat), "").astype(object)
+    # case numbers
+    year = received.astype("datetime64[Y]").astype(int) + 1970
+    number = np.empty(n, dtype=object)
+    counters: dict[tuple[str, int], int] = {}
+    for i in range(n):
+        key = (proc[i], int(year[i]))
+        counters[key] = counters.get(key, 0) + 1
+        seq = counters[key]
+        if proc[i] == "一般程序":
+            number[i] = f"武综执立〔{year[i]}〕{seq:05d}号"
+        elif proc[i] == "重大案件":
+            number[i] = f"武综执重〔{year[i]}〕{seq:03d}号"
+        elif proc[i] == "简易程序":
+            number[i] = f"武综执简〔{year[i]}〕{seq:05d}号"
+        else:
+            number[i] = f"TS{str(received[i])[:10].replace('-', '')}{seq:05d}"
+    description = np.array([CATEGORIES[c][5] for c in cases["category"]], dtype=object)
+    rows = pd.DataFrame(
+        {
+            "案件编号": number,
+            "案由/类别": cases["category"].to_numpy(),
+            "执法领域": np.array([CATEGORIES[c][0] for c in cases["category"]]),
+            "程序类型": proc,
+            "发现方式": source,
+            "案件状态": status,
+            "案情描述": description,
+            "地址": address,
+            "上报时间": _fmt(received),
+            "派遣时间": _fmt(dispatched),
+            "到场时间": _fmt(arrived),
+            "办结时间": _fmt(closed),
+            "所属中队": np.array([squads[i].name for i in handled]),
+            "经度": lon_text,
+            "纬度": lat_text,
+            "当事人": party,
+            "当事人电话": party_phone,
+            "当事人证件号码": party_id,
+            "投诉人": complainant,
+            "投诉人电话": complainant_phone,
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "case_number": number,
+            "true_lon": np.round(lon, 7),
+            "true_lat": np.round(lat, 7),
+            "township_code": [geo.townships[i].code for i in town],
+            "village_code": [villages[v].code if v >= 0 else "" for v in where["village"]],
+            "squad_code": [squads[i].code for i in squad_idx],
+            "reported_squad_code": [squads[i].code for i in handled],
+            "location_kind": loc_kind,
+            "address_style": style,
+            "place_id": [places.place_id[p] if p >= 0 else "" for p in where["place"]],
+            "segment_id": [net.seg_id[s] if s >= 0 else "" for s in where["segment"]],
+            "coords_written": np.where(has_xy, "gcj02", ""),
+            "distance_to_station_km": np.round(dist_km / 1.3, 3),
+            "response_minutes": np.round((arrived - received).astype("timedelta64[s]").astype(float) / 60, 1),
+        }
+    )
+    truth.loc[np.isnat(arrived), "response_minutes"] = np.nan
+    return _plant_dirty_rows(rows, truth, rng, geo)
+
+
+def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, geo: Geography) -> CaseSet:
+    """Plant the faults real exports have, a few percent in all, and record each one."""
+    n = len(rows)
+    records: list[tuple[int, str, str]] = []
+    taken = np.zeros(n, dtype=bool)
+
+    def pick(share: float, mask: np.ndarray) -> np.ndarray:
+        candidates = np.flatnonzero(mask & ~taken)
+        k = min(len(candidates), max(1, round(share * n)))
+        chosen = np.sort(rng.choice(candidates, size=k, replace=False)) if k else candidates[:0]
+        taken[chosen] = True
+        return chosen
+
+    coords = truth["coords_written"].to_numpy() == "gcj02"
+    closed = rows["办结时间"].to_numpy() != ""
+    for i in pick(0.010, ~coords):
+        rows.at[i, "地址"] = addresses.UNMATCHABLE[int(rng.integers(0, len(addresses.UNMATCHABLE)))]
+        records.append((i, "unmatched_address", f"address {rows.at[i, '地址']!r} names no place in the county"))
+    for i in pick(0.008, closed):
+        column = "派遣时间" if rng.random() < 0.5 else "到场时间"
+        rows.at[i, column] = ""
+        records.append((i, "missing_stage_time", f"{column} empty although the case is closed"))
+    arrived_later = rows["到场时间"].to_numpy() > rows["派遣时间"].to_numpy()
+    for i in pick(0.008, closed & (rows["派遣时间"].to_numpy() != "") & arrived_later):
+        if rng.random() < 0.5:
+            rows.at[i, "派遣时间"], rows.at[i, "到场时间"] = rows.at[i, "到场时间"], rows.at[i, "派遣时间"]
+            records.append((i, "out_of_order_times", "到场时间 before 派遣时间 (swapped)"))
+        else:
+            received = dt.datetime.fromisoformat(rows.at[i, "上报时间"])
+            rows.at[i, "办结时间"] = (received - dt.timedelta(hours=float(rng.uniform(2, 72)))).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            )
+            records.append((i, "out_of_order_times", "办结时间 before 上报时间"))
+    lon_bad = {"outside_county": 0.004, "swapped_lonlat": 0.004, "wgs84_as_gcj02": 0.01}
+    for kind, share in lon_bad.items():
+        for i in pick(share, coords):
+            if kind == "outside_county":
+                x, y = [(120.04, 28.90), (119.64, 29.09), (119.93, 28.48), (119.42, 28.75)][int(rng.integers(0, 4))]
+                rows.at[i, "经度"] = f"{x + rng.normal(0, 0.01):.6f}"
+                rows.at[i, "纬度"] = f"{y + rng.normal(0, 0.01):.6f}"
+                detail = "coordinates in a neighbouring county"
+            elif kind == "swapped_lonlat":
+                rows.at[i, "经度"], rows.at[i, "纬度"] = rows.at[i, "纬度"], rows.at[i, "经度"]
+                detail = "经度 and 纬度 swapped"
+            else:
+                rows.at[i, "经度"] = f"{truth.at[i, 'true_lon']:.6f}"
+                rows.at[i, "纬度"] = f"{truth.at[i, 'true_lat']:.6f}"
+                detail = "WGS-84 coordinates in a GCJ-02 export (about 500 m off)"
+            truth.at[i, "coords_written"] = {"outside_county": "outside", "swapped_lonlat": "swapped"}.get(
+                kind, "wgs84"
+            )
+            records.append((i, kind, detail))
+    # duplicates: an exact copy (export glitch) and a conflicting one (the case changed between exports)
+    dup_rows, dup_truth, duplicates = [], [], []
+    closed = rows["办结时间"].to_numpy() != ""
+    for j, i in enumerate(pick(0.005, closed)):
+        copy = rows.iloc[i].copy()
+        conflicting = j % 2 == 1
+        if conflicting:
+            # the earlier export caught the case while still open; the later one has it closed
+            rows.at[i, "案件状态"] = "办理中"
+            rows.at[i, "办结时间"] = ""
+            copy["案情描述"] = copy["案情描述"] + "（已整改）"
+        dup_rows.append(copy)
+        duplicates.append((n + j, int(i), conflicting))
+        dup_truth.append(truth.iloc[i].copy())
+        kind = "duplicate_case_number"
+        records.append((i, kind, "the first of two rows with this case number"))
+        records.append((n + j, kind, "conflicting duplicate (different content)" if conflicting else "exact duplicate"))
+    if dup_rows:
+        rows = pd.concat([rows, pd.DataFrame(dup_rows)], ignore_index=True)
+        truth = pd.concat([truth, pd.DataFrame(dup_truth)], ignore_index=True)
+    dirty = pd.DataFrame(records, columns=["row", "kind", "detail"])
+    dirty["case_number"] = rows["案件编号"].to_numpy()[dirty["row"].to_numpy()]
+    kinds = dirty.groupby("row")["kind"].agg(";".join)
+    truth["dirty"] = kinds.reindex(range(len(rows)), fill_value="").to_numpy()
+    return CaseSet(rows=rows, truth=truth, dirty=dirty, duplicates=duplicates)
