@@ -155,6 +155,9 @@ def run_job(
     """
     source_path = Path(source)
     source_hash = file_hash(source_path) if source_path.exists() else None
+    if source_hash and source_crs:
+        # the same file declared in another CRS is other input: it must load, not be skipped
+        source_hash = hashlib.sha256(f"{source_hash}|crs={source_crs}".encode()).hexdigest()
     mark_interrupted_runs(engine)
     began = time.perf_counter()
     with engine.begin() as conn:

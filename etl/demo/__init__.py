@@ -16,17 +16,18 @@ from etl.runs import RunReport
 from geo.region import get_region
 from geo.settings import get_settings
 
-# (job, folder under raw/) in dependency order: streets take their squad from jurisdictions,
-# chiefs and routes link to streets, GPS is matched to streets, cases are geocoded on all of them.
+# (job, folder under raw/, CRS declared as a user would with --crs) in dependency order: streets
+# take their squad from jurisdictions, chiefs and routes link to streets, GPS is matched to
+# streets, cases are geocoded on all of them. The KML routes were drawn in an Amap-based app.
 DEMO_SOURCES = (
-    ("jurisdictions", "jurisdictions"),
-    ("stations", "stations"),
-    ("streets", "streets"),
-    ("places", "places"),
-    ("chiefs", "chiefs"),
-    ("routes", "routes"),
-    ("gps", "gps"),
-    ("cases", "cases"),
+    ("jurisdictions", "jurisdictions", None),
+    ("stations", "stations", None),
+    ("streets", "streets", None),
+    ("places", "places", None),
+    ("chiefs", "chiefs", None),
+    ("routes", "routes", "gcj02"),
+    ("gps", "gps", None),
+    ("cases", "cases", None),
 )
 COMPLETE_MARKER = ".complete"
 
@@ -52,7 +53,7 @@ def load_demo(engine: Engine, folder: Path | None = None) -> list[RunReport]:
     """Generate (if needed) and load the whole demo; a second call changes nothing (identical input is skipped)."""
     raw = ensure_demo_files(folder) / "raw"
     reports = [load_region(engine, get_region())]
-    for job, sub in DEMO_SOURCES:
+    for job, sub, crs in DEMO_SOURCES:
         module = importlib.import_module(f"etl.jobs.{job}")
-        reports.append(module.load(engine, raw / sub))
+        reports.append(module.load(engine, raw / sub, crs=crs))
     return reports

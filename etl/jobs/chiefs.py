@@ -25,13 +25,22 @@ from geo.models import StreetChief
 MAX_UNMATCHED_WARNINGS = 30
 
 
-def _street_index(conn: Connection) -> dict[str, list[int]]:
-    index: dict[str, list[int]] = {}
-    for segment_id, name, aliases in conn.execute(text("SELECT id, name, aliases FROM street_segments ORDER BY id")):
+def _street_index(conn: Connection) -> dict[str, list[tuple[int, str | None]]]:
+    """Street name or alias → (segment id, squad code of the segment)."""
+    index: dict[str, list[tuple[int, str | None]]] = {}
+    rows = conn.execute(text("SELECT id, name, aliases, squad_code FROM street_segments ORDER BY id"))
+    for segment_id, name, aliases, squad in rows:
         for key in {name, *(aliases or [])}:
             if key:
-                index.setdefault(key, []).append(segment_id)
+                index.setdefault(key, []).append((segment_id, squad))
     return index
+
+
+def _segments_of(street: list[tuple[int, str | None]], squad: str | None) -> list[int]:
+    """A chief's part of a street: the segments in the chief's squad when the street crosses several
+    squads (a road such as 武王线 has a chief per squad); every segment when none lies in it."""
+    own = [segment for segment, segment_squad in street if squad and segment_squad == squad]
+    return own or [segment for segment, _ in street]
 
 
 def load(
@@ -96,7 +105,7 @@ def load(
             if missing:
                 unmatched.append(f"{chiefs[code]['_at']}: chief {code} streets not found: {', '.join(missing)}")
             for street in names:
-                for segment in streets.get(street, []):
+                for segment in _segments_of(streets.get(street, []), chiefs[code].get("squad_code")):
                     links.setdefault((ids[code], segment), street)
         for message in unmatched[:MAX_UNMATCHED_WARNINGS]:
             run.warn(message)
