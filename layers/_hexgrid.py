@@ -53,7 +53,7 @@ def cell_boundaries(cells: Sequence[int]) -> list[list[tuple[float, float]]]:
     boundary = h3.api.basic_int.cell_to_boundary
     rings = []
     for cell in cells:
-        ring = [(round(lng, 6), round(lat, 6)) for lat, lng in boundary(int(np.uint64(cell)))]
+        ring = [(round(lng, 5), round(lat, 5)) for lat, lng in boundary(int(np.uint64(cell)))]
         ring.append(ring[0])
         rings.append(ring)
     return rings

@@ -23,22 +23,23 @@ def cases_per_segment(
     """Cases in the window per segment (indexed like ``segment_ids``).
 
     Cases already matched by the ETL count on their ``segment_id``; located cases without one count
-    on the nearest of the given segments within ``snap_m`` metres.
+    on their nearest segment when it is within ``snap_m`` metres (and only if that segment is one of
+    ``segment_ids``).
     """
     where = case_where(params, get_region().tz, "c")
+    # The nearest segment by the GiST index (KNN), then the distance test on the sphere.
     sql = f"""SELECT c.segment_id, count(*) AS n FROM cases c
-              WHERE c.segment_id IS NOT NULL AND c.segment_id = ANY(:segment_ids) AND {where.sql()}
+              WHERE c.segment_id IS NOT NULL AND {where.sql()}
               GROUP BY c.segment_id
               UNION ALL
               SELECT near.id, count(*) FROM cases c
               CROSS JOIN LATERAL (
-                  SELECT s.id FROM street_segments s
-                  WHERE s.id = ANY(:segment_ids) AND ST_DWithin(s.geom::geography, c.geom::geography, :snap_m)
-                  ORDER BY s.geom <-> c.geom LIMIT 1) near
+                  SELECT s.id, s.geom FROM street_segments s ORDER BY s.geom <-> c.geom LIMIT 1) near
               WHERE c.segment_id IS NULL AND c.geom IS NOT NULL AND {where.sql()}
+                AND ST_DWithin(near.geom::geography, c.geom::geography, :snap_m)
               GROUP BY near.id"""
     ids = [int(i) for i in segment_ids]
-    frame = read_frame(conn, sql, {**where.binds, "segment_ids": ids, "snap_m": float(snap_m)})
+    frame = read_frame(conn, sql, {**where.binds, "snap_m": float(snap_m)})
     counts = frame.groupby("segment_id")["n"].sum() if len(frame) else pd.Series(dtype=float)
     return counts.reindex(ids, fill_value=0).astype(float)
 

@@ -20,20 +20,25 @@ def visit_totals(
     kind: str,
     segment_ids: Sequence[int],
     bounds: tuple[dt.datetime, dt.datetime],
+    lookback_days: int = 60,
 ) -> pd.DataFrame:
     """Per segment: visits and dwell minutes entered in the window, and the last visit up to its end.
 
+    The last visit is searched at most ``lookback_days`` before the window (older counts as never).
     Returns columns ``segment_id``, ``visits``, ``dwell_min``, ``last_visit`` (aware, or NaT).
     """
     ids = [int(i) for i in segment_ids]
+    since = bounds[0] - dt.timedelta(days=lookback_days)
     sql = """SELECT v.segment_id,
                     count(*) FILTER (WHERE v.entered_at >= :start) AS visits,
                     COALESCE(sum(v.dwell_s) FILTER (WHERE v.entered_at >= :start), 0) / 60.0 AS dwell_min,
                     max(v.left_at) AS last_visit
              FROM segment_visits v
-             WHERE v.subject_kind = :kind AND v.segment_id = ANY(:ids) AND v.entered_at < :end
+             WHERE v.subject_kind = :kind AND v.segment_id = ANY(:ids)
+               AND v.entered_at >= :since AND v.entered_at < :end
              GROUP BY v.segment_id"""
-    frame = read_frame(conn, sql, {"kind": kind, "ids": ids, "start": bounds[0], "end": bounds[1]})
+    binds = {"kind": kind, "ids": ids, "start": bounds[0], "end": bounds[1], "since": since}
+    frame = read_frame(conn, sql, binds)
     out = pd.DataFrame({"segment_id": ids}).merge(frame, on="segment_id", how="left")
     out["visits"] = out["visits"].fillna(0).astype(int)
     out["dwell_min"] = out["dwell_min"].fillna(0.0).astype(float)

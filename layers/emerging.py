@@ -84,10 +84,10 @@ def space_time_gi_star(
     return z, 2.0 * stats.norm.sf(np.abs(z))
 
 
-def week_bins(received: pd.Series, start: dt.date, tz) -> np.ndarray:
-    """Index of the week (from ``start``) of each aware timestamp, in local dates."""
-    local_dates = pd.to_datetime(received, utc=True).dt.tz_convert(tz).dt.date
-    days = np.array([(d - start).days for d in local_dates], dtype=int)
+def week_bins(received_s: pd.Series, start: dt.date, tz) -> np.ndarray:
+    """Index of the week (from ``start``) of each time (epoch seconds), in local dates."""
+    local = pd.to_datetime(received_s.to_numpy(float), unit="s", utc=True).tz_convert(tz).tz_localize(None)
+    days = (local.normalize() - pd.Timestamp(start)).days.to_numpy()
     return days // 7
 
 
@@ -117,7 +117,7 @@ class EmergingHotspotsLayer(Layer):
         cells = with_rings(observed, 1)
         counts = np.zeros((len(cells), steps))
         if len(observed):
-            week = week_bins(points["received_at"], start, region.tz)
+            week = week_bins(points["received_s"], start, region.tz)
             np.add.at(counts, (np.searchsorted(cells, observed), week), 1)
         alpha = float(params.options.get("alpha", 0.10))
         if len(cells) < 3 or counts.sum() == 0:

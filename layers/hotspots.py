@@ -116,7 +116,8 @@ class HotspotsLayer(Layer):
                     go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": 4}, name=label)
                 )
             return LayerResult(traces=traces, legend=class_legend(data["cls"]), summary=summary, data=data, notes=notes)
-        shown = data[(data["count"] > 0) | (data["cls"] != 0)]
+        # Only significant cells are drawn unless asked (a year of cases covers thousands of cells).
+        shown = data[(data["cls"] != 0) | ((data["count"] > 0) & bool(params.options.get("show_all", False)))]
         trace = go.Choroplethmap(
             geojson=cell_geojson(shown["cell"].tolist()),
             locations=shown["h3"],

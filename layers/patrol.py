@@ -154,7 +154,7 @@ class PatrolCoverageLayer(Layer):
             )
         if len(data):
             tz = get_region().tz
-            last = [lv.tz_convert(tz).strftime("%m-%d %H:%M") if pd.notna(lv) else "无" for lv in data["last_visit"]]
+            last = data["last_visit"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M").fillna("无")
             hover = [
                 f"{n or '未命名路段'}<br>最近巡查：{lv}<br>巡查 {v} 次，停留 {d:.0f} 分钟"
                 for n, lv, v, d in zip(data["name"], last, data["visits"], data["dwell_min"], strict=True)
