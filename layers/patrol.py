@@ -15,6 +15,7 @@ from geo.region import get_region
 from layers._filters import allowed_squads, window_days
 from layers._frames import read_frame
 from layers._geometry import lines_to_lonlat, round_coords
+from layers._privacy import mask_name
 from layers._segments import cases_per_segment
 from layers._style import BAD, GOOD, MUTED, WARN
 from layers._visits import DEFAULT_SHIFTS, coverage_series, visit_totals, visited_periods, weekly
@@ -87,6 +88,8 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
         if labels is not None and len(labels):
             names = labels.drop_duplicates("chief_code").set_index("chief_code")
             table["name"] = table["group"].map(names["chief_name"])
+            if params.scope.aggregates_only:  # the wall display shows no person's name
+                table["name"] = table["name"].map(mask_name)
             table["squad_code"] = table["group"].map(names["squad_code"])
         daily = series.groupby(["group", "day"], as_index=False)["share"].mean()
         tables[name] = (table, daily, weekly(daily))
