@@ -68,6 +68,22 @@ def due_times(frame: pd.DataFrame, region: Region) -> pd.Series:
     return pd.to_datetime(pd.Series(out, index=frame.index), utc=True)
 
 
+def working_days_taken(frame: pd.DataFrame, region: Region) -> pd.Series:
+    """Working days from the received day to the closed day for cases whose limit is in working days, else NaN."""
+    tz = region.tz
+    received = pd.to_datetime(frame["received_at"], utc=True).dt.tz_convert(tz).dt.date
+    closed = pd.to_datetime(frame["closed_at"], utc=True).dt.tz_convert(tz).dt.date
+    between = cache(region.calendar.working_days_between)
+    out = []
+    for rec, clo, ptype, category in zip(received, closed, frame["procedure_type"], frame["category"], strict=True):
+        limit = region.time_limit(ptype if ptype in region.time_limits else category)
+        if limit.unit != "working_days" or pd.isna(rec) or pd.isna(clo):
+            out.append(np.nan)
+        else:
+            out.append(float(between(rec, clo)))
+    return pd.Series(out, index=frame.index, dtype=float)
+
+
 def stage_hours(frame: pd.DataFrame) -> pd.DataFrame:
     """Hours of each stage per case (NaN where a time is missing or the order is impossible)."""
     out = pd.DataFrame(index=frame.index)
@@ -88,6 +104,9 @@ def summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     for stage in STAGES:
         table[f"{stage}_median"] = grouped[stage].median()
         table[f"{stage}_p90"] = grouped[stage].quantile(0.9)
+    if "working_days" in frame:
+        table["working_days_median"] = grouped["working_days"].median()
+        table["working_days_p90"] = grouped["working_days"].quantile(0.9)
     due = frame[frame["due_in_window"] & frame["decided"]]
     table = table.join(due.groupby(by).size().rename("due"), how="outer")
     table = table.join(due[due["on_time"]].groupby(by).size().rename("on_time"), how="outer")
