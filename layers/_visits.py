@@ -20,7 +20,7 @@ def visit_totals(
     kind: str,
     segment_ids: Sequence[int],
     bounds: tuple[dt.datetime, dt.datetime],
-    lookback_days: int = 60,
+    lookback_days: int = 30,
 ) -> pd.DataFrame:
     """Per segment: visits and dwell minutes entered in the window, and the last visit up to its end.
 
