@@ -1,4 +1,4 @@
-"""Kernel density of cases (plotly Densitymap), from cases binned to a ~10 m grid to keep the payload small."""
+"""Kernel density of cases (plotly Densitymap), from cases binned to a ~30 m grid to keep the payload small."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from layers._style import SEQUENTIAL
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
 
-BIN_DEG = 1e-4  # about 10 m: invisible at the map's scale
+BIN_DEG = 3e-4  # about 30 m: invisible at county and town zoom
 
 
 @register
