@@ -71,7 +71,7 @@ class HotspotsLayer(Layer):
         fdr = bool(params.options.get("fdr", True))
         if unit == "segment":
             segments = read_segments(conn, params)
-            counts = cases_per_segment(conn, params, segments["segment_id"].to_numpy())
+            counts = cases_per_segment(conn, params, segments)
             segments["count"] = counts.to_numpy()
             segments["per_km"] = segments["count"] / np.maximum(segments["length_m"].to_numpy() / 1000, 0.01)
             value = segments["per_km"] if params.options.get("value") == "per_km" else segments["count"]

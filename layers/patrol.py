@@ -197,7 +197,7 @@ class UnderpatrolledLayer(Layer):
         _, bounds = _window(window, region.tz)
         segments = read_segments(conn, window).reset_index(drop=True)
         ids = segments["segment_id"].astype(int).tolist()
-        segments["cases"] = cases_per_segment(conn, window, np.array(ids, dtype=int)).to_numpy()
+        segments["cases"] = cases_per_segment(conn, window, segments).to_numpy()
         segments = segments.merge(visit_totals(conn, "patrol", ids, bounds, 0), on="segment_id", how="left")
         km = np.maximum(segments["length_m"].to_numpy(float) / 1000.0, 0.05)  # floor: 50 m
         segments["cases_per_km"] = segments["cases"] / km
