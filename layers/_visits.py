@@ -32,7 +32,7 @@ def visit_totals(
     sql = """SELECT v.segment_id,
                     count(*) FILTER (WHERE v.entered_at >= :start) AS visits,
                     COALESCE(sum(v.dwell_s) FILTER (WHERE v.entered_at >= :start), 0) / 60.0 AS dwell_min,
-                    max(v.left_at) AS last_visit
+                    extract(epoch FROM max(v.left_at))::float8 AS last_visit_s
              FROM segment_visits v JOIN unnest(CAST(:ids AS integer[])) AS sel(id) ON sel.id = v.segment_id
              WHERE v.subject_kind = :kind AND v.entered_at >= :since AND v.entered_at < :end
              GROUP BY v.segment_id"""
@@ -41,7 +41,7 @@ def visit_totals(
     out = pd.DataFrame({"segment_id": ids}).merge(frame, on="segment_id", how="left")
     out["visits"] = out["visits"].fillna(0).astype(int)
     out["dwell_min"] = out["dwell_min"].fillna(0.0).astype(float)
-    out["last_visit"] = pd.to_datetime(out["last_visit"], utc=True)
+    out["last_visit"] = pd.to_datetime(out.pop("last_visit_s"), unit="s", utc=True)
     return out
 
 

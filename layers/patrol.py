@@ -24,6 +24,7 @@ from layers.registry import register
 from layers.streets import read_segments
 
 DEFAULT_DAYS = 7
+HOVER_LIMIT = 5000  # per-segment hover markers above this many segments would make the figure too heavy
 RECENCY_CLASSES = (
     (1, "1天内巡查", GOOD),
     (3, "3天内巡查", "#a6d96a"),
@@ -43,7 +44,8 @@ def _window(params: LayerParams, tz) -> tuple[list[dt.date], tuple[dt.datetime, 
 def _chief_members(conn: Connection, params: LayerParams, segment_ids: list[int]) -> pd.DataFrame:
     sql = """SELECT sc.code AS chief_code, sc.name AS chief_name, sc.squad_code, cs.segment_id
              FROM chief_segments cs JOIN street_chiefs sc ON sc.id = cs.chief_id
-             WHERE cs.segment_id = ANY(:ids) AND sc.active"""
+             JOIN unnest(CAST(:ids AS integer[])) AS sel(id) ON sel.id = cs.segment_id
+             WHERE sc.active"""
     frame = read_frame(conn, sql, {"ids": segment_ids})
     squads = allowed_squads(params)
     if squads is not None:
@@ -155,7 +157,7 @@ class PatrolCoverageLayer(Layer):
             traces.append(
                 go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": 3}, name=label)
             )
-        if len(data):
+        if 0 < len(data) <= int(params.options.get("max_hover_segments", HOVER_LIMIT)):
             tz = get_region().tz
             last = data["last_visit"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M").fillna("无")
             hover = [
