@@ -106,7 +106,7 @@ class ResponseTimesLayer(Layer):
         trace = go.Choroplethmap(
             geojson=feature_collection(codes, list(data.geometry)),
             locations=codes,
-            z=shown.fillna(0),
+            z=shown.astype(object).where(shown.notna(), None),  # no data: left unfilled, not shown as 0
             colorscale=scale,
             marker={"opacity": 0.7, "line": {"width": 1.5, "color": "#ffffff"}},
             colorbar={"title": {"text": METRICS[metric]}, "tickformat": ".0%" if metric == "on_time_rate" else ""},
