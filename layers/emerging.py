@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from layers._casepoints import case_points
 from layers._gistar import fdr_bh
-from layers._hexgrid import cell_geojson, cell_ids, contiguity, point_cells, with_rings
+from layers._hexgrid import cell_geojson, cell_ids, point_cells, study_area
 from layers._trend import NO_PATTERN, PATTERN_LABELS, PATTERNS, classify_emerging, mann_kendall
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -114,7 +114,7 @@ class EmergingHotspotsLayer(Layer):
         points = case_points(conn, params, bounds=(lower, upper))
         resolution = int(params.resolution or DEFAULT_RESOLUTION)
         observed = point_cells(points["lat"].to_numpy(), points["lon"].to_numpy(), resolution)
-        cells = with_rings(observed, 1)
+        cells, adjacency = study_area(observed)
         counts = np.zeros((len(cells), steps))
         if len(observed):
             week = week_bins(points["received_s"], start, region.tz)
@@ -126,7 +126,7 @@ class EmergingHotspotsLayer(Layer):
             trend_z = trend_p = np.zeros(len(cells))
             sig = np.zeros_like(counts, dtype=bool)
         else:
-            z, p = space_time_gi_star(counts, contiguity(cells), int(params.options.get("time_steps", 1)))
+            z, p = space_time_gi_star(counts, adjacency, int(params.options.get("time_steps", 1)))
             q = fdr_bh(p.ravel()).reshape(p.shape) if params.options.get("fdr", True) else p
             sig = q <= alpha
             _, trend_z, trend_p = mann_kendall(z)

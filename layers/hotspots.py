@@ -10,15 +10,7 @@ from sqlalchemy.engine import Connection
 from layers._casepoints import case_points
 from layers._geometry import lines_to_lonlat
 from layers._gistar import confidence_class, fdr_bh, gi_star, star_weights
-from layers._hexgrid import (
-    DEFAULT_RESOLUTION,
-    cell_area_km2,
-    cell_geojson,
-    cell_ids,
-    contiguity,
-    point_cells,
-    with_rings,
-)
+from layers._hexgrid import DEFAULT_RESOLUTION, cell_area_km2, cell_geojson, cell_ids, point_cells, study_area
 from layers._segments import cases_per_segment, distance_weights
 from layers._style import HOTSPOT_CLASSES
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
@@ -83,11 +75,11 @@ class HotspotsLayer(Layer):
         resolution = int(params.resolution or DEFAULT_RESOLUTION)
         points = case_points(conn, params)
         observed = point_cells(points["lat"].to_numpy(), points["lon"].to_numpy(), resolution)
-        cells = with_rings(observed, 1)
+        cells, adjacency = study_area(observed)
         counts = np.zeros(len(cells))
         if len(observed):
             np.add.at(counts, np.searchsorted(cells, observed), 1)
-        stats = hotspot_statistics(counts, contiguity(cells), transform, fdr)
+        stats = hotspot_statistics(counts, adjacency, transform, fdr)
         out = pd.concat([pd.DataFrame({"cell": cells, "h3": cell_ids(cells), "count": counts}), stats], axis=1)
         out["per_km2"] = out["count"] / cell_area_km2(resolution)
         out.attrs["unit"] = "h3"
