@@ -39,8 +39,8 @@ def test_demo_loads_reconciles_matches_truth_and_reloads_as_a_no_op(
         visits = conn.execute(text("SELECT count(*) FROM segment_visits")).scalar()
         squads = conn.execute(text("SELECT count(*) FROM squads WHERE station IS NOT NULL")).scalar()
     expected_links = pd.read_csv(truth / "chief_segments.csv", dtype=str)
-    assert set(zip(links.chief_code, links.segment_id)) == set(
-        zip(expected_links.chief_code, expected_links.segment_id)
+    assert set(zip(links.chief_code, links.segment_id, strict=True)) == set(
+        zip(expected_links.chief_code, expected_links.segment_id, strict=True)
     )
     assert squads == 13 and visits > 0
 

@@ -1,0 +1,61 @@
+"""Geometry helpers for drawing: WKB from PostGIS to plotly coordinates and GeoJSON, rounded for small payloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+DECIMALS = 5  # about 1 m; enough for drawing
+
+
+def simplified_wkb(column: str, tolerance_deg: float) -> str:
+    """SQL expression giving a simplified geometry as WKB (``tolerance_deg`` in degrees; 1e-5 ≈ 1 m)."""
+    if tolerance_deg <= 0:
+        return f"ST_AsBinary({column})"
+    return f"ST_AsBinary(ST_SimplifyPreserveTopology({column}, {float(tolerance_deg)!r}))"
+
+
+def from_wkb(values: Iterable[Any]) -> np.ndarray:
+    """Shapely geometries from WKB values (memoryview/bytes/None)."""
+    data = [bytes(v) if v is not None else None for v in values]
+    return shapely.from_wkb(data)
+
+
+def lines_to_lonlat(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of (multi)lines or polygon rings for one Scattermap line trace.
+
+    Parts are separated by NaN (serialised as null, which breaks the line); numpy arrays keep
+    plotly's validation fast for thousands of segments.
+    """
+    array = np.asarray([g for g in geoms if g is not None and not g.is_empty], dtype=object)
+    if array.size == 0:
+        return np.array([]), np.array([])
+    polygons = shapely.get_type_id(array) >= 3  # polygons and multipolygons: draw their exterior rings
+    if polygons.any():
+        array[polygons] = shapely.boundary(array[polygons])
+    parts = shapely.get_parts(array)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    starts = np.flatnonzero(np.diff(index)) + 1
+    coords = np.insert(np.round(coords, DECIMALS), starts, np.nan, axis=0)
+    coords = np.vstack([coords, [np.nan, np.nan]])
+    return coords[:, 0], coords[:, 1]
+
+
+def feature_collection(ids: Sequence[Any], geoms: Sequence[BaseGeometry | None]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection with ``id`` per feature and coordinates rounded to ``DECIMALS``."""
+    features = []
+    for key, geom in zip(ids, geoms, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        rounded = shapely.set_precision(geom, 10**-DECIMALS)
+        features.append({"type": "Feature", "id": str(key), "geometry": shapely.geometry.mapping(rounded)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def round_coords(values: Any) -> np.ndarray:
+    """Coordinates rounded to ``DECIMALS`` decimals."""
+    return np.round(np.asarray(values, dtype=float), DECIMALS)
