@@ -79,6 +79,8 @@ def rematch() -> None:
     from etl.jobs.gps import rematch as rematch_fixes
 
     print_summary([rematch_fixes(get_engine())])
+
+
 @main.command("generate-demo")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", default=20211231, show_default=True, help="Random seed; same seed, same files.")

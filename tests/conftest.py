@@ -194,6 +194,8 @@ def world_engine(schema_engine: Engine, region: Region) -> Engine:
     """A fresh schema with the sample world loaded (for tests that write)."""
     build_sample_world(schema_engine, region)
     return schema_engine
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo dataset (scale 0.05, one year to 2026-11-27, seed 7) generated once per session.

@@ -63,15 +63,19 @@ _SOURCES: dict[str, str] = {
                ST_AsBinary(geom) AS wkb, '{}'::jsonb AS attrs
         FROM admin_areas WHERE level = 'county'""",
     # A township's point: its seat, else a point in its polygon, else the centre of its villages'
-    # seats, else the centre of its streets (marked approximate). Its polygon: its own, else the
-    # current jurisdiction of a squad that covers exactly this township (squads are made of
-    # whole townships), so that a matched point can be told which township it lies in.
+    # seats, else the centre of its streets (marked approximate). Its polygon: its own when it is
+    # not approximate, else the current jurisdiction of a squad that covers exactly this township
+    # (squads are made of whole townships), else its approximate one, so that a matched point can
+    # be told which township it lies in.
     "township": """
         WITH t AS (
-            SELECT t.*, COALESCE(t.geom, (
-                SELECT ST_Multi(ST_Union(j.geom)) FROM jurisdictions j JOIN squads q ON q.code = j.squad_code
-                 WHERE j.is_current AND q.township_codes = ARRAY[t.code]::text[])) AS polygon
-            FROM admin_areas t WHERE level = 'township')
+            SELECT t.*, COALESCE(CASE WHEN NOT t.approximate THEN t.geom END, j.geom, t.geom) AS polygon,
+                   j.geom IS NULL AND t.approximate AND t.geom IS NOT NULL AS polygon_approximate
+            FROM admin_areas t
+            LEFT JOIN LATERAL (
+                SELECT ST_Multi(ST_Union(j.geom)) AS geom FROM jurisdictions j JOIN squads q ON q.code = j.squad_code
+                 WHERE j.is_current AND q.township_codes = ARRAY[t.code]::text[]) j ON true
+            WHERE level = 'township')
         SELECT t.code AS ref_key, t.name, t.aliases, t.code AS township_code, NULL AS village_code,
                ST_AsBinary(COALESCE(t.seat, ST_PointOnSurface(t.geom),
                    (SELECT ST_Centroid(ST_Collect(v.seat)) FROM admin_areas v
@@ -80,13 +84,14 @@ _SOURCES: dict[str, str] = {
                    (SELECT ST_Centroid(ST_Collect(ST_LineInterpolatePoint(s.geom, 0.5)))
                       FROM street_segments s WHERE s.township_code = t.code))) AS wkb,
                jsonb_build_object('approximate', t.seat IS NULL AND t.geom IS NULL,
-                                  'polygon', encode(ST_AsBinary(t.polygon), 'hex')) AS attrs
+                                  'polygon', encode(ST_AsBinary(t.polygon), 'hex'),
+                                  'polygon_approximate', t.polygon_approximate) AS attrs
         FROM t""",
     "village": """
         SELECT v.code AS ref_key, v.name, v.aliases, v.parent_code AS township_code, v.code AS village_code,
                ST_AsBinary(COALESCE(v.seat, ST_PointOnSurface(v.geom),
                    (SELECT ST_Centroid(ST_Collect(p.geom)) FROM places p WHERE p.village_code = v.code))) AS wkb,
-               jsonb_build_object('approximate', v.seat IS NULL AND v.geom IS NULL) AS attrs
+               jsonb_build_object('approximate', v.approximate OR (v.seat IS NULL AND v.geom IS NULL)) AS attrs
         FROM admin_areas v WHERE level = 'village'""",
     "street": """
         SELECT segment_key AS ref_key, name, aliases, township_code, NULL AS village_code,

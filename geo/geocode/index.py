@@ -98,6 +98,7 @@ class GazetteerIndex:
     address_points: dict[str, PlaceRecord] = field(default_factory=dict)
     door_points: dict[tuple[str, int], PlaceRecord] = field(default_factory=dict)
     township_polygons: list[tuple[str, BaseGeometry]] = field(default_factory=list)
+    approximate_polygons: set[str] = field(default_factory=set)  # townships whose polygon is approximate
     county: BaseGeometry | None = None
     lexicon: Lexicon = field(default_factory=Lexicon)
     origin: tuple[float, float] = (0.0, 0.0)
@@ -159,6 +160,8 @@ class GazetteerIndex:
         )
         if first.attrs.get("polygon"):
             self.township_polygons.append((first.ref_key, shapely.from_wkb(bytes.fromhex(first.attrs["polygon"]))))
+            if first.attrs.get("polygon_approximate"):
+                self.approximate_polygons.add(first.ref_key)
         for entry in group:
             self.township_names.setdefault(entry.name, first.ref_key)
 

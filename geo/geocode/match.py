@@ -226,8 +226,12 @@ class Geocoder:
     ) -> GeocodeResult:
         township = extra.pop("township", None) or ctx.township
         if level in (DOOR, CROSS, ROAD, PLACE):
-            # The township the point lies in, when township polygons are known.
-            township = self.index.township_at(*point) or township
+            # The township the point lies in, when township polygons are known; but a township the
+            # address names wins over an approximate polygon (a Voronoi guess near its border).
+            found = self.index.township_at(*point)
+            approximate = {found, ctx.township} & self.index.approximate_polygons
+            if found and not (ctx.township and approximate):
+                township = found
         village = ctx.village
         area = self.index.townships.get(township or "")
         varea = self.index.villages.get(village or "")
@@ -501,6 +505,8 @@ class Geocoder:
     def _area(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
         village = self.index.villages.get(ctx.village or "")
         if village is not None and village.point is not None:
+            if village.approximate:
+                ctx.notes.append(f"{village.name}位置为近似")
             return self._result(address, VILLAGE, village.point, ctx, 0.9 if village.approximate else 1.0)
         township = self.index.townships.get(ctx.township or "")
         if township is not None and township.point is not None:

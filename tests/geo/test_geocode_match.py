@@ -165,9 +165,11 @@ def test_village_and_township_levels(geocoder: Geocoder) -> None:
     # 江山 is a community in 熟溪街道 and a village in 泉溪镇: without the township it is not guessed.
     ambiguous = geocoder.geocode("江山")
     assert ambiguous.level == "未匹配" and "重名" in ambiguous.reason
-    # A village without a known seat falls back to its township.
+    # A village without a real seat gets the approximate one the region loader placed in its
+    # township, with a lower score and a note saying so.
     no_seat = geocoder.geocode("白洋街道下王宅社区")
-    assert no_seat.level == "乡镇" and no_seat.village == "下王宅社区" and "无位置" in no_seat.reason
+    assert no_seat.level == "村社区" and no_seat.village == "下王宅社区" and no_seat.township_code == BAIYANG
+    assert no_seat.score < 1 and "近似" in no_seat.reason
     township = geocoder.geocode("柳城畲族镇")
     assert township.level == "乡镇" and township.township == "柳城畲族镇"
     for short_form in ("柳城镇", "柳城"):
