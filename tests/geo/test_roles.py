@@ -22,7 +22,7 @@ def test_reader_can_read_but_not_write(schema_url: URL) -> None:
         "UPDATE users SET role = 'admin'",
         "DROP TABLE cases",
     ):
-        with pytest.raises(ProgrammingError, match="permission denied|must be owner"), engine.begin() as conn:
+        with pytest.raises(ProgrammingError, match=r"permission denied|must be owner"), engine.begin() as conn:
             conn.execute(text(statement))
     with engine.begin() as conn:  # the audit log is append-only for the reader
         conn.execute(text("INSERT INTO audit_log (username, action) VALUES ('u', 'login')"))
@@ -35,5 +35,5 @@ def test_writer_can_write_but_not_change_the_schema(schema_url: URL) -> None:
     with engine.begin() as conn:
         assert conn.execute(text("SELECT current_user")).scalar() == WRITER
         conn.execute(text("INSERT INTO squads (code, name) VALUES ('W1', '写入中队')"))
-    with pytest.raises(ProgrammingError, match="must be owner|permission denied"), engine.begin() as conn:
+    with pytest.raises(ProgrammingError, match=r"must be owner|permission denied"), engine.begin() as conn:
         conn.execute(text("DROP TABLE squads"))
