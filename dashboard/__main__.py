@@ -109,6 +109,17 @@ def users_list() -> None:
     Console().print(table)
 
 
+@users.command("demo")
+def users_demo() -> None:
+    """Create the demo accounts (one per role, squad and street chief) and print how to log in."""
+    from dashboard.auth.demo import _password_file, ensure_demo_users
+
+    created = ensure_demo_users(writer_engine())
+    roles = sorted({role for role in created.values()})
+    click.echo(f"demo accounts: {len(created)} ({', '.join(roles)}); e.g. admin, zhihui, zd01, viewer")
+    click.echo(_password_file().read_text(encoding="utf-8").strip())
+
+
 @main.group()
 def kiosk() -> None:
     """Kiosk tokens for wall screens (read-only /wall, no personal data)."""

@@ -55,9 +55,10 @@ def test_kiosk_may_open_only_the_wall() -> None:
 
 
 @pytest.fixture
-def auth_db(schema_url: URL, schema_engine: Engine, monkeypatch) -> Iterator[Engine]:
-    """DATABASE_URL pointed at a fresh schema, with one user of each kind."""
+def auth_db(schema_url: URL, schema_engine: Engine, monkeypatch, tmp_path) -> Iterator[Engine]:
+    """DATABASE_URL pointed at a fresh schema (var/ in a temporary folder), with two users."""
     monkeypatch.setenv("DATABASE_URL", schema_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("EGIS_VAR_DIR", str(tmp_path))
     get_settings.cache_clear()
     forget_principals()
     add_user(schema_engine, "admin", PASSWORD, "admin")
@@ -194,3 +195,17 @@ def test_users_command_line(schema_url: URL) -> None:
     assert bad.returncode == 1 and "unknown role" in bad.stderr and "Traceback" not in bad.stderr
     link = run("kiosk", "create", "大厅2号屏")
     assert link.returncode == 0 and "/kiosk?token=" in link.stdout
+
+
+def test_demo_accounts_are_created_once(auth_db: Engine) -> None:
+    from dashboard.auth.demo import demo_password, ensure_demo_users
+    from dashboard.auth.store import authenticate
+
+    with auth_db.begin() as conn:
+        conn.execute(text("INSERT INTO squads (code, name) VALUES ('ZD01', '白洋中队')"))
+        conn.execute(text("INSERT INTO street_chiefs (code, name, squad_code) VALUES ('JZ0001', '王某', 'ZD01')"))
+    first = ensure_demo_users(auth_db)
+    assert first["zd01"] == "squad_leader" and first["jz0001"] == "street_chief" and first["zhihui"] == "command_center"
+    assert ensure_demo_users(auth_db) == first
+    principal = authenticate(auth_db, "zd01", demo_password())
+    assert principal is not None and principal.scope.squads == ("ZD01",)
