@@ -7,6 +7,7 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
+from dashboard.auth.web import install_auth
 from geo.region import get_region
 
 
@@ -21,6 +22,7 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
     )
+    install_auth(app, f"{region.bureau} 执法地图")
     app.layout = html.Div(
         [
             dcc.Location(id="app-location"),

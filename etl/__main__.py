@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from etl.report import console, print_summary
 from geo.cli import run_cli
-from geo.db import get_engine
+from geo.db import writer_engine
 from geo.models import EtlReject, EtlRun
 from geo.region import get_region
 
@@ -27,7 +27,7 @@ def region() -> None:
     """Load the county, townships and villages from the region config."""
     from etl.jobs.region import load_region
 
-    print_summary([load_region(get_engine(), get_region())])
+    print_summary([load_region(writer_engine(), get_region())])
 
 
 @main.command()
@@ -35,7 +35,7 @@ def demo() -> None:
     """Load the demo data through the same jobs a user runs on real files."""
     from etl.demo import load_demo
 
-    print_summary(load_demo(get_engine()))
+    print_summary(load_demo(writer_engine()))
 
 
 LOAD_KINDS = ("jurisdictions", "streets", "places", "stations", "chiefs", "routes", "gps", "cases")
@@ -69,7 +69,7 @@ def job_module(kind: str) -> ModuleType:
 def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bool) -> None:
     """Load PATH (a file, a zip or a folder) as KIND."""
     module = job_module(kind)
-    report = module.load(get_engine(), path, crs=crs, mapping=mapping, force=force)
+    report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force)
     print_summary([report])
 
 
@@ -78,7 +78,7 @@ def rematch() -> None:
     """Match every stored GPS fix to the current street network again and rebuild the segment visits."""
     from etl.jobs.gps import rematch as rematch_fixes
 
-    print_summary([rematch_fixes(get_engine())])
+    print_summary([rematch_fixes(writer_engine())])
 
 
 @main.command("generate-demo")
@@ -110,7 +110,7 @@ def generate_demo_command(out_dir: Path, seed: int, years: int, scale: float, en
 @click.option("--limit", default=30, show_default=True, help="How many recent runs to list.")
 def runs(limit: int) -> None:
     """List recent runs with their counts."""
-    with get_engine().connect() as conn:
+    with writer_engine().connect() as conn:
         rows = conn.execute(select(EtlRun.__table__).order_by(EtlRun.id.desc()).limit(limit)).all()
     table = Table(title="ETL runs")
     for column in ("run", "job", "status", "started", "read", "loaded", "rejected", "source", "error"):
@@ -135,7 +135,7 @@ def runs(limit: int) -> None:
 @click.option("--limit", default=200, show_default=True)
 def rejects(run_id: int, limit: int) -> None:
     """Show the rejected rows of run RUN_ID with their reasons."""
-    with get_engine().connect() as conn:
+    with writer_engine().connect() as conn:
         rows = conn.execute(
             select(EtlReject.__table__).where(EtlReject.run_id == run_id).order_by(EtlReject.id).limit(limit)
         ).all()
@@ -158,7 +158,7 @@ def review(flagged: bool, limit: int) -> None:
     from etl.jobs._case_checks import FLAG_LABELS
     from etl.review import review_queue
 
-    with get_engine().connect() as conn:
+    with writer_engine().connect() as conn:
         rows = review_queue(conn, flagged=flagged, limit=limit)
     table = Table(title=f"review queue ({len(rows)} cases)")
     for column in ("case", "received", "address", "level", "reason", "point", "flags", "squad"):

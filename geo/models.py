@@ -401,3 +401,57 @@ class GazetteerEntry(Base):
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=False))
     attrs: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     source_version: Mapped[str | None] = mapped_column(Text)  # hash of the source row, for incremental rebuilds
+
+
+# -- access control -------------------------------------------------------------------------
+ROLES = ("admin", "command_center", "squad_leader", "street_chief", "viewer")
+
+
+class User(Base):
+    """A dashboard user; the password is stored only as an argon2 hash."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES}", name="role"),
+        CheckConstraint("role <> 'squad_leader' OR squad_code IS NOT NULL", name="squad_leader_has_squad"),
+        CheckConstraint("role <> 'street_chief' OR chief_code IS NOT NULL", name="street_chief_has_chief"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    squad_code: Mapped[str | None] = mapped_column(String(20))
+    chief_code: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[dt.datetime] = created_at()
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class KioskToken(Base):
+    """A long-lived token that lets one wall screen open /wall read-only (stored hashed)."""
+
+    __tablename__ = "kiosk_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = created_at()
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class AuditEntry(Base):
+    """Who did what when: logins, exports, views of personal data."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_ts", "ts"), Index("ix_audit_log_username_ts", "username", "ts"))
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    username: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    remote_addr: Mapped[str | None] = mapped_column(String(64))

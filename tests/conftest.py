@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, Connection
 from geo.db import get_engine, normalize_url
 from geo.db.cluster import Cluster
 from geo.db.migrate import upgrade
+from geo.db.roles import ensure_roles
 from geo.db.setup import ensure_database_at, prepare_database
 from geo.region import Region, get_region
 from geo.settings import get_settings
@@ -81,6 +82,7 @@ def migrated_schema(test_url: URL, prefix: str = "t") -> Iterator[URL]:
     url = test_url.update_query_dict({"options": f"-csearch_path={schema},public"})
     try:
         upgrade(get_engine(url))
+        ensure_roles(get_engine(url))
         yield url
     finally:
         get_engine(url).dispose()

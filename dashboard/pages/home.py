@@ -9,7 +9,7 @@ from dash import dcc, html
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from geo.db import get_engine
+from geo.db import reader_engine
 from geo.models import AdminArea
 from geo.region import get_region
 
@@ -17,7 +17,7 @@ dash.register_page(__name__, path="/", name="首页", title="首页")
 
 
 def _county_figure() -> go.Figure:
-    with get_engine().connect() as conn:
+    with reader_engine().connect() as conn:
         rows = conn.execute(select(AdminArea.name, AdminArea.level, AdminArea.geom, AdminArea.seat)).all()
     figure = go.Figure()
     for name, level, geom, _seat in rows:

@@ -99,8 +99,12 @@ def read_table(path: Path | str, sheet: str | int | None = 0) -> Table:
 
 
 def _sniff(text: str) -> str:
-    head = text[:4096]
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",\t;|").delimiter
-    except csv.Error:
+    """The delimiter of the header line: comma unless the header has none and a tab, semicolon or bar."""
+    header = next(csv.reader(io.StringIO(text[:65536])), [])
+    if len(header) > 1:
         return ","
+    first_line = text.split("\n", 1)[0]
+    for delimiter in ("\t", ";", "|"):
+        if delimiter in first_line:
+            return delimiter
+    return ","

@@ -55,6 +55,20 @@ def get_engine(url: str | URL | None = None) -> Engine:
     return _engine_for(target.render_as_string(hide_password=False))
 
 
+def reader_engine() -> Engine:
+    """Engine of the dashboard: the configured database as the read-only role."""
+    from geo.db.roles import READER, with_role
+
+    return get_engine(with_role(database_url(), READER))
+
+
+def writer_engine() -> Engine:
+    """Engine of the ETL: the configured database as the writer role (no DDL)."""
+    from geo.db.roles import WRITER, with_role
+
+    return get_engine(with_role(database_url(), WRITER))
+
+
 @contextmanager
 def transaction(bind: Bind) -> Iterator[Connection]:
     """Yield a connection inside a transaction that commits on success and rolls back on error.

@@ -58,9 +58,12 @@ def enable_postgis(url: URL) -> None:
 
 def prepare_database(url: URL) -> None:
     """PostGIS enabled and migrations at head on the database at ``url``."""
+    from geo.db.roles import ensure_roles
+
     check_connection(url)
     enable_postgis(url)
     upgrade(get_engine(url))
+    ensure_roles(get_engine(url))
 
 
 def start(database: str | None = None) -> StartResult:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from geo.cli import run_cli
-from geo.db import get_engine
+from geo.db import writer_engine
 
 
 def _addresses(source: Path | None, column: str | None) -> list[str]:
@@ -40,7 +40,7 @@ def main(source: Path | None, column: str | None, no_refresh: bool) -> None:
     from geo.geocode import load_geocoder
 
     addresses = _addresses(source, column)
-    engine = get_engine()
+    engine = writer_engine()
     with engine.begin() as conn:
         geocoder = load_geocoder(conn, refresh=not no_refresh)
     out = sys.stdout

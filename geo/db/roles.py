@@ -1,0 +1,66 @@
+"""Database roles: the dashboard reads as ``egis_reader``, the ETL writes as ``egis_writer``.
+
+Both are NOLOGIN group roles; a session takes one on at connection start (``-c role=…`` in the
+connection options), so the same login works for the embedded cluster and an external server
+whose login user is a member of both. The reader may only SELECT, plus append to the audit log
+and stamp a user's last login.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from geo.errors import DatabaseError
+
+READER = "egis_reader"
+WRITER = "egis_writer"
+
+
+def with_role(url: URL, role: str) -> URL:
+    """``url`` with ``-c role=<role>`` added to its connection options."""
+    options = url.query.get("options", "")
+    if isinstance(options, tuple):
+        options = " ".join(options)
+    return url.update_query_dict({"options": f"{options} -crole={role}".strip()})
+
+
+def ensure_roles(engine: Engine) -> None:
+    """Create the two roles if missing and grant them their rights on the current schema.
+
+    Raises
+    ------
+    DatabaseError
+        When the connecting user may not create or grant the roles; says what to ask for.
+    """
+    try:
+        with engine.begin() as conn:
+            user = conn.execute(text("SELECT current_user")).scalar()
+            for role in (READER, WRITER):
+                exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+                if not exists:
+                    conn.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+                member = conn.execute(text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": role}).scalar()
+                if not member:
+                    conn.execute(text(f'GRANT {role} TO "{user}"'))
+            schema = conn.execute(text("SELECT current_schema()")).scalar()
+            for statement in (
+                f'GRANT USAGE ON SCHEMA "{schema}" TO {READER}, {WRITER}',
+                f"GRANT USAGE ON SCHEMA public TO {READER}, {WRITER}",
+                f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {READER}',
+                f'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA "{schema}" TO {WRITER}',
+                f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {WRITER}',
+                f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA "{schema}" FROM {READER}',
+            ):
+                conn.execute(text(statement))
+            if conn.execute(text("SELECT to_regclass('audit_log')")).scalar():
+                conn.execute(text(f"GRANT INSERT ON audit_log TO {READER}"))
+                conn.execute(text(f"GRANT USAGE ON SEQUENCE audit_log_id_seq TO {READER}"))
+                conn.execute(text(f"GRANT UPDATE (last_login_at) ON users TO {READER}"))
+    except DBAPIError as exc:
+        raise DatabaseError(
+            f"cannot set up the database roles {READER}/{WRITER} ({exc.orig}); ask the database administrator "
+            f"to create them (NOLOGIN), grant them to the login user, and grant {READER} SELECT and {WRITER} "
+            "SELECT/INSERT/UPDATE/DELETE on the project's tables"
+        ) from exc
