@@ -11,7 +11,10 @@ import codecs
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
+import pyogrio.raw
+import shapely
 
 from etl.readers.layer import Layer, geo_frame
 from etl.readers.tabular import detect_encoding
@@ -95,16 +98,30 @@ def read_vector(path: Path | str) -> list[Layer]:
             if info["features"] == 0:
                 continue
             frame = pyogrio.read_dataframe(path, layer=name, encoding=encoding, read_geometry=True)
+            geoms = np.asarray(frame.geometry.array) if "geometry" in frame else [None] * len(frame)
         except Exception as exc:
-            raise InputError(f"cannot read {path} (layer {name}): {type(exc).__name__}: {exc}") from exc
+            # One malformed geometry (e.g. a one-point LineString) must not refuse the whole file:
+            # read attributes and raw geometries apart; a geometry that does not parse becomes
+            # None and its row is rejected by the job with a reason.
+            try:
+                frame, geoms = _read_tolerant(path, name, encoding)
+            except Exception:
+                raise InputError(f"cannot read {path} (layer {name}): {type(exc).__name__}: {exc}") from exc
         if frame.empty:  # GPX and others may not know their feature count before reading
             continue
         crs = _crs(info.get("crs"), path)
-        geoms = np.asarray(frame.geometry.array) if "geometry" in frame else [None] * len(frame)
         attributes = frame.drop(columns=["geometry"], errors="ignore")
         source = str(path) if len(names) == 1 else f"{path}#{name}"
         layers.append(Layer(geo_frame(attributes, geoms), source, crs, encoding))
     return layers
+
+
+def _read_tolerant(path: Path, layer: str, encoding: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Attributes and geometries of a layer, with geometries that do not parse as None."""
+    frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, read_geometry=False)
+    _, _, wkb, _ = pyogrio.raw.read(path, layer=layer, encoding=encoding, columns=[])
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore") if wkb is not None else np.full(len(frame), None)
+    return frame, np.asarray(geoms, dtype=object)
 
 
 def _crs(text: str | None, path: Path) -> str | None:
