@@ -7,11 +7,12 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
+from dashboard.basemap import register_tile_route
 from geo.region import get_region
 
 
 def create_app() -> Dash:
-    """The dashboard application with every page registered."""
+    """The dashboard application with every page registered and the local tile route."""
     region = get_region()
     app = Dash(
         __name__,
@@ -21,6 +22,7 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
     )
+    register_tile_route(app.server)
     app.layout = html.Div(
         [
             dcc.Location(id="app-location"),
@@ -31,7 +33,7 @@ def create_app() -> Dash:
                         [
                             dcc.Link(page["name"], href=page["relative_path"])
                             for page in dash.page_registry.values()
-                            if page.get("nav", True)
+                            if page.get("nav", True) and "<" not in page["path"]
                         ]
                     ),
                 ],

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     basemap_crs: str = Field(
         default="wgs84", alias="EGIS_BASEMAP_CRS", description="'wgs84' or 'gcj02' (data is shifted for GCJ-02 tiles)."
     )
+    wall_refresh_s: int = Field(
+        default=60, alias="EGIS_WALL_REFRESH_S", description="Seconds between refreshes of the wall display."
+    )
+    wall_stale_hours: float = Field(
+        default=26.0,
+        alias="EGIS_WALL_STALE_HOURS",
+        description="The wall warns that data is stale when the last successful import is older than this.",
+    )
     tianditu_key: str | None = Field(default=None, alias="EGIS_TIANDITU_KEY", description="天地图 key (secret).")
     secret_key: str | None = Field(
         default=None, alias="EGIS_SECRET_KEY", description="Session signing key of the dashboard (secret)."

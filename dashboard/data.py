@@ -1,0 +1,73 @@
+"""The one way callbacks read data: through the layers, on a pooled connection, with failures
+turned into a Chinese message instead of a Dash error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from geo.db import get_engine
+from geo.errors import DatabaseError, EgisError, UnknownNameError
+from layers.base import LayerParams, LayerResult
+from layers.registry import layer_names, render
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class DataUnavailable(EgisError):
+    """Data could not be read; ``str(error)`` is a Chinese message for the page."""
+
+
+def read(function: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Call ``function(conn, *args, **kwargs)`` on a connection of the configured database.
+
+    Raises
+    ------
+    DataUnavailable
+        When the database cannot be reached or a named layer does not exist.
+    """
+    try:
+        with get_engine().connect() as conn:
+            return function(conn, *args, **kwargs)
+    except (OperationalError, DatabaseError) as exc:
+        log.warning("database unreachable: %s", exc)
+        raise DataUnavailable("数据库暂时无法连接") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DataUnavailable("数据库连接中断") from exc
+        raise
+    except UnknownNameError as exc:
+        raise DataUnavailable(f"图层“{exc.name}”尚未提供") from exc
+
+
+def layer(name: str, params: LayerParams) -> LayerResult:
+    """Render one layer (data step then build step) for ``params``; see :func:`read` for errors."""
+    return read(lambda conn: render(name, conn, params))
+
+
+def available(name: str) -> bool:
+    """True when a layer of that name is registered."""
+    return name in layer_names()
+
+
+def layers(names: list[str], params: LayerParams) -> tuple[dict[str, LayerResult], list[str]]:
+    """Render several layers; missing layers become notes, a database failure raises.
+
+    Returns
+    -------
+    results, notes
+        The layers that rendered, and a Chinese note per layer that is not available.
+    """
+    results: dict[str, LayerResult] = {}
+    notes: list[str] = []
+    for name in names:
+        if not available(name):
+            notes.append(f"图层“{name}”尚未提供")
+            continue
+        results[name] = layer(name, params)
+        notes.extend(results[name].notes)
+    return results, notes
