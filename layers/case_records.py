@@ -1,0 +1,250 @@
+"""Case rows for grids, exports, drill-downs and the review queue, filtered and masked per the user's scope.
+
+The dashboard reads case-level data only through these functions, never by SQL of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import h3
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from geo.region import get_region
+from layers._filters import Where, case_where
+from layers._frames import read_frame
+from layers._geometry import DECIMALS
+from layers._privacy import PERSONAL_COLUMNS, CaseLevelAccessError, mask_frame, require_case_level
+from layers.base import LayerParams
+
+__all__ = [
+    "EXPORT_HEADERS",
+    "CaseLevelAccessError",
+    "case_count",
+    "case_rows",
+    "export_frame",
+    "review_queue",
+]
+
+BASE_COLUMNS = (
+    "id",
+    "case_number",
+    "category",
+    "domain",
+    "procedure_type",
+    "source",
+    "status",
+    "address",
+    "squad_code",
+    "reported_squad",
+    "township_code",
+    "segment_id",
+    "geocode_level",
+    "geocode_score",
+    "received_at",
+    "dispatched_at",
+    "arrived_at",
+    "closed_at",
+    "due_at",
+    "time_limit",
+    "description",
+    "flags",
+)
+
+EXPORT_HEADERS = {
+    "case_number": "案件编号",
+    "category": "案由/类别",
+    "domain": "执法领域",
+    "procedure_type": "程序类型",
+    "source": "发现方式",
+    "status": "案件状态",
+    "description": "案情描述",
+    "address": "地址",
+    "received_at": "上报时间",
+    "dispatched_at": "派遣时间",
+    "arrived_at": "到场时间",
+    "closed_at": "办结时间",
+    "due_at": "办理期限",
+    "squad_code": "所属中队",
+    "lon": "经度",
+    "lat": "纬度",
+    "geocode_level": "定位精度",
+    "party_name": "当事人",
+    "party_phone": "当事人电话",
+    "party_id_number": "当事人证件号码",
+    "complainant_name": "投诉人",
+    "complainant_phone": "投诉人电话",
+}
+
+
+def _where(
+    params: LayerParams,
+    *,
+    h3_cell: str | None,
+    segment_id: int | None,
+    search: str | None,
+    case_ids: list[int] | None = None,
+) -> Where:
+    where = case_where(params, get_region().tz, "c")
+    if segment_id is not None:
+        where.add("c.segment_id = :segment_id", segment_id=int(segment_id))
+    if h3_cell:
+        # Coarse filter on the cell's bounding box here; the exact cell test runs on the rows.
+        ring = h3.cell_to_boundary(h3_cell)
+        lats = [p[0] for p in ring]
+        lons = [p[1] for p in ring]
+        where.add(
+            "c.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)",
+            x0=min(lons) - 1e-6,
+            y0=min(lats) - 1e-6,
+            x1=max(lons) + 1e-6,
+            y1=max(lats) + 1e-6,
+        )
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        where.add(
+            "c.case_number ILIKE :q OR c.address ILIKE :q OR c.description ILIKE :q OR c.category ILIKE :q",
+            q=pattern,
+        )
+    if case_ids is not None:
+        where.add("c.id = ANY(:case_ids)", case_ids=[int(i) for i in case_ids])
+    return where
+
+
+def case_rows(
+    conn: Connection,
+    params: LayerParams,
+    *,
+    h3_cell: str | None = None,
+    segment_id: int | None = None,
+    search: str | None = None,
+    case_ids: list[int] | None = None,
+    limit: int | None = 500,
+    offset: int = 0,
+    order: str = "received_desc",
+) -> pd.DataFrame:
+    """Case rows matching the parameters (window on received time, squads, categories, procedure types).
+
+    Parameters
+    ----------
+    conn
+        Database connection.
+    params
+        Layer parameters; ``params.scope`` restricts squads / street chief and masks personal data.
+    h3_cell
+        Only cases inside this H3 cell (hex string), for a hotspot drill-down.
+    segment_id
+        Only cases matched to this street segment.
+    search
+        Text searched in case number, address, description and category.
+    case_ids
+        Only these case ids.
+    limit, offset
+        Paging; ``limit`` None returns every row.
+    order
+        ``received_desc`` (newest first) or ``received_asc``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per case, times in the region's time zone, ``lon``/``lat`` rounded, personal
+        data masked unless the scope allows it.
+
+    Raises
+    ------
+    CaseLevelAccessError
+        When the scope allows aggregates only.
+    """
+    require_case_level(params.scope)
+    region = get_region()
+    where = _where(params, h3_cell=h3_cell, segment_id=segment_id, search=search, case_ids=case_ids)
+    direction = "ASC" if order == "received_asc" else "DESC"
+    columns = ", ".join(f"c.{c}" for c in BASE_COLUMNS + PERSONAL_COLUMNS)
+    paging = ""
+    binds: dict[str, Any] = dict(where.binds)
+    if limit is not None and not h3_cell:
+        paging = "LIMIT :limit OFFSET :offset"
+        binds.update(limit=int(limit), offset=int(offset))
+    sql = f"""SELECT {columns}, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat
+              FROM cases c WHERE {where.sql()}
+              ORDER BY c.received_at {direction} NULLS LAST, c.id {paging}"""
+    frame = read_frame(conn, sql, binds)
+    if h3_cell:
+        frame = _in_cell(frame, h3_cell)
+        if limit is not None:
+            frame = frame.iloc[offset : offset + limit]
+    for column in ("received_at", "dispatched_at", "arrived_at", "closed_at", "due_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(region.tz)
+    frame["lon"] = frame["lon"].astype(float).round(DECIMALS + 1)
+    frame["lat"] = frame["lat"].astype(float).round(DECIMALS + 1)
+    return mask_frame(frame.reset_index(drop=True), params.scope)
+
+
+def _in_cell(frame: pd.DataFrame, h3_cell: str) -> pd.DataFrame:
+    resolution = h3.get_resolution(h3_cell)
+    inside = np.array(
+        [
+            lat == lat and h3.latlng_to_cell(lat, lon, resolution) == h3_cell
+            for lat, lon in zip(frame["lat"], frame["lon"], strict=True)
+        ],
+        dtype=bool,
+    )
+    return frame[inside]
+
+
+def case_count(
+    conn: Connection,
+    params: LayerParams,
+    *,
+    segment_id: int | None = None,
+    search: str | None = None,
+) -> int:
+    """Number of cases :func:`case_rows` would return without paging (aggregate: allowed for every scope)."""
+    where = _where(params, h3_cell=None, segment_id=segment_id, search=search)
+    frame = read_frame(conn, f"SELECT count(*) AS n FROM cases c WHERE {where.sql()}", where.binds)
+    return int(frame["n"].iloc[0])
+
+
+def review_queue(conn: Connection, params: LayerParams, *, max_score: float = 0.6, limit: int = 200) -> pd.DataFrame:
+    """Cases whose location needs a person: not geocoded, geocoded only coarsely or with a low score, or flagged.
+
+    Returns the same columns as :func:`case_rows` plus ``review_reason`` (Chinese), worst first.
+    """
+    require_case_level(params.scope)
+    where = _where(params, h3_cell=None, segment_id=None, search=None)
+    where.add(
+        "c.geocode_level IN ('未匹配', '乡镇', '村社区') OR c.geocode_score < :max_score OR cardinality(c.flags) > 0",
+        max_score=float(max_score),
+    )
+    sql = f"""SELECT c.id FROM cases c WHERE {where.sql()}
+              ORDER BY (c.geocode_level = '未匹配') DESC, c.geocode_score ASC NULLS FIRST, c.received_at DESC
+              LIMIT :limit"""
+    ids = read_frame(conn, sql, {**where.binds, "limit": int(limit)})["id"].tolist()
+    frame = case_rows(conn, params, case_ids=ids, limit=None)
+    frame = frame.set_index("id").loc[ids].reset_index() if ids else frame
+    reasons = []
+    for level, score, flags in zip(frame["geocode_level"], frame["geocode_score"], frame["flags"], strict=True):
+        parts = []
+        if level == "未匹配":
+            parts.append("地址未匹配")
+        elif level in ("乡镇", "村社区"):
+            parts.append(f"仅定位到{level}")
+        if score is not None and score == score and score < max_score:
+            parts.append(f"匹配分数低（{score:.2f}）")
+        if flags:
+            parts.append("、".join(flags))
+        reasons.append("；".join(parts))
+    frame["review_reason"] = reasons
+    return frame
+
+
+def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows from :func:`case_rows` with Chinese headers and local times as text, ready for CSV/XLSX export."""
+    columns = [c for c in EXPORT_HEADERS if c in frame.columns]
+    out = frame[columns].copy()
+    for column in ("received_at", "dispatched_at", "arrived_at", "closed_at", "due_at"):
+        if column in out:
+            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    return out.rename(columns=EXPORT_HEADERS)
