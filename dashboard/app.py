@@ -33,7 +33,7 @@ def create_app() -> Dash:
                         [
                             dcc.Link(page["name"], href=page["relative_path"])
                             for page in dash.page_registry.values()
-                            if page.get("nav", True) and "<" not in page["path"]
+                            if page.get("nav", True) and not page.get("path_template")
                         ]
                     ),
                 ],

@@ -44,6 +44,11 @@ def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[Base
         if name not in results:
             continue
         for trace in results[name].traces:
+            mode = getattr(trace, "mode", None) or ""
+            if "text" in mode:  # map text needs font glyphs from the internet; names are in hovers
+                if mode == "text":
+                    continue
+                trace.mode = mode.replace("+text", "").replace("text+", "")
             trace.meta = {"layer": name}
             traces.append(trace)
     return basemap.for_display(traces)
@@ -86,9 +91,9 @@ def clicked(click: dict[str, Any] | None, figure: dict[str, Any] | None) -> tupl
         traces = figure.get("data", [])
         if index is not None and index < len(traces):
             layer = (traces[index].get("meta") or {}).get("layer")
-    value = point.get("customdata")
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
+    value = point.get("location")  # choropleth cells / areas
     if value is None:
-        value = point.get("location")
+        value = point.get("customdata")
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
     return layer, value

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from geo.region import get_region
 from layers.base import Scope
 
 
@@ -77,3 +80,17 @@ def categories(conn: Connection, scope: Scope) -> list[str]:
         {"squads": list(scope.squads) if scope.squads is not None else None},
     ).all()
     return [row[0] for row in rows]
+
+
+def latest_case_day(conn: Connection, scope: Scope) -> dt.date | None:
+    """Local date of the newest case the scope may see (the default end of time windows)."""
+    value = conn.execute(
+        text(
+            """
+            SELECT max(received_at) FROM cases
+            WHERE CAST(:squads AS text[]) IS NULL OR squad_code = ANY(:squads)
+            """
+        ),
+        {"squads": list(scope.squads) if scope.squads is not None else None},
+    ).scalar_one()
+    return value.astimezone(get_region().tz).date() if value else None
