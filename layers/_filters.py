@@ -108,11 +108,11 @@ def case_where(
     return where
 
 
-def segment_where(params: LayerParams, alias: str = "s") -> Where:
-    """Conditions on street segments: squads (segment's squad) and the street-chief scope."""
+def segment_where(params: LayerParams, alias: str = "s", *, squads_on_segment: bool = True) -> Where:
+    """Conditions on street segments: squads (segment's squad, unless ``squads_on_segment`` is False) and chief."""
     where = Where()
     squads = allowed_squads(params)
-    if squads is not None:
+    if squads is not None and squads_on_segment:
         where.add(f"{alias}.squad_code = ANY(:squads)", squads=list(squads))
     chief = params.scope.chief_code or params.options.get("chief")
     if params.scope.chief_code is not None:

@@ -1,0 +1,131 @@
+"""Response times per squad and category, 按期办结率 (denominator: cases due in the window), squad choropleth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from sqlalchemy.engine import Connection
+
+from geo.region import get_region
+from layers._filters import case_where, squad_where, window_bounds
+from layers._frames import read_frame, read_geoframe
+from layers._geometry import feature_collection, simplified_wkb
+from layers._response import STAGES, STATS, due_times, lookback_days, stage_hours, summarise
+from layers._style import SEQUENTIAL
+from layers.base import Layer, LayerParams, LayerResult, LegendItem
+from layers.registry import register
+
+DEFAULT_DAYS = 30
+METRICS = {f"{s}_{k}": f"{label}{STATS[k]}（小时）" for s, (_, _, label) in STAGES.items() for k in STATS}
+METRICS.update({"on_time_rate": "按期办结率", "cases": "案件数"})
+HIGHER_IS_BETTER = {"on_time_rate"}
+
+
+def case_times(conn: Connection, params: LayerParams, as_of: dt.datetime | None = None) -> pd.DataFrame:
+    """Cases received in the window or falling due in it, with stage hours, due time and on-time flags."""
+    region = get_region()
+    tz = region.tz
+    end = params.end or dt.datetime.now(tz).date()
+    start = params.start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    lower, upper = window_bounds(LayerParams(start=start, end=end), tz)
+    where = case_where(params, tz, "c", time_column=None)
+    early = lower - dt.timedelta(days=lookback_days(region))
+    sql = f"""SELECT c.id, c.squad_code, c.category, c.procedure_type, c.received_at, c.dispatched_at,
+                     c.arrived_at, c.closed_at, c.due_at
+              FROM cases c
+              WHERE {where.sql()} AND c.received_at IS NOT NULL
+                AND ((c.received_at >= :early AND c.received_at < :upper)
+                     OR (c.due_at > :lower AND c.due_at <= :upper))"""
+    frame = read_frame(conn, sql, {**where.binds, "early": early, "lower": lower, "upper": upper})
+    for column in ("received_at", "dispatched_at", "arrived_at", "closed_at", "due_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["due"] = due_times(frame, region) if len(frame) else pd.Series(dtype="datetime64[ns, UTC]")
+    frame = pd.concat([frame, stage_hours(frame)], axis=1)
+    now = pd.Timestamp(as_of or dt.datetime.now(dt.UTC))
+    frame["received_in_window"] = (frame["received_at"] >= lower) & (frame["received_at"] < upper)
+    # A deadline at local midnight after the due day belongs to that day: (lower, upper].
+    frame["due_in_window"] = (frame["due"] > lower) & (frame["due"] <= upper)
+    closed = frame["closed_at"].notna()
+    frame["on_time"] = closed & (frame["closed_at"] <= frame["due"])
+    # Decided: closed, or still open after its due time (late). Open cases not yet due are left out.
+    frame["decided"] = closed | (frame["due"] <= now)
+    frame["category"] = frame["category"].fillna("未分类")
+    frame["squad_code"] = frame["squad_code"].fillna("未划分")
+    return frame
+
+
+@register
+class ResponseTimesLayer(Layer):
+    """Choropleth of the squads on one response metric (``params.metric``, default ``on_time_rate``).
+
+    Metrics: ``{dispatch,arrive,close,total}_{median,p90}`` in hours, ``on_time_rate``, ``cases``.
+    Tables per squad and per category are in ``data.attrs``.
+    """
+
+    name = "response_times"
+    title = "响应时效"
+
+    def data(self, conn: Connection, params: LayerParams) -> pd.DataFrame:
+        as_of = params.options.get("as_of")
+        cases = case_times(conn, params, as_of)
+        by_squad = summarise(cases, "squad_code")
+        by_category = summarise(cases, "category")
+        squads = squad_where(params, "j.squad_code")
+        tolerance = float(params.options.get("simplify_deg", 1e-4))
+        sql = f"""SELECT j.squad_code, COALESCE(q.name, j.name, j.squad_code) AS squad_name,
+                         {simplified_wkb("j.geom", tolerance)} AS wkb
+                  FROM jurisdictions j LEFT JOIN squads q ON q.code = j.squad_code
+                  WHERE j.is_current AND {squads.sql()} ORDER BY j.squad_code"""
+        shapes = read_geoframe(conn, sql, squads.binds)
+        out = shapes.merge(by_squad, on="squad_code", how="left")
+        out[["cases", "due", "on_time"]] = out[["cases", "due", "on_time"]].fillna(0).astype(int)
+        out.attrs.update(by_squad=by_squad, by_category=by_category)
+        return out
+
+    def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
+        metric = params.metric or "on_time_rate"
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {sorted(METRICS)}, not {metric!r}")
+        values = data[metric].astype(float)
+        scale = SEQUENTIAL
+        if metric in HIGHER_IS_BETTER:  # red = bad either way
+            scale = [[p, c] for (p, _), (_, c) in zip(SEQUENTIAL, reversed(SEQUENTIAL), strict=True)]
+        codes = list(data["squad_code"])
+        shown = values.round(4 if metric == "on_time_rate" else 2)
+        trace = go.Choroplethmap(
+            geojson=feature_collection(codes, list(data.geometry)),
+            locations=codes,
+            z=shown.fillna(0),
+            colorscale=scale,
+            marker={"opacity": 0.7, "line": {"width": 1.5, "color": "#ffffff"}},
+            colorbar={"title": {"text": METRICS[metric]}, "tickformat": ".0%" if metric == "on_time_rate" else ""},
+            text=list(data["squad_name"]),
+            customdata=np.stack([data["cases"], data["due"], data["on_time"]], axis=-1),
+            hovertemplate=(
+                "%{text}<br>" + METRICS[metric] + "：%{z}<br>受理 %{customdata[0]} 件；到期 %{customdata[1]} 件，"
+                "按期 %{customdata[2]} 件<extra></extra>"
+            ),
+            name=METRICS[metric],
+        )
+        by_squad = data.attrs.get("by_squad", pd.DataFrame())
+        by_category = data.attrs.get("by_category", pd.DataFrame())
+        due = int(by_squad["due"].sum()) if len(by_squad) else 0
+        on_time = int(by_squad["on_time"].sum()) if len(by_squad) else 0
+        summary = {
+            "指标": METRICS[metric],
+            "到期案件数": due,
+            "按期办结数": on_time,
+            "按期办结率": round(on_time / due, 4) if due else None,
+            "中队": by_squad.round(3).to_dict("records"),
+            "类别": by_category.round(3).to_dict("records"),
+        }
+        return LayerResult(
+            traces=[trace],
+            legend=[LegendItem(METRICS[metric], SEQUENTIAL[-1][1])],
+            summary=summary,
+            data=data,
+            notes=["按期办结率 = 期限落在所选时段内的案件中按期办结的比例；以工作日计的期限按节假日和调休日历计算"],
+        )

@@ -1,0 +1,93 @@
+"""Response times: stage medians/P90, due times on the holiday calendar, 按期办结率 on cases due in the window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from sqlalchemy.engine import Connection
+
+from layers.base import LayerParams, Scope
+from layers.registry import get_layer, render
+from layers.response_times import case_times
+
+from .conftest import Seed, local
+
+AS_OF = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+HOLIDAY_WEEK = LayerParams(start=dt.date(2024, 10, 1), end=dt.date(2024, 10, 8), options={"as_of": AS_OF})
+
+
+def _squads(seed: Seed) -> None:
+    seed.squad("ZD01", "白洋中队")
+    seed.squad("ZD02", "壶山中队")
+    seed.jurisdiction("ZD01", (119.80, 28.88, 119.82, 28.90))
+    seed.jurisdiction("ZD02", (119.82, 28.88, 119.84, 28.90))
+
+
+def test_closed_the_day_before_a_holiday(db: Connection, seed: Seed) -> None:
+    _squads(seed)
+    simple = {"procedure_type": "简易程序", "squad_code": "ZD01"}  # 1 working day
+    # Friday 09-27: the next working day is Sunday 09-29 (make-up day), so closing Monday 09-30 is late.
+    late = seed.case(119.81, 28.89, local(2024, 9, 27, 10), closed_at=local(2024, 9, 30, 10), **simple)
+    # Monday 09-30, the day before the National Day holiday: closed that day → on time.
+    same_day = seed.case(119.81, 28.89, local(2024, 9, 30, 9), closed_at=local(2024, 9, 30, 17), **simple)
+    # Received 09-30 afternoon: the next working day is 10-08 after the holiday → closed 10-08 is on time.
+    after = seed.case(119.81, 28.89, local(2024, 9, 30, 15), closed_at=local(2024, 10, 8, 9), **simple)
+    # Received during the holiday, never closed: due 10-08 → late.
+    open_ = seed.case(119.81, 28.89, local(2024, 10, 5, 11), **simple)
+    # A general-procedure case received in the window is due in 90 days: not in this window's denominator.
+    general = seed.case(119.81, 28.89, local(2024, 10, 2, 11), procedure_type="一般程序", squad_code="ZD01")
+    frame = case_times(db, HOLIDAY_WEEK, AS_OF).set_index("id")
+    assert frame.loc[late, "due"] == pd.Timestamp(local(2024, 9, 30, 0))
+    assert not frame.loc[late, "on_time"] and not frame.loc[late, "due_in_window"]
+    assert frame.loc[same_day, "due"] == pd.Timestamp(local(2024, 10, 9, 0))
+    assert frame.loc[same_day, "on_time"] and frame.loc[after, "on_time"]
+    assert frame.loc[open_, "due"] == pd.Timestamp(local(2024, 10, 9, 0))
+    assert not frame.loc[general, "due_in_window"]
+    result = render("response_times", db, HOLIDAY_WEEK)
+    # Denominator: cases due 10-01…10-08 (three), not the cases received in the window (two).
+    assert result.summary["到期案件数"] == 3
+    assert result.summary["按期办结数"] == 2
+    assert result.summary["按期办结率"] == pytest.approx(2 / 3, abs=1e-4)
+    row = result.data.set_index("squad_code").loc["ZD01"]
+    assert row["cases"] == 2 and row["due"] == 3
+
+
+def test_stage_medians_and_p90(db: Connection, seed: Seed) -> None:
+    _squads(seed)
+    for i, minutes in enumerate([10, 20, 30, 40, 100]):
+        t0 = local(2025, 3, 3, 9)
+        seed.case(
+            119.81,
+            28.89,
+            t0,
+            squad_code="ZD01",
+            category="占道经营",
+            dispatched_at=t0 + dt.timedelta(minutes=minutes),
+            arrived_at=t0 + dt.timedelta(minutes=minutes + 30),
+            closed_at=t0 + dt.timedelta(hours=4 + i),
+        )
+    seed.case(119.83, 28.89, local(2025, 3, 3, 9), squad_code="ZD02", category="违法建设")
+    params = LayerParams(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 31), metric="dispatch_median")
+    result = render("response_times", db, params)
+    squad = result.data.set_index("squad_code").loc["ZD01"]
+    assert squad["dispatch_median"] == pytest.approx(0.5)
+    assert squad["dispatch_p90"] == pytest.approx((40 + 0.6 * 60) / 60)  # linear interpolation 40 → 100
+    assert squad["arrive_median"] == pytest.approx(0.5)
+    assert squad["total_median"] == pytest.approx(6.0)
+    categories = pd.DataFrame(result.summary["类别"]).set_index("category")
+    assert categories.loc["占道经营", "cases"] == 5 and categories.loc["违法建设", "cases"] == 1
+    assert result.traces[0].type == "choroplethmap"
+    with pytest.raises(ValueError, match="metric"):
+        get_layer("response_times").build(result.data, LayerParams(metric="nonsense"))
+
+
+def test_scope_restricts_squads(db: Connection, seed: Seed) -> None:
+    _squads(seed)
+    seed.case(119.81, 28.89, local(2025, 3, 3, 9), squad_code="ZD01")
+    seed.case(119.83, 28.89, local(2025, 3, 3, 9), squad_code="ZD02")
+    params = LayerParams(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 31), scope=Scope(squads=("ZD02",)))
+    result = render("response_times", db, params)
+    assert list(result.data["squad_code"]) == ["ZD02"]
+    assert [r["squad_code"] for r in result.summary["中队"]] == ["ZD02"]
