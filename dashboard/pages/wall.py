@@ -31,6 +31,8 @@ WALL_STORE = "wall-store"
 PROCEDURES = ("一般程序", "简易程序", "重大案件", "投诉举报")
 MAP_LAYERS = ["response_times", "hotspots"]
 HOTSPOT_DAYS = 30
+HOTSPOT_RESOLUTION = 7  # H3 cells of about 5 km², visible at county zoom on a wall
+RESPONSE_METRIC = "arrive_median"  # squads coloured by the median hours from received to arrived
 
 
 def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any) -> html.Div:
@@ -104,10 +106,17 @@ def refresh(_ticks: int | None, last_good: dict | None) -> tuple:
         squads = data.read(directory.squads, scope)
         reference = kpis["reference_day"]
         results, notes = data.layers(
-            ["response_times"], LayerParams(start=dt.date(reference.year, 1, 1), end=reference, scope=scope)
+            ["response_times"],
+            LayerParams(start=dt.date(reference.year, 1, 1), end=reference, metric=RESPONSE_METRIC, scope=scope),
         )
         hot, hot_notes = data.layers(
-            ["hotspots"], LayerParams(start=reference - dt.timedelta(days=HOTSPOT_DAYS - 1), end=reference, scope=scope)
+            ["hotspots"],
+            LayerParams(
+                start=reference - dt.timedelta(days=HOTSPOT_DAYS - 1),
+                end=reference,
+                resolution=HOTSPOT_RESOLUTION,
+                scope=scope,
+            ),
         )
         results.update(hot)
         notes += hot_notes
@@ -116,12 +125,12 @@ def refresh(_ticks: int | None, last_good: dict | None) -> tuple:
         warning = f"⚠ {exc}，正在显示 {since} 的数据，恢复后自动更新"
         return no_update, no_update, no_update, no_update, no_update, warning, "wall-warning"
     patch = Patch()
-    patch["data"] = [trace.to_plotly_json() for trace in layer_traces(results, MAP_LAYERS)]
+    patch["data"] = [_wall_style(trace).to_plotly_json() for trace in layer_traces(results, MAP_LAYERS)]
     names = dict(zip(squads["code"], squads["name"], strict=True))
     per_squad = [{**row, "name": names.get(row["squad_code"], row["squad_code"])} for row in kpis["per_squad"]]
     per_squad = [row for row in per_squad if row["squad_code"] in names]
     stamp = f"数据截至 {fmt.local_time(kpis['data_as_of'])} · 刷新于 {now:%H:%M:%S}"
-    warnings = list(dict.fromkeys(notes))
+    warnings = [n for n in dict.fromkeys(notes) if "尚未提供" in n]  # method notes are for desk pages
     stale = _stale(kpis["last_load_at"], now)
     if stale:
         warnings.insert(0, stale)
@@ -135,6 +144,24 @@ def refresh(_ticks: int | None, last_good: dict | None) -> tuple:
         " · ".join(warnings),
         "wall-warning" + ("" if stale else " note") + ("" if warnings else " hidden"),
     )
+
+
+def _wall_style(trace: Any) -> Any:
+    """Large, compact colour bars inside the map for reading from across the room."""
+    if getattr(trace, "colorbar", None) is not None and getattr(trace, "showscale", None) is not False:
+        trace.colorbar = {
+            **trace.colorbar.to_plotly_json(),
+            "len": 0.35,
+            "thickness": 16,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.03,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(5,11,21,0.75)",
+            "tickfont": {"size": 15, "color": "#e8eef5"},
+            "title": {**trace.colorbar.title.to_plotly_json(), "font": {"size": 15, "color": "#e8eef5"}},
+        }
+    return trace
 
 
 def _stale(last_load: dt.datetime | None, now: dt.datetime) -> str | None:

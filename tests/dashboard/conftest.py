@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from geo.db import get_engine
 from geo.db.migrate import upgrade
@@ -72,13 +72,18 @@ def seeded(dash_url: tuple[URL, Seeded]) -> Seeded:
     return dash_url[1]
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:  # no access log in test output
+        pass
+
+
 @pytest.fixture(scope="session")
 def dash_server(dash_url: tuple[URL, Seeded]) -> Iterator[str]:
     """Base URL of the dashboard served from a background thread on a free port."""
     from dashboard.app import create_app
 
     app = create_app()
-    server = make_server("127.0.0.1", free_port(), app.server, threaded=True)
+    server = make_server("127.0.0.1", free_port(), app.server, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -168,3 +173,36 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+def choose(page, dropdown_id: str, label: str) -> None:
+    """Pick ``label`` in the Dash dropdown ``dropdown_id`` the way a user does (open, click, close)."""
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("option", name=label, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def callback_bodies(page) -> list[str]:
+    """Collect the bodies of every Dash callback response of ``page`` into the returned list."""
+    bodies: list[str] = []
+
+    def keep(response) -> None:
+        if "_dash-update-component" in response.url:
+            try:
+                bodies.append(response.text())
+            except Exception:  # the page navigated away before the body was read
+                pass
+
+    page.on("response", keep)
+    return bodies
+
+
+def wait_for_traces(page, graph_id: str, layer: str, timeout_ms: int = 20000) -> dict:
+    """Wait until the map ``graph_id`` has a trace of ``layer`` (``meta.layer``); return :func:`map_state`."""
+    page.wait_for_function(
+        """([id, layer]) => { const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+            return gd && gd.data && gd.data.some(t => t.meta && t.meta.layer === layer); }""",
+        arg=[graph_id, layer],
+        timeout=timeout_ms,
+    )
+    return map_state(page, graph_id)
