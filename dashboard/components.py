@@ -59,7 +59,7 @@ def case_grid(grid_id: str, height: str = "360px") -> dag.AgGrid:
             "pagination": True,
             "paginationPageSize": 50,
         },
-        getRowId="String(params.data.id)",
+        getRowId="params.data.id",
         style={"height": height, "width": "100%"},
         className="ag-theme-quartz",
     )
@@ -71,7 +71,7 @@ def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     out = pd.DataFrame(
         {
-            "id": frame["id"].astype(int),
+            "id": frame["id"].astype(int).astype(str),  # AG Grid row ids are strings
             "case_number": frame["case_number"],
             "category": frame["category"],
             "procedure_type": frame["procedure_type"],

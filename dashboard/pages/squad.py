@@ -131,10 +131,14 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                                 rowData=[],
                                 defaultColDef={"sortable": True, "resizable": True, "flex": 1},
                                 dashGridOptions={
-                                    "rowSelection": {"mode": "singleRow", "checkboxes": False},
+                                    "rowSelection": {
+                                        "mode": "singleRow",
+                                        "checkboxes": False,
+                                        "enableClickSelection": True,
+                                    },
                                     "localeText": {"noRowsToShow": "暂无数据"},
                                 },
-                                getRowId="String(params.data.segment_id)",
+                                getRowId="params.data.row_id",
                                 style={"height": "30vh"},
                                 className="ag-theme-quartz",
                             ),
@@ -223,6 +227,7 @@ def _ranked_rows(result) -> list[dict[str, Any]]:
     rows["name"] = rows["name"].fillna("未命名路段")
     rows["cases_per_km"] = rows["cases_per_km"].round(1)
     rows["dwell_min"] = rows["dwell_min"].fillna(0).round(0)
+    rows["row_id"] = rows["segment_id"].astype(int).astype(str)  # AG Grid row ids are strings
     return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 

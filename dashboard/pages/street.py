@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Any
 
 import dash
@@ -20,7 +19,6 @@ from layers.base import LayerParams, Scope
 dash.register_page(__name__, path_template="/street/<chief>", name="街路长", title="街路长视图")
 
 STREET_CHIEF = "street-chief"
-STREET_END = "street-end"
 STREET_WINDOW = "street-window"
 STREET_MAP = "street-map"
 STREET_LEGEND = "street-legend"
@@ -48,7 +46,6 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
         return html.Div("无权查看该街路长的数据", className="page-error")
     try:
         chiefs = data.read(directory.chiefs, scope)
-        end = data.read(directory.latest_case_day, request_scope("street"))
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     row = chiefs[chiefs["code"] == chief]
@@ -70,7 +67,6 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=STREET_CHIEF, data=chief),
-            dcc.Store(id=STREET_END, data=end.isoformat() if end else None),
             html.H1(f"{person['role'] or '街路长'} {person['name']}"),
             html.Div(f"负责街路：{person['streets'] or '—'}", className="street-list"),
             html.Div(id=STREET_SUMMARY, className="summary-line"),
@@ -93,13 +89,14 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
     )
 
 
-def _params(chief: str, end: str | None, window: str | None) -> LayerParams:
+def _params(chief: str, window: str | None) -> LayerParams:
     scope = chief_scope(chief)
     if scope is None:
         raise PermissionError(chief)
+    # Patrols are current even when the case export lags: the window ends today.
     return filters.params(
         window=window if window in WINDOWS else "7",
-        end=dt.date.fromisoformat(end) if end else None,
+        end=None,
         scope=scope,
         options={"chief": chief},
     )
@@ -114,12 +111,11 @@ def _params(chief: str, end: str | None, window: str | None) -> LayerParams:
     Output(STREET_SUMMARY, "children"),
     Input(STREET_WINDOW, "value"),
     State(STREET_CHIEF, "data"),
-    State(STREET_END, "data"),
 )
-def update(window, chief, end) -> tuple:
+def update(window, chief) -> tuple:
     """The chief's streets by recency of patrol, the coverage trend and the open cases on their streets."""
     try:
-        params = _params(chief, end, window)
+        params = _params(chief, window)
         results, notes = data.layers(["patrol_coverage"], params)
         # Open cases: every open case on the chief's streets, whatever the window.
         open_params = dataclasses.replace(params, start=None, end=None)

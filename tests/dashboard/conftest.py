@@ -3,6 +3,7 @@ background thread, and headless Debian Chromium driven by Playwright (no browser
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -158,7 +159,7 @@ def map_state(page, graph_id: str) -> dict:
             if (!gd || !gd._fullLayout || !gd._fullLayout.map) return null;
             const m = gd._fullLayout.map;
             return {
-                traces: gd.data.map(t => ({type: t.type, name: t.name || '', meta: t.meta || null,
+                traces: gd._fullData.map(t => ({type: t.type, name: t.name || '', meta: t.meta || null,
                         n: (t.lon || t.locations || t.z || []).length})),
                 center: {lon: m.center.lon, lat: m.center.lat}, zoom: m.zoom,
                 canvas: !!gd.querySelector('canvas.maplibregl-canvas'),
@@ -188,10 +189,8 @@ def callback_bodies(page) -> list[str]:
 
     def keep(response) -> None:
         if "_dash-update-component" in response.url:
-            try:
+            with contextlib.suppress(Exception):  # the page navigated away before the body was read
                 bodies.append(response.text())
-            except Exception:  # the page navigated away before the body was read
-                pass
 
     page.on("response", keep)
     return bodies
