@@ -3,7 +3,10 @@ turned into a Chinese message instead of a Dash error."""
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from geo.db import get_engine
 from geo.errors import DatabaseError, EgisError, UnknownNameError
+from geo.settings import get_settings
 from layers.base import LayerParams, LayerResult
 from layers.registry import layer_names, render
 
@@ -44,9 +48,33 @@ def read(function: Callable[..., T], *args: object, **kwargs: object) -> T:
         raise DataUnavailable(f"图层“{exc.name}”尚未提供") from exc
 
 
+_cache: dict[str, tuple[float, LayerResult]] = {}
+_cache_lock = threading.Lock()
+_CACHE_MAX = 256
+
+
 def layer(name: str, params: LayerParams) -> LayerResult:
-    """Render one layer (data step then build step) for ``params``; see :func:`read` for errors."""
-    return read(lambda conn: render(name, conn, params))
+    """Render one layer (data step then build step) for ``params``; see :func:`read` for errors.
+
+    Identical requests (same layer, parameters and scope) within ``EGIS_DASH_CACHE_S`` seconds reuse
+    the result rendered by this process, so twenty wall screens cost one query. Failures are never cached.
+    """
+    ttl = get_settings().dash_cache_s
+    if ttl <= 0:
+        return read(lambda conn: render(name, conn, params))
+    key = f"{name}|{params!r}"
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return copy.deepcopy(hit[1])  # callers tag and restyle traces
+    result = read(lambda conn: render(name, conn, params))
+    with _cache_lock:
+        if len(_cache) >= _CACHE_MAX:
+            for stale in sorted(_cache, key=lambda k: _cache[k][0])[: _CACHE_MAX // 4]:
+                del _cache[stale]
+        _cache[key] = (now, result)
+    return copy.deepcopy(result)
 
 
 def available(name: str) -> bool:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     wall_refresh_s: int = Field(
         default=60, alias="EGIS_WALL_REFRESH_S", description="Seconds between refreshes of the wall display."
     )
+    dash_cache_s: float = Field(
+        default=60.0,
+        alias="EGIS_DASH_CACHE_S",
+        description="Seconds a dashboard process reuses a rendered layer for identical parameters and scope (0: off).",
+    )
     wall_stale_hours: float = Field(
         default=26.0,
         alias="EGIS_WALL_STALE_HOURS",

@@ -49,14 +49,20 @@ def layout(**_query: Any) -> html.Div:
         return html.Div(str(exc), className="page-error")
     center, zoom = view_for_bounds(get_region().outline.bounds, width_px=700, height_px=600)
     figure = map_figure([], style=basemap.map_style(), center=center, zoom=zoom, uirevision="cases")
+    end_text = end.isoformat() if end else None
+    try:
+        rows, count_text = _listing("all", None, None, "30", None, None, end_text)
+    except data.DataUnavailable as exc:
+        return html.Div(str(exc), className="page-error")
     grid = components.case_grid(CASES_GRID, height="64vh")
+    grid.rowData = rows
     grid.columnDefs = [
         *components.CASE_GRID_COLUMNS,
         {"field": "review_reason", "headerName": "核查原因", "minWidth": 140},
     ]
     return html.Div(
         [
-            dcc.Store(id=CASES_END, data=end.isoformat() if end else None),
+            dcc.Store(id=CASES_END, data=end_text),
             dcc.Download(id=CASES_DOWNLOAD),
             html.H1("案件列表"),
             html.Div(
@@ -96,7 +102,7 @@ def layout(**_query: Any) -> html.Div:
             ),
             html.Div(
                 [
-                    html.Div(id=CASES_COUNT, className="summary-line"),
+                    html.Div(count_text, id=CASES_COUNT, className="summary-line"),
                     html.Button("导出（Excel）", id=CASES_EXPORT, className="button"),
                 ],
                 className="grid-head",
@@ -142,14 +148,19 @@ def _read(tab: str, params, search: str | None, limit: int | None):
     Input("cases-category", "value"),
     Input("cases-procedure", "value"),
     State(CASES_END, "data"),
+    prevent_initial_call=True,  # the layout carries the first rows
 )
 def search(tab, text, squads, window, categories, procedures, end) -> tuple:
     """The first rows matching the search and filters (or the review queue)."""
-    params = _params(end, window, categories, procedures, squads)
     try:
-        rows, total = _read(tab, params, text, PAGE_ROWS)
+        return _listing(tab, text, squads, window, categories, procedures, end)
     except data.DataUnavailable as exc:
         return no_update, f"⚠ {exc}"
+
+
+def _listing(tab, text, squads, window, categories, procedures, end) -> tuple[list[dict[str, Any]], str]:
+    params = _params(end, window, categories, procedures, squads)
+    rows, total = _read(tab, params, text, PAGE_ROWS)
     period = f"{params.start:%Y-%m-%d} 至 {params.end:%Y-%m-%d}"
     if tab == "review":
         return components.grid_rows(rows), f"{period} · 待核查地址 {len(rows)} 件"

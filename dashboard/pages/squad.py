@@ -75,17 +75,24 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     bounds = tuple(float(squad[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
     center, zoom = view_for_bounds(bounds, width_px=1150, height_px=620)
     style = basemap.map_style(detail="full", squads=(code,))
-    figure = map_figure([], style=style, center=center, zoom=zoom, uirevision=f"squad-{code}")
+    end_text = end.isoformat() if end else None
+    try:
+        traces, legend, notes, ranked, response, summary = render(
+            code, end_text, filters.DEFAULT_WINDOW, None, None, DEFAULT_OVERLAYS
+        )
+    except data.DataUnavailable as exc:
+        return html.Div(str(exc), className="page-error")
+    figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision=f"squad-{code}")
     return html.Div(
         [
             dcc.Store(id=SQUAD_CODE, data=code),
-            dcc.Store(id=SQUAD_END, data=end.isoformat() if end else None),
+            dcc.Store(id=SQUAD_END, data=end_text),
             dcc.Store(id=SQUAD_DRILL),
             dcc.Download(id=SQUAD_DOWNLOAD),
             html.Div(
                 [
                     html.H1(f"{squad['name']} · 中队长视图"),
-                    html.Div(id=SQUAD_SUMMARY, className="summary-line"),
+                    html.Div(summary, id=SQUAD_SUMMARY, className="summary-line"),
                 ],
                 className="page-head",
             ),
@@ -117,8 +124,8 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                                 config={"scrollZoom": True, "displaylogo": False},
                                 style={"height": "62vh"},
                             ),
-                            html.Div(id=SQUAD_LEGEND, className="legend"),
-                            html.Div(id=SQUAD_NOTES),
+                            html.Div(legend, id=SQUAD_LEGEND, className="legend"),
+                            html.Div(notes, id=SQUAD_NOTES),
                         ],
                         className="col-map",
                     ),
@@ -128,7 +135,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                             dag.AgGrid(
                                 id=SQUAD_RANKED,
                                 columnDefs=RANKED_COLUMNS,
-                                rowData=[],
+                                rowData=ranked,
                                 defaultColDef={"sortable": True, "resizable": True, "flex": 1},
                                 dashGridOptions={
                                     "rowSelection": {
@@ -144,7 +151,12 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                             ),
                             html.Button("导出重点路段（Excel）", id=SQUAD_EXPORT_RANKED, className="button"),
                             html.H3("办结用时占时限比例"),
-                            dcc.Graph(id=SQUAD_RESPONSE, config={"displayModeBar": False}, style={"height": "26vh"}),
+                            dcc.Graph(
+                                id=SQUAD_RESPONSE,
+                                figure=response,
+                                config={"displayModeBar": False},
+                                style={"height": "26vh"},
+                            ),
                         ],
                         className="col-side",
                     ),
@@ -193,21 +205,36 @@ def _params(code: str, end: str | None, window: str | None, categories, procedur
     Input(SQUAD_OVERLAYS, "value"),
     State(SQUAD_CODE, "data"),
     State(SQUAD_END, "data"),
+    prevent_initial_call=True,  # the layout carries the first view
 )
 def update(window, categories, procedures, overlays, code, end) -> tuple:
     """Re-render the squad's layers for the filters; only the map's data is sent (the view stays)."""
+    try:
+        traces, *rest = render(code, end, window, categories, procedures, overlays)
+    except data.DataUnavailable as exc:
+        return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update
+    patch = Patch()
+    patch["data"] = [t.to_plotly_json() for t in traces]
+    return patch, *rest
+
+
+def render(code, end, window, categories, procedures, overlays) -> tuple:
+    """Everything the filters drive: map traces, legend, notes, ranked segments, response figure, summary.
+
+    Used by the layout (so the first view needs no extra round trip) and by :func:`update`.
+
+    Raises
+    ------
+    data.DataUnavailable
+        When the database cannot be read.
+    """
     params = _params(code, end, window, categories, procedures)
     wanted = ["jurisdictions", "stations", *[o for o in overlays or [] if o in OVERLAYS]]
     if "underpatrolled" not in wanted:
         wanted.append("underpatrolled")  # the ranked list needs it even when it is not drawn
-    try:
-        results, notes = data.layers(wanted, params)
-        rows = data.read(case_records.case_rows, params, limit=None)
-    except data.DataUnavailable as exc:
-        return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update
+    results, notes = data.layers(wanted, params)
+    rows = data.read(case_records.case_rows, params, limit=None)
     drawn = {k: v for k, v in results.items() if k in {"jurisdictions", "stations", *(overlays or [])}}
-    patch = Patch()
-    patch["data"] = [t.to_plotly_json() for t in layer_traces(drawn, DRAW_ORDER)]
     ranked = _ranked_rows(results.get("underpatrolled"))
     start, stop = params.start, params.end
     summary = f"{start:%Y-%m-%d} 至 {stop:%Y-%m-%d} · 案件 {len(rows)} 件"
@@ -215,7 +242,14 @@ def update(window, categories, procedures, overlays, code, end) -> tuple:
         share = results["patrol_coverage"].summary.get("窗口内巡查覆盖率")
         if share is not None:
             summary += f" · 巡查覆盖 {share * 100:.0f}%（按长度）"
-    return patch, components.legend(drawn, DRAW_ORDER), components.notes(notes), ranked, _response_figure(rows), summary
+    return (
+        layer_traces(drawn, DRAW_ORDER),
+        components.legend(drawn, DRAW_ORDER),
+        components.notes(notes),
+        ranked,
+        _response_figure(rows),
+        summary,
+    )
 
 
 def _ranked_rows(result) -> list[dict[str, Any]]:

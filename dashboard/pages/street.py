@@ -63,13 +63,17 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
     center, zoom = view_for_bounds(bounds, width_px=380, height_px=380)
     squads = (person["squad_code"],) if person["squad_code"] else ()
     style = basemap.map_style(detail="full", squads=squads)
-    figure = map_figure([], style=style, center=center, zoom=zoom, uirevision=f"street-{chief}")
+    try:
+        traces, legend, notes, trend, cards, summary = render(chief, "7")
+    except data.DataUnavailable as exc:
+        return html.Div(str(exc), className="page-error")
+    figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision=f"street-{chief}")
     return html.Div(
         [
             dcc.Store(id=STREET_CHIEF, data=chief),
             html.H1(f"{person['role'] or '街路长'} {person['name']}"),
             html.Div(f"负责街路：{person['streets'] or '—'}", className="street-list"),
-            html.Div(id=STREET_SUMMARY, className="summary-line"),
+            html.Div(summary, id=STREET_SUMMARY, className="summary-line"),
             dcc.Dropdown(
                 id=STREET_WINDOW,
                 options=[{"label": v, "value": k} for k, v in WINDOWS.items()],
@@ -78,12 +82,12 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
                 searchable=False,
             ),
             dcc.Graph(id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"),
-            html.Div(id=STREET_LEGEND, className="legend"),
-            html.Div(id=STREET_NOTES),
+            html.Div(legend, id=STREET_LEGEND, className="legend"),
+            html.Div(notes, id=STREET_NOTES),
             html.H3("巡查覆盖趋势"),
-            dcc.Graph(id=STREET_TREND, config={"displayModeBar": False}, className="street-trend"),
+            dcc.Graph(id=STREET_TREND, figure=trend, config={"displayModeBar": False}, className="street-trend"),
             html.H3("我负责街路上的未结案件"),
-            html.Div(id=STREET_CASES, className="case-cards"),
+            html.Div(cards, id=STREET_CASES, className="case-cards"),
         ],
         className="page street-page",
     )
@@ -111,22 +115,37 @@ def _params(chief: str, window: str | None) -> LayerParams:
     Output(STREET_SUMMARY, "children"),
     Input(STREET_WINDOW, "value"),
     State(STREET_CHIEF, "data"),
+    prevent_initial_call=True,  # the layout carries the first view
 )
 def update(window, chief) -> tuple:
     """The chief's streets by recency of patrol, the coverage trend and the open cases on their streets."""
     try:
-        params = _params(chief, window)
-        results, notes = data.layers(["patrol_coverage"], params)
-        # Open cases: every open case on the chief's streets, whatever the window.
-        open_params = dataclasses.replace(params, start=None, end=None)
-        rows = data.read(case_records.case_rows, open_params, limit=None)
+        traces, *rest = render(chief, window)
     except PermissionError:
         return no_update, no_update, components.notes(["无权查看"]), no_update, no_update, no_update
     except data.DataUnavailable as exc:
         return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update
-    open_rows = rows[rows["closed_at"].isna()] if len(rows) else rows
     patch = Patch()
-    patch["data"] = [t.to_plotly_json() for t in layer_traces(results, DRAW_ORDER)]
+    patch["data"] = [t.to_plotly_json() for t in traces]
+    return patch, *rest
+
+
+def render(chief: str, window: str | None) -> tuple:
+    """Map traces, legend, notes, trend figure, open-case cards and summary for one chief and window.
+
+    Raises
+    ------
+    PermissionError
+        When the request may not see that chief.
+    data.DataUnavailable
+        When the database cannot be read.
+    """
+    params = _params(chief, window)
+    results, notes = data.layers(["patrol_coverage"], params)
+    # Open cases: every open case on the chief's streets, whatever the window.
+    open_params = dataclasses.replace(params, start=None, end=None)
+    rows = data.read(case_records.case_rows, open_params, limit=None)
+    open_rows = rows[rows["closed_at"].isna()] if len(rows) else rows
     summary = f"未结案件 {len(open_rows)} 件"
     coverage = results.get("patrol_coverage")
     if coverage is not None:
@@ -134,7 +153,7 @@ def update(window, chief) -> tuple:
         if share is not None:
             summary = f"{WINDOWS.get(window, '近7天')}巡查覆盖 {share * 100:.0f}%（按长度） · " + summary
     return (
-        patch,
+        layer_traces(results, DRAW_ORDER),
         components.legend(results, DRAW_ORDER),
         components.notes(notes),
         _trend_figure(coverage, chief),

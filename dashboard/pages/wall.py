@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import dash
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from dashboard import basemap, data, fmt
 from dashboard.access import WALL, request_scope
@@ -27,6 +27,9 @@ WALL_WARNING = "wall-warning"
 WALL_REFRESH = "wall-refresh"
 WALL_ROTATE = "wall-rotate"
 WALL_STORE = "wall-store"
+WALL_SCALE = "wall-scale"
+WALL_SCALE_SOURCE = "wall-scale-source"
+DESIGN_HEIGHT = 1080  # the layout is designed for 1080 lines; 4K screens scale by 2
 
 PROCEDURES = ("一般程序", "简易程序", "重大案件", "投诉举报")
 MAP_LAYERS = ["response_times", "hotspots"]
@@ -40,21 +43,27 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
     region = get_region()
     refresh_s = _seconds(refresh, get_settings().wall_refresh_s)
     rotate_s = _seconds(rotate, 20)
-    center, zoom = view_for_bounds(region.outline.bounds, width_px=1100, height_px=900)
-    figure = map_figure([], style=basemap.map_style(dark=True), center=center, zoom=zoom, uirevision="wall", dark=True)
+    center, zoom = _view(1.0)
+    try:
+        traces, kpis, ranking, store, stamp, warning, warning_class = snapshot()
+    except data.DataUnavailable as exc:  # the refresh keeps trying
+        traces, kpis, ranking, store, stamp = [], [], [], None, ""
+        warning, warning_class = f"⚠ {exc}，恢复后自动更新", "wall-warning"
+    style = basemap.map_style(dark=True)
+    figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision="wall", dark=True)
     return html.Div(
         [
             html.Div(
                 [
                     html.H1(f"{region.bureau} · 指挥中心"),
-                    html.Div(id=WALL_STAMP, className="wall-stamp"),
+                    html.Div(stamp, id=WALL_STAMP, className="wall-stamp"),
                 ],
                 className="wall-head",
             ),
-            html.Div(id=WALL_WARNING, className="wall-warning hidden"),
+            html.Div(warning, id=WALL_WARNING, className=warning_class),
             html.Div(
                 [
-                    html.Section(id=WALL_KPIS, className="wall-kpis"),
+                    html.Section(kpis, id=WALL_KPIS, className="wall-kpis"),
                     html.Section(
                         dcc.Graph(
                             id=WALL_MAP,
@@ -65,7 +74,7 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
                         className="wall-map-box",
                     ),
                     html.Section(
-                        [html.Div(id=WALL_ROTATION, className="wall-rotation"), html.Div(id=WALL_RANKING)],
+                        [html.Div(id=WALL_ROTATION, className="wall-rotation"), html.Div(ranking, id=WALL_RANKING)],
                         className="wall-side",
                     ),
                 ],
@@ -73,7 +82,9 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
             ),
             dcc.Interval(id=WALL_REFRESH, interval=refresh_s * 1000),
             dcc.Interval(id=WALL_ROTATE, interval=rotate_s * 1000),
-            dcc.Store(id=WALL_STORE),
+            dcc.Store(id=WALL_STORE, data=store),
+            dcc.Store(id=WALL_SCALE_SOURCE, data=1),
+            dcc.Store(id=WALL_SCALE),
         ],
         className="wall",
     )
@@ -95,37 +106,60 @@ def _seconds(value: str | None, default: int) -> int:
     Output(WALL_WARNING, "children"),
     Output(WALL_WARNING, "className"),
     Input(WALL_REFRESH, "n_intervals"),
+    Input(WALL_SCALE, "data"),
     State(WALL_STORE, "data"),
+    prevent_initial_call=True,  # the layout carries the first view
 )
-def refresh(_ticks: int | None, last_good: dict | None) -> tuple:
-    """Re-read the figures and patch only the map's data, so the view and the basemap stay put."""
-    now = fmt.now_local()
-    scope = request_scope(WALL)
+def refresh(_ticks: int | None, scale: float | None, last_good: dict | None) -> tuple:
+    """Re-read the figures and patch only the map's data, so the view and the basemap stay put.
+
+    When the screen's scale arrives (once, at load) the county is fitted to the screen as well.
+    """
+    scale = float(scale or 1.0)
     try:
-        kpis = data.layer("kpis", LayerParams(scope=scope)).summary
-        squads = data.read(directory.squads, scope)
-        reference = kpis["reference_day"]
-        results, notes = data.layers(
-            ["response_times"],
-            LayerParams(start=dt.date(reference.year, 1, 1), end=reference, metric=RESPONSE_METRIC, scope=scope),
-        )
-        hot, hot_notes = data.layers(
-            ["hotspots"],
-            LayerParams(
-                start=reference - dt.timedelta(days=HOTSPOT_DAYS - 1),
-                end=reference,
-                resolution=HOTSPOT_RESOLUTION,
-                scope=scope,
-            ),
-        )
-        results.update(hot)
-        notes += hot_notes
+        traces, *rest = snapshot(scale)
     except data.DataUnavailable as exc:
         since = (last_good or {}).get("at", "—")
         warning = f"⚠ {exc}，正在显示 {since} 的数据，恢复后自动更新"
         return no_update, no_update, no_update, no_update, no_update, warning, "wall-warning"
     patch = Patch()
-    patch["data"] = [_wall_style(trace).to_plotly_json() for trace in layer_traces(results, MAP_LAYERS)]
+    patch["data"] = [trace.to_plotly_json() for trace in traces]
+    if ctx.triggered_id == WALL_SCALE and scale != 1.0:
+        center, zoom = _view(scale)
+        patch["layout"]["map"]["zoom"] = zoom
+        patch["layout"]["map"]["center"] = center
+    return patch, *rest
+
+
+def snapshot(scale: float = 1.0) -> tuple:
+    """Everything the wall shows: map traces, KPI cards, squad ranking, rotation store, stamp, warning.
+
+    Raises
+    ------
+    data.DataUnavailable
+        When the database cannot be read (the page then keeps what it shows).
+    """
+    now = fmt.now_local()
+    scope = request_scope(WALL)
+    kpis = data.layer("kpis", LayerParams(scope=scope)).summary
+    squads = data.read(directory.squads, scope)
+    reference = kpis["reference_day"]
+    results, notes = data.layers(
+        ["response_times"],
+        LayerParams(start=dt.date(reference.year, 1, 1), end=reference, metric=RESPONSE_METRIC, scope=scope),
+    )
+    hot, hot_notes = data.layers(
+        ["hotspots"],
+        LayerParams(
+            start=reference - dt.timedelta(days=HOTSPOT_DAYS - 1),
+            end=reference,
+            resolution=HOTSPOT_RESOLUTION,
+            scope=scope,
+        ),
+    )
+    results.update(hot)
+    notes += hot_notes
+    traces = [_wall_style(trace, scale) for trace in layer_traces(results, MAP_LAYERS)]
     names = dict(zip(squads["code"], squads["name"], strict=True))
     per_squad = [{**row, "name": names.get(row["squad_code"], row["squad_code"])} for row in kpis["per_squad"]]
     per_squad = [row for row in per_squad if row["squad_code"] in names]
@@ -136,7 +170,7 @@ def refresh(_ticks: int | None, last_good: dict | None) -> tuple:
         warnings.insert(0, stale)
     store = {"at": now.strftime("%H:%M"), "squads": per_squad}
     return (
-        patch,
+        traces,
         _kpi_cards(kpis),
         _ranking(per_squad),
         store,
@@ -146,20 +180,33 @@ def refresh(_ticks: int | None, last_good: dict | None) -> tuple:
     )
 
 
-def _wall_style(trace: Any) -> Any:
+def _view(scale: float) -> tuple[dict[str, float], float]:
+    """Centre and zoom fitting the county in the wall's map on a screen ``scale`` × 1080 lines high."""
+    return view_for_bounds(get_region().outline.bounds, width_px=int(1100 * scale), height_px=int(900 * scale))
+
+
+clientside_callback(
+    f"function(_) {{ return Math.max(1, Math.round(window.innerHeight / {DESIGN_HEIGHT} * 100) / 100); }}",
+    Output(WALL_SCALE, "data"),
+    Input(WALL_SCALE_SOURCE, "data"),
+)
+
+
+def _wall_style(trace: Any, scale: float = 1.0) -> Any:
     """Large, compact colour bars inside the map for reading from across the room."""
+    font = round(15 * scale)
     if getattr(trace, "colorbar", None) is not None and getattr(trace, "showscale", None) is not False:
         trace.colorbar = {
             **trace.colorbar.to_plotly_json(),
             "len": 0.35,
-            "thickness": 16,
+            "thickness": round(16 * scale),
             "x": 0.01,
             "xanchor": "left",
             "y": 0.03,
             "yanchor": "bottom",
             "bgcolor": "rgba(5,11,21,0.75)",
-            "tickfont": {"size": 15, "color": "#e8eef5"},
-            "title": {**trace.colorbar.title.to_plotly_json(), "font": {"size": 15, "color": "#e8eef5"}},
+            "tickfont": {"size": font, "color": "#e8eef5"},
+            "title": {**trace.colorbar.title.to_plotly_json(), "font": {"size": font, "color": "#e8eef5"}},
         }
     return trace
 

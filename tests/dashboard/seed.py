@@ -241,3 +241,102 @@ def seed(engine: Engine, region: Region, now: dt.datetime | None = None) -> Seed
         cold_segment=cold_segment,
         reference=now,
     )
+
+
+def add_volume(
+    engine: Engine,
+    region: Region,
+    *,
+    cases_per_year: int = 14000,
+    grid: int = 8,
+    visits: int = 20000,
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Add annual-report-scale data on top of :func:`seed` (for benchmarks): a ``grid``×``grid`` street
+    grid per squad, ``cases_per_year`` cases this year and last, patrol visits. Returns the counts."""
+    rng = random.Random(11)
+    now = now or dt.datetime.now(region.tz).replace(microsecond=0)
+    with engine.begin() as conn:
+        stations = {
+            code: to_shape(point) for code, point in conn.execute(select(Squad.code, Squad.station)).all()
+        }
+        lines: list[tuple[int, str, LineString]] = []
+        rows = []
+        for sq, origin in stations.items():
+            for i in range(2 * grid):
+                offset = (i % grid - grid / 2) * 0.003
+                if i < grid:
+                    line = LineString([(origin.x - 0.015, origin.y + offset), (origin.x + 0.015, origin.y + offset)])
+                else:
+                    line = LineString([(origin.x + offset, origin.y - 0.015), (origin.x + offset, origin.y + 0.015)])
+                rows.append(
+                    dict(
+                        segment_key=f"V-{sq}-{i}",
+                        name=f"{sq}测试路{i}",
+                        road_class="次干路" if i % 4 == 0 else "支路",
+                        squad_code=sq,
+                        length_m=float(length_m(line, region.metric_crs)),
+                        geom=from_shape(line, srid=4326),
+                        source_crs="EPSG:4326",
+                    )
+                )
+        ids = conn.execute(insert(StreetSegment).returning(StreetSegment.id, StreetSegment.segment_key), rows).all()
+        by_key = {key: sid for sid, key in ids}
+        for row in rows:
+            lines.append((by_key[row["segment_key"]], row["squad_code"], to_shape(row["geom"])))
+        hot = rng.sample(lines, k=max(1, len(lines) // 20))
+        year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0)
+        span = (now - year_start).total_seconds()
+        cases = []
+        total = int(cases_per_year * span / (365 * 86400)) * 2
+        for n in range(total):
+            segment_id, sq, line = rng.choice(hot) if rng.random() < 0.3 else rng.choice(lines)
+            point = line.interpolate(rng.random(), normalized=True)
+            received = year_start + dt.timedelta(seconds=rng.random() * span)
+            if n % 2:
+                received = received.replace(year=received.year - 1)
+            procedure = rng.choices(PROCEDURES, weights=(5300, 8406, 117, 1500))[0]
+            limit = region.time_limit(procedure)
+            arrived = received + dt.timedelta(minutes=rng.randint(5, 90))
+            closed = arrived + dt.timedelta(hours=rng.randint(1, 200)) if rng.random() < 0.9 else None
+            cases.append(
+                dict(
+                    case_number=f"WYV{n:07d}",
+                    category=CATEGORIES[n % 5],
+                    domain="市容环卫",
+                    procedure_type=procedure,
+                    status="已办结" if closed else "办理中",
+                    description=f"批量案件{n}",
+                    address=f"武义县{sq}测试路{n % 16}号",
+                    geom=from_shape(point, srid=4326),
+                    geocode_level="门牌",
+                    squad_code=sq,
+                    segment_id=segment_id,
+                    received_at=received,
+                    dispatched_at=received + dt.timedelta(minutes=3),
+                    arrived_at=arrived,
+                    closed_at=closed,
+                    due_at=received + dt.timedelta(days=limit.value if limit.unit != "hours" else limit.value / 24),
+                    party_name=PARTY_NAME,
+                    party_phone=PARTY_PHONE,
+                )
+            )
+        for start in range(0, len(cases), 5000):
+            conn.execute(insert(Case), cases[start : start + 5000])
+        visit_rows = []
+        for _ in range(visits):
+            segment_id, sq, _line = rng.choice(lines)
+            entered = now - dt.timedelta(minutes=rng.randint(10, 60 * 24 * 120))
+            visit_rows.append(
+                dict(
+                    segment_id=segment_id,
+                    subject_kind="patrol",
+                    subject_id=f"{sq}-patrol",
+                    entered_at=entered,
+                    left_at=entered + dt.timedelta(minutes=5),
+                    dwell_s=300.0,
+                    n_fixes=10,
+                )
+            )
+        conn.execute(insert(SegmentVisit), visit_rows)
+    return {"segments": len(lines), "cases": len(cases), "visits": len(visit_rows)}

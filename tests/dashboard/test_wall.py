@@ -52,6 +52,9 @@ def test_wall_at_4k_uses_the_whole_screen(page_at, seeded, screenshots) -> None:
     assert size > 70  # scales with the screen (about 42 px at 1080 lines)
     overflow = page.evaluate("document.documentElement.scrollHeight - window.innerHeight")
     assert overflow <= 0
+    page.wait_for_function(
+        "() => document.querySelector('#wall-map .js-plotly-plot')._fullLayout.map.zoom > 10.5", timeout=20000
+    )  # the county is fitted to the bigger screen (about one zoom level more than at 1080 lines)
 
 
 def test_refresh_keeps_the_view_the_user_set(page_at, seeded) -> None:
