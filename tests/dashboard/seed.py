@@ -257,9 +257,7 @@ def add_volume(
     rng = random.Random(11)
     now = now or dt.datetime.now(region.tz).replace(microsecond=0)
     with engine.begin() as conn:
-        stations = {
-            code: to_shape(point) for code, point in conn.execute(select(Squad.code, Squad.station)).all()
-        }
+        stations = {code: to_shape(point) for code, point in conn.execute(select(Squad.code, Squad.station)).all()}
         lines: list[tuple[int, str, LineString]] = []
         rows = []
         for sq, origin in stations.items():
