@@ -42,4 +42,17 @@ def create_app() -> Dash:
             html.Main(dash.page_container),
         ]
     )
+    _register_resources(app)
     return app
+
+
+def _register_resources(app: Dash) -> None:
+    """Render the index once so every script path is registered before threads serve requests.
+
+    Dash registers the paths of its JavaScript while it writes the index page; a threaded worker
+    (gunicorn ``--threads``) could otherwise serve a script request during that and answer 500.
+    The index is static HTML: no layout and no database access happens here.
+    """
+    response = app.server.test_client().get("/")
+    if response.status_code != 200:
+        raise RuntimeError(f"dashboard index failed: HTTP {response.status_code}")

@@ -41,9 +41,10 @@ OVERLAYS = {
     "hotspots": "案件热点",
     "underpatrolled": "重点路段",
     "cases": "案件点位",
+    "sanitation": "环卫作业",
 }
 DEFAULT_OVERLAYS = ["patrol_coverage", "hotspots", "underpatrolled"]
-DRAW_ORDER = ["jurisdictions", "patrol_coverage", "hotspots", "cases", "underpatrolled", "stations"]
+DRAW_ORDER = ["jurisdictions", "sanitation", "patrol_coverage", "hotspots", "cases", "underpatrolled", "stations"]
 RANKED_COLUMNS = [
     {"field": "rank", "headerName": "排名", "maxWidth": 80},
     {"field": "name", "headerName": "路段"},
