@@ -257,6 +257,7 @@ class Case(Base):
         Index("ix_cases_received_at", "received_at"),
         Index("ix_cases_squad_code_received_at", "squad_code", "received_at"),
         Index("ix_cases_category", "category"),
+        Index("ix_cases_due_at", "due_at"),  # 按期办结率: cases due in a window
         Index("ix_cases_unmatched", "id", postgresql_where="geocode_level = '未匹配'"),
         gist("cases"),
     )
@@ -364,6 +365,7 @@ class SegmentVisit(Base):
         CheckConstraint("subject_kind IN ('patrol', 'sanitation')", name="subject_kind"),
         Index("ix_segment_visits_segment_entered", "segment_id", "entered_at"),
         Index("ix_segment_visits_subject_entered", "subject_kind", "subject_id", "entered_at"),
+        Index("ix_segment_visits_kind_entered", "subject_kind", "entered_at"),  # coverage in a time window
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -14,8 +14,15 @@ from layers._geometry import from_wkb
 
 def read_frame(conn: Connection, sql: str, binds: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run ``sql`` and return its rows as a DataFrame (columns in query order)."""
+    # PostgreSQL's JIT compiles for a second or more whenever the planner's cost estimate of a spatial
+    # join is high; these queries finish in milliseconds without it.
+    conn.execute(text("SET LOCAL jit = off"))
     result = conn.execute(text(sql), binds or {})
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    keys = list(result.keys())
+    rows = result.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
+    # Column-wise construction: much faster than handing pandas a list of Row objects.
+    return pd.DataFrame({key: list(values) for key, values in zip(keys, columns, strict=True)}, columns=keys)
 
 
 def read_geoframe(

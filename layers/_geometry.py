@@ -25,27 +25,24 @@ def from_wkb(values: Iterable[Any]) -> np.ndarray:
     return shapely.from_wkb(data)
 
 
-def lines_to_lonlat(geoms: Sequence[BaseGeometry | None]) -> tuple[list[float | None], list[float | None]]:
-    """Coordinates of (multi)lines for one Scattermap line trace, parts separated by None."""
-    lons: list[float | None] = []
-    lats: list[float | None] = []
-    for geom in geoms:
-        if geom is None or geom.is_empty:
-            continue
-        parts = geom.geoms if hasattr(geom, "geoms") else [geom]
-        for part in parts:
-            ring = part.exterior if part.geom_type == "Polygon" else part
-            coords = np.round(np.asarray(ring.coords)[:, :2], DECIMALS)
-            lons.extend(coords[:, 0].tolist())
-            lats.extend(coords[:, 1].tolist())
-            lons.append(None)
-            lats.append(None)
-    return lons, lats
+def lines_to_lonlat(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of (multi)lines or polygon rings for one Scattermap line trace.
 
-
-def boundaries(geoms: Sequence[BaseGeometry | None]) -> list[BaseGeometry]:
-    """Boundary lines of polygons (for outline traces)."""
-    return [shapely.boundary(g) for g in geoms if g is not None and not g.is_empty]
+    Parts are separated by NaN (serialised as null, which breaks the line); numpy arrays keep
+    plotly's validation fast for thousands of segments.
+    """
+    array = np.asarray([g for g in geoms if g is not None and not g.is_empty], dtype=object)
+    if array.size == 0:
+        return np.array([]), np.array([])
+    polygons = shapely.get_type_id(array) >= 3  # polygons and multipolygons: draw their exterior rings
+    if polygons.any():
+        array[polygons] = shapely.boundary(array[polygons])
+    parts = shapely.get_parts(array)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    starts = np.flatnonzero(np.diff(index)) + 1
+    coords = np.insert(np.round(coords, DECIMALS), starts, np.nan, axis=0)
+    coords = np.vstack([coords, [np.nan, np.nan]])
+    return coords[:, 0], coords[:, 1]
 
 
 def feature_collection(ids: Sequence[Any], geoms: Sequence[BaseGeometry | None]) -> dict[str, Any]:

@@ -31,14 +31,18 @@ def with_rings(cells: np.ndarray, k: int = 1) -> np.ndarray:
     return np.unique(np.asarray(extra, dtype=np.uint64).astype(np.int64))
 
 
-def contiguity(cells: np.ndarray, k: int = 1) -> sp.csr_matrix:
-    """Binary weights between ``cells`` (sorted unique int64): 1 when within ``k`` grid steps (no diagonal)."""
+def contiguity(cells: np.ndarray, k: int = 1, known: dict[int, list[int]] | None = None) -> sp.csr_matrix:
+    """Binary weights between ``cells`` (sorted unique int64): 1 when within ``k`` grid steps (no diagonal).
+
+    ``known`` may hold ``grid_disk`` results already computed (keyed by the unsigned cell).
+    """
     cells = np.asarray(cells, dtype=np.int64)
     n = len(cells)
     if n == 0:
         return sp.csr_matrix((0, 0))
     disk = h3.api.basic_int.grid_disk
-    disks = [disk(cell, k) for cell in cells.astype(np.uint64).tolist()]
+    known = known or {}
+    disks = [known.get(cell) or disk(cell, k) for cell in cells.astype(np.uint64).tolist()]
     sizes = np.fromiter((len(d) for d in disks), dtype=np.int64, count=n)
     flat = np.fromiter((c for d in disks for c in d), dtype=np.uint64, count=int(sizes.sum())).astype(np.int64)
     rows = np.repeat(np.arange(n), sizes)
@@ -48,12 +52,26 @@ def contiguity(cells: np.ndarray, k: int = 1) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(int(keep.sum())), (rows[keep], pos[keep])), shape=(n, n))
 
 
+def study_area(observed: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The observed cells plus their first ring (sorted int64), and the contiguity between them.
+
+    Same result as ``with_rings(observed, 1)`` and ``contiguity`` of those cells, computing each
+    cell's ``grid_disk`` once.
+    """
+    unique = np.unique(np.asarray(observed, dtype=np.int64))
+    disk = h3.api.basic_int.grid_disk
+    known = {cell: disk(cell, 1) for cell in unique.astype(np.uint64).tolist()}
+    extra = [c for ring in known.values() for c in ring]
+    cells = np.unique(np.asarray(extra, dtype=np.uint64).astype(np.int64)) if extra else unique
+    return cells, contiguity(cells, 1, known)
+
+
 def cell_boundaries(cells: Sequence[int]) -> list[list[tuple[float, float]]]:
     """Boundary rings (lon, lat), closed, of each cell."""
     boundary = h3.api.basic_int.cell_to_boundary
     rings = []
     for cell in cells:
-        ring = [(round(lng, 6), round(lat, 6)) for lat, lng in boundary(int(np.uint64(cell)))]
+        ring = [(round(lng, 5), round(lat, 5)) for lat, lng in boundary(int(np.uint64(cell)))]
         ring.append(ring[0])
         rings.append(ring)
     return rings

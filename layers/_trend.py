@@ -110,7 +110,10 @@ def _classify_one(this: np.ndarray, other: np.ndarray, direction: np.ndarray, tr
     # Length of the final uninterrupted run of significant steps.
     reversed_ = this[:, ::-1]
     run = np.where(reversed_.all(axis=1), steps, np.argmin(reversed_, axis=1))
-    before_run = np.array([this[i, : steps - run[i]].any() for i in range(rows)]) if rows else np.array([], bool)
+    # Any significant step before the final run: the running count just before the run starts.
+    prefix = np.cumsum(this, axis=1)
+    start = steps - run
+    before_run = (start > 0) & (prefix[np.arange(rows), np.maximum(start - 1, 0)] > 0)
     other_before = other[:, :-1].any(axis=1)
 
     out[mostly & ~last] = "historical"

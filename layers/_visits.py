@@ -20,24 +20,28 @@ def visit_totals(
     kind: str,
     segment_ids: Sequence[int],
     bounds: tuple[dt.datetime, dt.datetime],
+    lookback_days: int = 30,
 ) -> pd.DataFrame:
     """Per segment: visits and dwell minutes entered in the window, and the last visit up to its end.
 
+    The last visit is searched at most ``lookback_days`` before the window (older counts as never).
     Returns columns ``segment_id``, ``visits``, ``dwell_min``, ``last_visit`` (aware, or NaT).
     """
     ids = [int(i) for i in segment_ids]
+    since = bounds[0] - dt.timedelta(days=lookback_days)
     sql = """SELECT v.segment_id,
                     count(*) FILTER (WHERE v.entered_at >= :start) AS visits,
                     COALESCE(sum(v.dwell_s) FILTER (WHERE v.entered_at >= :start), 0) / 60.0 AS dwell_min,
-                    max(v.left_at) AS last_visit
-             FROM segment_visits v
-             WHERE v.subject_kind = :kind AND v.segment_id = ANY(:ids) AND v.entered_at < :end
+                    extract(epoch FROM max(v.left_at))::float8 AS last_visit_s
+             FROM segment_visits v JOIN unnest(CAST(:ids AS integer[])) AS sel(id) ON sel.id = v.segment_id
+             WHERE v.subject_kind = :kind AND v.entered_at >= :since AND v.entered_at < :end
              GROUP BY v.segment_id"""
-    frame = read_frame(conn, sql, {"kind": kind, "ids": ids, "start": bounds[0], "end": bounds[1]})
+    binds = {"kind": kind, "ids": ids, "start": bounds[0], "end": bounds[1], "since": since}
+    frame = read_frame(conn, sql, binds)
     out = pd.DataFrame({"segment_id": ids}).merge(frame, on="segment_id", how="left")
     out["visits"] = out["visits"].fillna(0).astype(int)
     out["dwell_min"] = out["dwell_min"].fillna(0.0).astype(float)
-    out["last_visit"] = pd.to_datetime(out["last_visit"], utc=True)
+    out["last_visit"] = pd.to_datetime(out.pop("last_visit_s"), unit="s", utc=True)
     return out
 
 
@@ -55,12 +59,15 @@ def visited_periods(
     whose hours contain the entry (visits outside every shift are left out).
     """
     ids = [int(i) for i in segment_ids]
-    sql = """SELECT DISTINCT v.segment_id, (v.entered_at AT TIME ZONE :tz)::date AS day,
+    # Days travel as integers (days since 2000-01-01, local): cheaper than a date object per row.
+    sql = """SELECT DISTINCT v.segment_id, (v.entered_at AT TIME ZONE :tz)::date - DATE '2000-01-01' AS day,
                     extract(hour FROM v.entered_at AT TIME ZONE :tz)::int AS hour
-             FROM segment_visits v
-             WHERE v.subject_kind = :kind AND v.segment_id = ANY(:ids)
-               AND v.entered_at >= :start AND v.entered_at < :end"""
+             FROM segment_visits v JOIN unnest(CAST(:ids AS integer[])) AS sel(id) ON sel.id = v.segment_id
+             WHERE v.subject_kind = :kind AND v.entered_at >= :start AND v.entered_at < :end"""
     frame = read_frame(conn, sql, {"kind": kind, "ids": ids, "start": bounds[0], "end": bounds[1], "tz": tz.key})
+    epoch = dt.date(2000, 1, 1)
+    numbers = frame["day"].astype(int)
+    frame["day"] = numbers.map({n: epoch + dt.timedelta(days=int(n)) for n in numbers.unique()})
     if shifts:
         hour = frame["hour"].to_numpy()
         shift = np.full(len(frame), -1)

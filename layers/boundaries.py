@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from layers._filters import squad_where
 from layers._frames import read_geoframe
-from layers._geometry import boundaries, feature_collection, lines_to_lonlat, round_coords, simplified_wkb
+from layers._geometry import feature_collection, lines_to_lonlat, round_coords, simplified_wkb
 from layers._style import MUTED, OUTLINE, SQUAD_COLORS
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -32,7 +32,7 @@ class CountyLayer(Layer):
         return read_geoframe(conn, sql)
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
-        lons, lats = lines_to_lonlat(boundaries(list(data.geometry)))
+        lons, lats = lines_to_lonlat(list(data.geometry))
         trace = go.Scattermap(
             lon=lons, lat=lats, mode="lines", line={"color": "#e0a800", "width": 3}, name="县界", hoverinfo="skip"
         )
@@ -65,7 +65,7 @@ class TownshipsLayer(Layer):
             part = data[approx == flag]
             if len(part) == 0:
                 continue
-            lons, lats = lines_to_lonlat(boundaries(list(part.geometry)))
+            lons, lats = lines_to_lonlat(list(part.geometry))
             traces.append(
                 go.Scattermap(
                     lon=lons,

@@ -108,7 +108,7 @@ class CaseRatesLayer(Layer):
         trace = go.Choroplethmap(
             geojson=feature_collection(units, list(data.geometry)),
             locations=units,
-            z=values.round(3).fillna(0),
+            z=values.round(3).astype(object).where(values.notna(), None),  # no streets: unfilled
             colorscale=DIVERGING if change else SEQUENTIAL,
             zmid=0 if change else None,
             marker={"opacity": 0.65, "line": {"width": 1, "color": "#ffffff"}},

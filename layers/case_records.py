@@ -23,6 +23,7 @@ __all__ = [
     "EXPORT_HEADERS",
     "CaseLevelAccessError",
     "case_count",
+    "case_counts",
     "case_rows",
     "export_frame",
     "review_queue",
@@ -205,6 +206,42 @@ def case_count(
     where = _where(params, h3_cell=None, segment_id=segment_id, search=search)
     frame = read_frame(conn, f"SELECT count(*) AS n FROM cases c WHERE {where.sql()}", where.binds)
     return int(frame["n"].iloc[0])
+
+
+GROUPINGS = {
+    "squad": "c.squad_code",
+    "category": "c.category",
+    "domain": "c.domain",
+    "procedure_type": "c.procedure_type",
+    "status": "c.status",
+    "township": "c.township_code",
+    "day": "(c.received_at AT TIME ZONE :tz)::date",
+    "month": "date_trunc('month', c.received_at AT TIME ZONE :tz)::date",
+}
+
+
+def case_counts(conn: Connection, params: LayerParams, by: str = "squad") -> pd.DataFrame:
+    """Cases received in the window counted per group (an aggregate: allowed for every scope).
+
+    Parameters
+    ----------
+    by
+        One of ``squad``, ``category``, ``domain``, ``procedure_type``, ``status``, ``township``,
+        ``day`` or ``month`` (local dates).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``key`` and ``count``, largest first (by date for ``day``/``month``).
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {sorted(GROUPINGS)}, not {by!r}")
+    region = get_region()
+    where = _where(params, h3_cell=None, segment_id=None, search=None)
+    order = "key" if by in ("day", "month") else "count DESC, key"
+    sql = f"""SELECT {GROUPINGS[by]} AS key, count(*) AS count FROM cases c WHERE {where.sql()}
+              GROUP BY 1 ORDER BY {order}"""
+    return read_frame(conn, sql, {**where.binds, "tz": region.timezone})
 
 
 def review_queue(conn: Connection, params: LayerParams, *, max_score: float = 0.6, limit: int = 200) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Kernel density of cases (plotly Densitymap), from cases binned to small H3 cells to keep the payload small."""
+"""Kernel density of cases (plotly Densitymap), from cases binned to a ~30 m grid to keep the payload small."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from sqlalchemy.engine import Connection
 
 from layers._casepoints import case_points
 from layers._geometry import round_coords
-from layers._hexgrid import cell_centres, point_cells
 from layers._style import SEQUENTIAL
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
 
-BIN_RESOLUTION = 11  # about 2 000 m² per bin: invisible at the map's scale
+BIN_DEG = 3e-4  # about 30 m: invisible at county and town zoom
 
 
 @register
@@ -26,11 +25,10 @@ class DensityLayer(Layer):
 
     def data(self, conn: Connection, params: LayerParams) -> pd.DataFrame:
         points = case_points(conn, params)
-        resolution = int(params.resolution or BIN_RESOLUTION)
-        cells = point_cells(points["lat"].to_numpy(), points["lon"].to_numpy(), resolution)
-        unique, counts = np.unique(cells, return_counts=True)
-        lat, lon = cell_centres(unique)
-        return pd.DataFrame({"lat": lat, "lon": lon, "count": counts.astype(int)})
+        step = float(params.options.get("bin_deg", BIN_DEG))
+        grid = np.round(points[["lon", "lat"]].to_numpy(float) / step).astype(np.int64)
+        unique, counts = np.unique(grid, axis=0, return_counts=True)
+        return pd.DataFrame({"lat": unique[:, 1] * step, "lon": unique[:, 0] * step, "count": counts.astype(int)})
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
         trace = go.Densitymap(

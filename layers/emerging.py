@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from layers._casepoints import case_points
 from layers._gistar import fdr_bh
-from layers._hexgrid import cell_geojson, cell_ids, contiguity, point_cells, with_rings
+from layers._hexgrid import cell_geojson, cell_ids, point_cells, study_area
 from layers._trend import NO_PATTERN, PATTERN_LABELS, PATTERNS, classify_emerging, mann_kendall
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -84,10 +84,10 @@ def space_time_gi_star(
     return z, 2.0 * stats.norm.sf(np.abs(z))
 
 
-def week_bins(received: pd.Series, start: dt.date, tz) -> np.ndarray:
-    """Index of the week (from ``start``) of each aware timestamp, in local dates."""
-    local_dates = pd.to_datetime(received, utc=True).dt.tz_convert(tz).dt.date
-    days = np.array([(d - start).days for d in local_dates], dtype=int)
+def week_bins(received_s: pd.Series, start: dt.date, tz) -> np.ndarray:
+    """Index of the week (from ``start``) of each time (epoch seconds), in local dates."""
+    local = pd.to_datetime(received_s.to_numpy(float), unit="s", utc=True).tz_convert(tz).tz_localize(None)
+    days = (local.normalize() - pd.Timestamp(start)).days.to_numpy()
     return days // 7
 
 
@@ -114,10 +114,10 @@ class EmergingHotspotsLayer(Layer):
         points = case_points(conn, params, bounds=(lower, upper))
         resolution = int(params.resolution or DEFAULT_RESOLUTION)
         observed = point_cells(points["lat"].to_numpy(), points["lon"].to_numpy(), resolution)
-        cells = with_rings(observed, 1)
+        cells, adjacency = study_area(observed)
         counts = np.zeros((len(cells), steps))
         if len(observed):
-            week = week_bins(points["received_at"], start, region.tz)
+            week = week_bins(points["received_s"], start, region.tz)
             np.add.at(counts, (np.searchsorted(cells, observed), week), 1)
         alpha = float(params.options.get("alpha", 0.10))
         if len(cells) < 3 or counts.sum() == 0:
@@ -126,7 +126,7 @@ class EmergingHotspotsLayer(Layer):
             trend_z = trend_p = np.zeros(len(cells))
             sig = np.zeros_like(counts, dtype=bool)
         else:
-            z, p = space_time_gi_star(counts, contiguity(cells), int(params.options.get("time_steps", 1)))
+            z, p = space_time_gi_star(counts, adjacency, int(params.options.get("time_steps", 1)))
             q = fdr_bh(p.ravel()).reshape(p.shape) if params.options.get("fdr", True) else p
             sig = q <= alpha
             _, trend_z, trend_p = mann_kendall(z)

@@ -10,15 +10,7 @@ from sqlalchemy.engine import Connection
 from layers._casepoints import case_points
 from layers._geometry import lines_to_lonlat
 from layers._gistar import confidence_class, fdr_bh, gi_star, star_weights
-from layers._hexgrid import (
-    DEFAULT_RESOLUTION,
-    cell_area_km2,
-    cell_geojson,
-    cell_ids,
-    contiguity,
-    point_cells,
-    with_rings,
-)
+from layers._hexgrid import DEFAULT_RESOLUTION, cell_area_km2, cell_geojson, cell_ids, point_cells, study_area
 from layers._segments import cases_per_segment, distance_weights
 from layers._style import HOTSPOT_CLASSES
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
@@ -71,7 +63,7 @@ class HotspotsLayer(Layer):
         fdr = bool(params.options.get("fdr", True))
         if unit == "segment":
             segments = read_segments(conn, params)
-            counts = cases_per_segment(conn, params, segments["segment_id"].to_numpy())
+            counts = cases_per_segment(conn, params, segments)
             segments["count"] = counts.to_numpy()
             segments["per_km"] = segments["count"] / np.maximum(segments["length_m"].to_numpy() / 1000, 0.01)
             value = segments["per_km"] if params.options.get("value") == "per_km" else segments["count"]
@@ -83,11 +75,11 @@ class HotspotsLayer(Layer):
         resolution = int(params.resolution or DEFAULT_RESOLUTION)
         points = case_points(conn, params)
         observed = point_cells(points["lat"].to_numpy(), points["lon"].to_numpy(), resolution)
-        cells = with_rings(observed, 1)
+        cells, adjacency = study_area(observed)
         counts = np.zeros(len(cells))
         if len(observed):
             np.add.at(counts, np.searchsorted(cells, observed), 1)
-        stats = hotspot_statistics(counts, contiguity(cells), transform, fdr)
+        stats = hotspot_statistics(counts, adjacency, transform, fdr)
         out = pd.concat([pd.DataFrame({"cell": cells, "h3": cell_ids(cells), "count": counts}), stats], axis=1)
         out["per_km2"] = out["count"] / cell_area_km2(resolution)
         out.attrs["unit"] = "h3"
@@ -116,7 +108,8 @@ class HotspotsLayer(Layer):
                     go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": 4}, name=label)
                 )
             return LayerResult(traces=traces, legend=class_legend(data["cls"]), summary=summary, data=data, notes=notes)
-        shown = data[(data["count"] > 0) | (data["cls"] != 0)]
+        # Only significant cells are drawn unless asked (a year of cases covers thousands of cells).
+        shown = data[(data["cls"] != 0) | ((data["count"] > 0) & bool(params.options.get("show_all", False)))]
         trace = go.Choroplethmap(
             geojson=cell_geojson(shown["cell"].tolist()),
             locations=shown["h3"],

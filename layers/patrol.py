@@ -15,6 +15,7 @@ from geo.region import get_region
 from layers._filters import allowed_squads, window_days
 from layers._frames import read_frame
 from layers._geometry import lines_to_lonlat, round_coords
+from layers._privacy import mask_name
 from layers._segments import cases_per_segment
 from layers._style import BAD, GOOD, MUTED, WARN
 from layers._visits import DEFAULT_SHIFTS, coverage_series, visit_totals, visited_periods, weekly
@@ -23,6 +24,7 @@ from layers.registry import register
 from layers.streets import read_segments
 
 DEFAULT_DAYS = 7
+HOVER_LIMIT = 5000  # per-segment hover markers above this many segments would make the figure too heavy
 RECENCY_CLASSES = (
     (1, "1天内巡查", GOOD),
     (3, "3天内巡查", "#a6d96a"),
@@ -42,7 +44,8 @@ def _window(params: LayerParams, tz) -> tuple[list[dt.date], tuple[dt.datetime, 
 def _chief_members(conn: Connection, params: LayerParams, segment_ids: list[int]) -> pd.DataFrame:
     sql = """SELECT sc.code AS chief_code, sc.name AS chief_name, sc.squad_code, cs.segment_id
              FROM chief_segments cs JOIN street_chiefs sc ON sc.id = cs.chief_id
-             WHERE cs.segment_id = ANY(:ids) AND sc.active"""
+             JOIN unnest(CAST(:ids AS integer[])) AS sel(id) ON sel.id = cs.segment_id
+             WHERE sc.active"""
     frame = read_frame(conn, sql, {"ids": segment_ids})
     squads = allowed_squads(params)
     if squads is not None:
@@ -87,6 +90,8 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
         if labels is not None and len(labels):
             names = labels.drop_duplicates("chief_code").set_index("chief_code")
             table["name"] = table["group"].map(names["chief_name"])
+            if params.scope.aggregates_only:  # the wall display shows no person's name
+                table["name"] = table["name"].map(mask_name)
             table["squad_code"] = table["group"].map(names["squad_code"])
         daily = series.groupby(["group", "day"], as_index=False)["share"].mean()
         tables[name] = (table, daily, weekly(daily))
@@ -152,9 +157,9 @@ class PatrolCoverageLayer(Layer):
             traces.append(
                 go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": 3}, name=label)
             )
-        if len(data):
+        if 0 < len(data) <= int(params.options.get("max_hover_segments", HOVER_LIMIT)):
             tz = get_region().tz
-            last = [lv.tz_convert(tz).strftime("%m-%d %H:%M") if pd.notna(lv) else "无" for lv in data["last_visit"]]
+            last = data["last_visit"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M").fillna("无")
             hover = [
                 f"{n or '未命名路段'}<br>最近巡查：{lv}<br>巡查 {v} 次，停留 {d:.0f} 分钟"
                 for n, lv, v, d in zip(data["name"], last, data["visits"], data["dwell_min"], strict=True)
@@ -194,8 +199,8 @@ class UnderpatrolledLayer(Layer):
         _, bounds = _window(window, region.tz)
         segments = read_segments(conn, window).reset_index(drop=True)
         ids = segments["segment_id"].astype(int).tolist()
-        segments["cases"] = cases_per_segment(conn, window, np.array(ids, dtype=int)).to_numpy()
-        segments = segments.merge(visit_totals(conn, "patrol", ids, bounds), on="segment_id", how="left")
+        segments["cases"] = cases_per_segment(conn, window, segments).to_numpy()
+        segments = segments.merge(visit_totals(conn, "patrol", ids, bounds, 0), on="segment_id", how="left")
         km = np.maximum(segments["length_m"].to_numpy(float) / 1000.0, 0.05)  # floor: 50 m
         segments["cases_per_km"] = segments["cases"] / km
         segments["dwell_per_km"] = segments["dwell_min"] / km

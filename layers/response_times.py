@@ -13,14 +13,21 @@ from geo.region import get_region
 from layers._filters import case_where, squad_where, window_bounds
 from layers._frames import read_frame, read_geoframe
 from layers._geometry import feature_collection, simplified_wkb
-from layers._response import STAGES, STATS, due_times, lookback_days, stage_hours, summarise
+from layers._response import STAGES, STATS, due_times, lookback_days, stage_hours, summarise, working_days_taken
 from layers._style import SEQUENTIAL
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
 
 DEFAULT_DAYS = 30
 METRICS = {f"{s}_{k}": f"{label}{STATS[k]}（小时）" for s, (_, _, label) in STAGES.items() for k in STATS}
-METRICS.update({"on_time_rate": "按期办结率", "cases": "案件数"})
+METRICS.update(
+    {
+        "working_days_median": "办结用时中位数（工作日，限以工作日计期限的案件）",
+        "working_days_p90": "办结用时P90（工作日，限以工作日计期限的案件）",
+        "on_time_rate": "按期办结率",
+        "cases": "案件数",
+    }
+)
 HIGHER_IS_BETTER = {"on_time_rate"}
 
 
@@ -44,6 +51,7 @@ def case_times(conn: Connection, params: LayerParams, as_of: dt.datetime | None 
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["due"] = due_times(frame, region) if len(frame) else pd.Series(dtype="datetime64[ns, UTC]")
     frame = pd.concat([frame, stage_hours(frame)], axis=1)
+    frame["working_days"] = working_days_taken(frame, region) if len(frame) else pd.Series(dtype=float)
     now = pd.Timestamp(as_of or dt.datetime.now(dt.UTC))
     frame["received_in_window"] = (frame["received_at"] >= lower) & (frame["received_at"] < upper)
     # A deadline at local midnight after the due day belongs to that day: (lower, upper].
@@ -98,7 +106,7 @@ class ResponseTimesLayer(Layer):
         trace = go.Choroplethmap(
             geojson=feature_collection(codes, list(data.geometry)),
             locations=codes,
-            z=shown.fillna(0),
+            z=shown.astype(object).where(shown.notna(), None),  # no data: left unfilled, not shown as 0
             colorscale=scale,
             marker={"opacity": 0.7, "line": {"width": 1.5, "color": "#ffffff"}},
             colorbar={"title": {"text": METRICS[metric]}, "tickformat": ".0%" if metric == "on_time_rate" else ""},

@@ -26,6 +26,30 @@ STATUSES = {
 }
 
 
+def _coverage_table(
+    plan: pd.DataFrame, key: str, lengths: pd.Series, periods: pd.DataFrame, days: list[dt.date]
+) -> pd.DataFrame:
+    """Planned km, covered km (and by the route's own vehicle), share and mean daily share per ``key``."""
+    members = plan.drop_duplicates([key, "segment_id"])
+    length = members["length_m"].to_numpy(float) / 1000
+    frame = pd.DataFrame(
+        {
+            key: members[key].to_numpy(),
+            "planned_km": length,
+            "covered_km": length * members["covered"].to_numpy(),
+            "covered_own_km": length * members["covered_own"].to_numpy(),
+        }
+    )
+    out = frame.groupby(key).sum()
+    if key != "route_code":
+        out = out.drop(columns="covered_own_km")
+    planned = out["planned_km"].where(out["planned_km"] > 0)
+    out["share"] = (out["covered_km"] / planned).fillna(0.0)
+    series = coverage_series(members.rename(columns={key: "group"})[["group", "segment_id"]], lengths, periods, days)
+    out["daily_share"] = series.groupby("group")["share"].mean()
+    return out.reset_index()
+
+
 @register
 class SanitationLayer(Layer):
     """Planned route segments, green when a sanitation vehicle covered them in the window, red when not.
@@ -98,36 +122,13 @@ class SanitationLayer(Layer):
         plan["length_m"] = plan["segment_id"].map(lengths).to_numpy()
         periods = visited_periods(conn, "sanitation", sorted(planned), bounds, region.tz)
 
-        def table(key: str) -> pd.DataFrame:
-            members = plan.drop_duplicates([key, "segment_id"])
-            grouped = members.groupby(key)
-            out = pd.DataFrame(
-                {
-                    "planned_km": grouped["length_m"].sum() / 1000,
-                    "covered_km": grouped.apply(lambda g: g.loc[g["covered"], "length_m"].sum(), include_groups=False)
-                    / 1000,
-                }
-            )
-            if key == "route_code":
-                out["covered_own_km"] = (
-                    grouped.apply(lambda g: g.loc[g["covered_own"], "length_m"].sum(), include_groups=False) / 1000
-                )
-            out["share"] = np.where(
-                out["planned_km"] > 0, out["covered_km"] / out["planned_km"].where(out["planned_km"] > 0, 1), 0.0
-            )
-            series = coverage_series(
-                members.rename(columns={key: "group"})[["group", "segment_id"]], lengths, periods, days
-            )
-            out["daily_share"] = series.groupby("group")["share"].mean()
-            return out.reset_index()
-
-        by_route = table("route_code") if len(plan) else pd.DataFrame()
+        by_route = _coverage_table(plan, "route_code", lengths, periods, days) if len(plan) else pd.DataFrame()
         if len(by_route):
             names = plan.drop_duplicates("route_code").set_index("route_code")
             by_route["route_name"] = by_route["route_code"].map(names["route_name"])
             by_route["vehicle"] = by_route["route_code"].map(names["vehicle"])
             by_route["squad_code"] = by_route["route_code"].map(names["squad_code"])
-        by_squad = table("squad_code") if len(plan) else pd.DataFrame()
+        by_squad = _coverage_table(plan, "squad_code", lengths, periods, days) if len(plan) else pd.DataFrame()
         segments.attrs.update(by_route=by_route, by_squad=by_squad, days=len(days))
         return segments
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from layers.base import LayerParams, Scope
-from layers.case_records import CaseLevelAccessError, case_count, case_rows, export_frame, review_queue
+from layers.case_records import CaseLevelAccessError, case_count, case_counts, case_rows, export_frame, review_queue
 
 from .conftest import Seed, local
 
@@ -89,3 +89,14 @@ def test_review_queue_and_export(db: Connection, seed: Seed) -> None:
     assert exported.loc[0, "案件编号"].startswith("T-")
     assert exported.loc[0, "上报时间"] == "2025-03-01 09:00:00"
     assert exported.loc[0, "当事人"] == "张**"
+
+
+def test_counts_per_group_for_every_scope(db: Connection, seed: Seed) -> None:
+    _cases(seed)
+    wall = LayerParams(scope=Scope(aggregates_only=True))
+    assert case_counts(db, wall, "squad").values.tolist() == [["ZD01", 3], ["ZD02", 1]]
+    days = case_counts(db, wall, "day")
+    assert [str(d) for d in days["key"]] == ["2025-03-01", "2025-03-02", "2025-03-03"]
+    assert case_counts(db, LayerParams(scope=Scope(squads=("ZD02",))), "category").values.tolist() == [["占道经营", 1]]
+    with pytest.raises(ValueError, match="by must be"):
+        case_counts(db, wall, "party_name")

@@ -88,3 +88,12 @@ def test_a_new_burst_is_a_consecutive_hotspot(db: Connection, seed: Seed) -> Non
     assert data.loc[centre, "category"] == "consecutive_hot"
     assert "连续热点" in [item.label for item in result.legend]
     assert (data.loc[[c for c in background if c in data.index], "category"] != "consecutive_hot").all()
+
+
+def test_a_final_run_after_an_earlier_hot_step_is_sporadic_not_consecutive() -> None:
+    rows = {
+        "a": [0, 2, 0, 0, 0, 0, 0, 0, 2, 2],
+        "b": [0, 0, 0, 0, 0, 0, 0, 0, 2, 2],
+        "c": [-2, 0, 0, 0, 0, 0, 0, 0, 2, 2],
+    }
+    assert _classify(rows) == {"a": "sporadic_hot", "b": "consecutive_hot", "c": "consecutive_hot"}

@@ -12,7 +12,7 @@ from libpysal.weights import WSP
 from sqlalchemy.engine import Connection
 
 from layers._gistar import confidence_class, fdr_bh, gi_star, star_weights
-from layers._hexgrid import contiguity, point_cells, with_rings
+from layers._hexgrid import contiguity, point_cells, study_area, with_rings
 from layers.base import LayerParams, Scope
 from layers.registry import get_layer, render
 
@@ -110,3 +110,12 @@ def test_density_bins_cases(db: Connection, seed: Seed) -> None:
     result = render("density", db, LayerParams())
     assert result.data["count"].sum() == 6
     assert result.traces[0].type == "densitymap"
+
+
+def test_study_area_equals_rings_and_contiguity() -> None:
+    rng = np.random.default_rng(5)
+    observed = point_cells(CENTRE[0] + rng.normal(0, 0.01, 500), CENTRE[1] + rng.normal(0, 0.01, 500), 9)
+    cells, adjacency = study_area(observed)
+    np.testing.assert_array_equal(cells, with_rings(observed, 1))
+    assert (adjacency != contiguity(cells)).nnz == 0
+    assert adjacency.nnz > 0 and (adjacency != adjacency.T).nnz == 0

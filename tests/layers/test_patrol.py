@@ -92,3 +92,10 @@ def test_hot_but_under_patrolled_ranking(db: Connection, seed: Seed) -> None:
     assert data.loc["Z", "score"] == pytest.approx(1 / 3 - 0.5)
     assert data.loc["Q", "rank"] != data.loc["Q", "rank"]  # no cases: not ranked (NaN)
     assert result.summary["重点路段"][0]["segment_id"] == x
+
+
+def test_wall_scope_masks_chief_names(db: Connection, seed: Seed) -> None:
+    _streets(seed)
+    params = LayerParams(start=WINDOW.start, end=WINDOW.end, scope=Scope(aggregates_only=True))
+    names = set(render("patrol_coverage", db, params).data.attrs["by_chief"]["name"])
+    assert names == {"王**", "赵**"}

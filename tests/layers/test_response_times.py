@@ -45,6 +45,10 @@ def test_closed_the_day_before_a_holiday(db: Connection, seed: Seed) -> None:
     assert frame.loc[same_day, "on_time"] and frame.loc[after, "on_time"]
     assert frame.loc[open_, "due"] == pd.Timestamp(local(2024, 10, 9, 0))
     assert not frame.loc[general, "due_in_window"]
+    # Working days taken: 09-30 → 10-08 is one working day; the general case has a calendar limit.
+    assert frame.loc[after, "working_days"] == 1 and frame.loc[same_day, "working_days"] == 0
+    assert frame.loc[late, "working_days"] == 2  # 09-29 (make-up day) and 09-30
+    assert pd.isna(frame.loc[general, "working_days"])
     result = render("response_times", db, HOLIDAY_WEEK)
     # Denominator: cases due 10-01…10-08 (three), not the cases received in the window (two).
     assert result.summary["到期案件数"] == 3
