@@ -21,6 +21,7 @@ from geo.crs import wgs84_to_gcj02
 from geo.errors import ConfigError
 from geo.settings import get_settings
 from layers.base import LayerParams
+from layers.basemap import basemap_collections
 
 TILE_ROUTE = "/basemap-tiles"
 TIANDITU = "https://t{n}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
@@ -114,8 +115,7 @@ def _geojson_collections(detail: str, squads: tuple[str, ...]) -> dict[str, Any]
     hit = _cache.get(key)
     if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
         return hit[1]
-    result = data.layer("basemap", LayerParams(squads=squads, options={"detail": detail}))
-    collections = result.summary["collections"]
+    collections = data.read(basemap_collections, LayerParams(squads=squads, options={"detail": detail}))
     _cache[key] = (time.monotonic(), collections)
     return collections
 

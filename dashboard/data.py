@@ -26,14 +26,20 @@ class DataUnavailable(EgisError):
     """Data could not be read; ``str(error)`` is a Chinese message for the page."""
 
 
-def read(function: Callable[..., T], *args: object, **kwargs: object) -> T:
+def read(function: Callable[..., T], *args: object, cache: bool = False, **kwargs: object) -> T:
     """Call ``function(conn, *args, **kwargs)`` on a connection of the configured database.
+
+    With ``cache`` the result is reused for identical arguments (scope included) for
+    ``EGIS_DASH_CACHE_S`` seconds within this process, like :func:`layer`.
 
     Raises
     ------
     DataUnavailable
         When the database cannot be reached or a named layer does not exist.
     """
+    if cache:
+        key = f"{function.__module__}.{function.__qualname__}|{args!r}|{kwargs!r}"
+        return _cached(key, lambda: read(function, *args, **kwargs))
     try:
         with get_engine().connect() as conn:
             return function(conn, *args, **kwargs)
@@ -48,7 +54,7 @@ def read(function: Callable[..., T], *args: object, **kwargs: object) -> T:
         raise DataUnavailable(f"图层“{exc.name}”尚未提供") from exc
 
 
-_cache: dict[str, tuple[float, LayerResult]] = {}
+_cache: dict[str, tuple[float, object]] = {}
 _cache_lock = threading.Lock()
 _CACHE_MAX = 256
 
@@ -59,16 +65,19 @@ def layer(name: str, params: LayerParams) -> LayerResult:
     Identical requests (same layer, parameters and scope) within ``EGIS_DASH_CACHE_S`` seconds reuse
     the result rendered by this process, so twenty wall screens cost one query. Failures are never cached.
     """
+    return _cached(f"layer:{name}|{params!r}", lambda: read(lambda conn: render(name, conn, params)))
+
+
+def _cached(key: str, compute: Callable[[], T]) -> T:
     ttl = get_settings().dash_cache_s
     if ttl <= 0:
-        return read(lambda conn: render(name, conn, params))
-    key = f"{name}|{params!r}"
+        return compute()
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None and now - hit[0] < ttl:
         return copy.deepcopy(hit[1])  # callers tag and restyle traces
-    result = read(lambda conn: render(name, conn, params))
+    result = compute()
     with _cache_lock:
         if len(_cache) >= _CACHE_MAX:
             for stale in sorted(_cache, key=lambda k: _cache[k][0])[: _CACHE_MAX // 4]:

@@ -13,8 +13,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from layers.base import Layer, LayerParams, LayerResult
-from layers.registry import register
+from layers.base import LayerParams
 
 MAIN_ROAD_CLASSES = ("主干路", "次干路")
 
@@ -41,51 +40,45 @@ _STREETS = text(
 )
 
 
-@register
-class BasemapLayer(Layer):
-    """County, townships and streets as simplified GeoJSON strings (no traces of its own).
+def basemap_rows(conn: Connection, params: LayerParams) -> pd.DataFrame:
+    """Rows of ``kind`` (county / township / street), code, name, road_class, approximate, geojson.
 
-    Options: ``detail`` = ``"county"`` (main roads only, the default) or ``"full"`` (every street of
-    ``params.squads``, or of the county when no squad is given).
+    ``params.options["detail"]``: ``"county"`` (main roads only, the default) or ``"full"`` (every
+    street of ``params.squads``, or of the county when no squad is given).
     """
-
-    name = "basemap"
-    title = "底图"
-
-    def data(self, conn: Connection, params: LayerParams) -> pd.DataFrame:
-        """Rows of ``kind`` (county / township / street), code, name, road_class, approximate, geojson."""
-        detail = params.options.get("detail", "county")
-        areas = pd.DataFrame(conn.execute(_AREAS, {"tolerance": 0.0003}).mappings().all())
-        squads = list(params.squads) or None
-        streets = pd.DataFrame(
-            conn.execute(
-                _STREETS,
-                {
-                    "tolerance": 0.00005 if detail == "full" else 0.0002,
-                    "all_classes": detail == "full",
-                    "classes": list(MAIN_ROAD_CLASSES),
-                    "squads": squads if detail == "full" else None,
-                },
-            )
-            .mappings()
-            .all()
+    detail = params.options.get("detail", "county")
+    areas = pd.DataFrame(conn.execute(_AREAS, {"tolerance": 0.0003}).mappings().all())
+    squads = list(params.squads) or None
+    streets = pd.DataFrame(
+        conn.execute(
+            _STREETS,
+            {
+                "tolerance": 0.00005 if detail == "full" else 0.0002,
+                "all_classes": detail == "full",
+                "classes": list(MAIN_ROAD_CLASSES),
+                "squads": squads if detail == "full" else None,
+            },
         )
-        columns = ["kind", "code", "name", "road_class", "approximate", "geojson"]
-        return pd.concat([areas, streets], ignore_index=True).reindex(columns=columns)
+        .mappings()
+        .all()
+    )
+    columns = ["kind", "code", "name", "road_class", "approximate", "geojson"]
+    return pd.concat([areas, streets], ignore_index=True).reindex(columns=columns)
 
-    def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
-        """GeoJSON FeatureCollections per kind in the summary; no traces."""
-        collections: dict[str, dict] = {}
-        for kind, rows in data.groupby("kind"):
-            features = [
-                {
-                    "type": "Feature",
-                    "geometry": json.loads(row.geojson),
-                    "properties": {"name": row.name, "road_class": row.road_class},
-                }
-                for row in rows.itertuples()
-                if row.geojson
-            ]
-            collections[str(kind)] = {"type": "FeatureCollection", "features": features}
-        notes = ["乡镇边界为近似"] if bool(data.get("approximate", pd.Series(dtype=bool)).fillna(False).any()) else []
-        return LayerResult(traces=[], summary={"collections": collections}, data=data, notes=notes)
+
+def basemap_collections(conn: Connection, params: LayerParams) -> dict[str, dict]:
+    """GeoJSON FeatureCollections per kind (county, township, street) for the offline basemap."""
+    data = basemap_rows(conn, params)
+    collections: dict[str, dict] = {}
+    for kind, rows in data.groupby("kind"):
+        features = [
+            {
+                "type": "Feature",
+                "geometry": json.loads(row.geojson),
+                "properties": {"name": row.name, "road_class": row.road_class},
+            }
+            for row in rows.itertuples()
+            if row.geojson
+        ]
+        collections[str(kind)] = {"type": "FeatureCollection", "features": features}
+    return collections

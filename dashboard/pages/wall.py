@@ -15,6 +15,7 @@ from geo.region import get_region
 from geo.settings import get_settings
 from layers import directory
 from layers.base import LayerParams
+from layers.kpis import wall_figures
 
 dash.register_page(__name__, path="/wall", name="指挥中心大屏", title="指挥中心大屏")
 
@@ -141,8 +142,8 @@ def snapshot(scale: float = 1.0) -> tuple:
     """
     now = fmt.now_local()
     scope = request_scope(WALL)
-    kpis = data.layer("kpis", LayerParams(scope=scope)).summary
-    squads = data.read(directory.squads, scope)
+    kpis = data.read(wall_figures, LayerParams(scope=scope), cache=True)
+    squads = data.read(directory.squads, scope, cache=True)
     reference = kpis["reference_day"]
     results, notes = data.layers(
         ["response_times"],

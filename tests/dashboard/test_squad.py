@@ -68,24 +68,31 @@ def test_squad_page_draws_its_layers_and_ranks_the_hot_unpatrolled_street(squad_
     assert not page.failures and not page.console_errors
 
 
-def test_a_procedure_filter_changes_what_the_map_shows(squad_page, engine) -> None:
+def _case_points(page) -> int:
+    return page.evaluate(
+        """() => document.querySelector('#squad-map .js-plotly-plot')._fullData
+            .filter(t => t.meta && t.meta.layer === 'cases').reduce((s, t) => s + (t.lon || []).length, 0)"""
+    )
+
+
+def test_a_procedure_filter_changes_what_the_map_shows(squad_page) -> None:
     page = squad_page
     engine = get_engine()
+    page.get_by_text("案件点位", exact=True).click()  # draw the cases as points too
     located_all = _count(engine, "geom IS NOT NULL")
-    assert sum(n for _, n in _hotspot_cells(page)) == located_all
+    page.wait_for_function("(n) => " + _CASE_POINTS_JS + " === n", arg=located_all, timeout=20000)
     choose(page, "squad-procedure", "投诉举报")
     expected = _count(engine, "geom IS NOT NULL AND procedure_type = '投诉举报'")
     assert 0 < expected < located_all
-    page.wait_for_function(
-        """(n) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
-            const t = gd._fullData.find(t => t.meta && t.meta.layer === 'hotspots');
-            return t && Array.from(t.customdata).reduce((s, r) => s + r[0], 0) === n; }""",
-        arg=expected,
-        timeout=20000,
-    )
+    page.wait_for_function("(n) => " + _CASE_POINTS_JS + " === n", arg=expected, timeout=20000)
+    assert _case_points(page) == expected
     total = _count(engine, "procedure_type = '投诉举报'")
     assert f"案件 {total} 件" in page.inner_text("#squad-summary")
     assert not page.failures and not page.console_errors
+
+
+_CASE_POINTS_JS = """document.querySelector('#squad-map .js-plotly-plot')._fullData
+    .filter(t => t.meta && t.meta.layer === 'cases').reduce((s, t) => s + (t.lon || []).length, 0)"""
 
 
 def test_choosing_a_ranked_street_lists_its_cases_and_exports_them(squad_page, seeded, tmp_path) -> None:

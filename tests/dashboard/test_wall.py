@@ -108,6 +108,7 @@ def test_database_outage_shows_a_warning_keeps_the_figures_and_recovers(browser,
         **os.environ,
         "DATABASE_URL": url.update_query_dict({"host": str(folder)}).render_as_string(hide_password=False),
         "EGIS_DASH_PORT": str(web_port),
+        "EGIS_DASH_CACHE_S": "1",  # the outage must show within a refresh, not after the cache expires
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "dashboard"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
