@@ -133,9 +133,10 @@ def test_clicking_a_hotspot_cell_lists_the_cases_in_it(squad_page) -> None:
     cell, count = max(_hotspot_cells(page), key=lambda c: c[1])
     lat, lon = h3.cell_to_latlng(cell)
     point = page.evaluate(
-        """([lon, lat]) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
+        """async ([lon, lat]) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
             const map = gd._fullLayout.map._subplot.map;
-            map.jumpTo({center: [lon, lat], zoom: 15});
+            map.jumpTo({center: [lon, lat], zoom: 16});
+            await new Promise(done => { if (map.loaded()) setTimeout(done, 300); else map.once('idle', done); });
             const p = map.project([lon, lat]); const r = gd.querySelector('.maplibregl-canvas').getBoundingClientRect();
             return [r.left + p.x, r.top + p.y]; }""",
         [lon, lat],
