@@ -8,11 +8,12 @@ import dash
 from dash import Dash, dcc, html
 
 from dashboard.auth.web import install_auth
+from dashboard.basemap import register_tile_route
 from geo.region import get_region
 
 
 def create_app() -> Dash:
-    """The dashboard application with every page registered."""
+    """The dashboard application with every page registered and the local tile route."""
     region = get_region()
     app = Dash(
         __name__,
@@ -23,6 +24,7 @@ def create_app() -> Dash:
         update_title=None,
     )
     install_auth(app, f"{region.bureau} 执法地图")
+    register_tile_route(app.server)
     app.layout = html.Div(
         [
             dcc.Location(id="app-location"),
@@ -33,7 +35,7 @@ def create_app() -> Dash:
                         [
                             dcc.Link(page["name"], href=page["relative_path"])
                             for page in dash.page_registry.values()
-                            if page.get("nav", True)
+                            if page.get("nav", True) and not page.get("path_template")
                         ]
                     ),
                 ],
@@ -42,4 +44,16 @@ def create_app() -> Dash:
             html.Main(dash.page_container),
         ]
     )
+    _register_resources(app)
     return app
+
+
+def _register_resources(app: Dash) -> None:
+    """Render the index once so every script path is registered before threads serve requests.
+
+    Dash registers the paths of its JavaScript while it writes the index page; a threaded worker
+    (gunicorn ``--threads``) could otherwise serve a script request during that and answer 500.
+    The index is static HTML: no layout and no database access happens here.
+    """
+    with app.server.test_request_context("/"):
+        app.index()  # directly, not through the login guard

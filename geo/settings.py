@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     basemap_crs: str = Field(
         default="wgs84", alias="EGIS_BASEMAP_CRS", description="'wgs84' or 'gcj02' (data is shifted for GCJ-02 tiles)."
     )
+    wall_refresh_s: int = Field(
+        default=60, alias="EGIS_WALL_REFRESH_S", description="Seconds between refreshes of the wall display."
+    )
+    dash_cache_s: float = Field(
+        default=60.0,
+        alias="EGIS_DASH_CACHE_S",
+        description="Seconds a dashboard process reuses a rendered layer for identical parameters and scope (0: off).",
+    )
+    wall_stale_hours: float = Field(
+        default=26.0,
+        alias="EGIS_WALL_STALE_HOURS",
+        description="The wall warns that data is stale when the last successful import is older than this.",
+    )
     tianditu_key: str | None = Field(default=None, alias="EGIS_TIANDITU_KEY", description="天地图 key (secret).")
     geocoder_online: str = Field(
         default="off",

@@ -72,6 +72,18 @@ def current_principal() -> Principal:
     return principal
 
 
+def audit_request(action: str, target: str | None = None, detail: dict | None = None) -> None:
+    """Write an audit entry for the current request's user (exports, views of personal data).
+
+    A failed audit write is logged, never allowed to break the page.
+    """
+    principal = getattr(flask.g, "principal", None)
+    try:
+        audit(reader_engine(), principal.username if principal else None, action, target, detail, _remote())
+    except (OperationalError, DatabaseError) as exc:
+        log.warning("audit entry %s not written: %s", action, exc)
+
+
 def _remote() -> str | None:
     return flask.request.headers.get("X-Forwarded-For", flask.request.remote_addr)
 

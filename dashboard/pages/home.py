@@ -1,62 +1,130 @@
-"""Home page: what each view is for, and the county at a glance."""
+"""Home page: what each view is for, links to every squad and street chief, and the county map."""
 
 from __future__ import annotations
 
-import dash
-import plotly.graph_objects as go
-import shapely
-from dash import dcc, html
-from geoalchemy2.shape import to_shape
-from sqlalchemy import select
+from typing import Any
 
-from geo.db import reader_engine
-from geo.models import AdminArea
+import dash
+from dash import dcc, html
+
+from dashboard import basemap, components, data
+from dashboard.access import request_scope
+from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
+from layers import directory
+from layers.base import LayerParams
 
 dash.register_page(__name__, path="/", name="首页", title="首页")
 
+HOME_MAP = "home-county-map"
+HOME_SQUADS = "home-squads"
+HOME_CHIEFS = "home-chiefs"
 
-def _county_figure() -> go.Figure:
-    with reader_engine().connect() as conn:
-        rows = conn.execute(select(AdminArea.name, AdminArea.level, AdminArea.geom, AdminArea.seat)).all()
-    figure = go.Figure()
-    for name, level, geom, _seat in rows:
-        if level != "county" or geom is None:
-            continue
-        outline = to_shape(geom)
-        for polygon in getattr(outline, "geoms", [outline]):
-            x, y = shapely.get_coordinates(polygon.exterior).T
-            figure.add_trace(go.Scattermap(lon=x, lat=y, mode="lines", line=dict(width=3, color="#1f4e79"), name=name))
-    seats = [(name, to_shape(seat)) for name, level, _g, seat in rows if level == "township" and seat is not None]
-    if seats:
-        figure.add_trace(
-            go.Scattermap(
-                lon=[p.x for _, p in seats],
-                lat=[p.y for _, p in seats],
-                text=[n for n, _ in seats],
-                mode="markers+text",
-                textposition="top center",
-                marker=dict(size=8, color="#c0392b"),
-                name="乡镇驻地",
-            )
-        )
-    region = get_region()
-    minx, miny, maxx, maxy = region.outline.bounds
-    figure.update_layout(
-        map=dict(style="white-bg", center=dict(lon=(minx + maxx) / 2, lat=(miny + maxy) / 2), zoom=9),
-        margin=dict(l=0, r=0, t=0, b=0),
-        showlegend=False,
-    )
-    return figure
+VIEWS = [
+    (
+        "/wall",
+        "指挥中心大屏",
+        "挂在指挥中心的大屏（1920×1080 或 4K）：全县案件热点、13个中队到场时间、年度指标与去年同期对比，"
+        "自动刷新，不显示任何个人信息。",
+    ),
+    (
+        "/squad/…",
+        "中队长视图",
+        "每个中队一页：辖区热点、街路巡查覆盖、“案件多、巡查少”的重点路段排名、办结用时与时限对比；"
+        "点击网格或路段查看案件，可导出 Excel。",
+    ),
+    (
+        "/street/…",
+        "街路长视图",
+        "每位街路长一页，适合手机查看：负责街路距上次巡查的时间、街路上的未结案件、巡查覆盖趋势。",
+    ),
+    ("/cases", "案件列表", "检索全部案件，查看地址定位精度，处理地址未匹配的待核查案件，并在地图上查看所选案件。"),
+]
 
 
-def layout(**_query) -> html.Div:
+def layout(**_query: Any) -> html.Div:
     """Built per request, so nothing touches the database at import."""
     region = get_region()
+    scope = request_scope("home")
+    try:
+        squads = data.read(directory.squads, scope)
+        chiefs = data.read(directory.chiefs, scope)
+        results, notes = data.layers(["jurisdictions", "stations"], LayerParams(scope=scope))
+    except data.DataUnavailable as exc:
+        return html.Div([html.H1(f"{region.name}综合行政执法地图"), html.Div(f"⚠ {exc}", className="page-error")])
+    center, zoom = view_for_bounds(region.outline.bounds, width_px=800, height_px=640)
+    figure = map_figure(
+        layer_traces(results, ["jurisdictions", "stations"]),
+        style=basemap.map_style(),
+        center=center,
+        zoom=zoom,
+        uirevision="home",
+    )
+    names = dict(zip(squads["code"], squads["name"], strict=True))
     return html.Div(
         [
             html.H1(f"{region.name}综合行政执法地图"),
-            html.P("指挥中心大屏、中队长、街路长和案件列表的入口。数据全部来自本局导入的文件。"),
-            dcc.Graph(id="home-county-map", figure=_county_figure(), style={"height": "70vh"}),
-        ]
+            html.P(f"{region.bureau}的案件、巡查与环卫数据地图。所有数据均来自本局导入的文件。"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    html.Div(
+                                        [
+                                            dcc.Link(title, href=href) if "…" not in href else html.B(title),
+                                            html.P(text),
+                                        ],
+                                        className="view-card",
+                                    )
+                                    for href, title, text in VIEWS
+                                ],
+                                className="view-cards",
+                            ),
+                            html.H3("中队"),
+                            html.Div(
+                                [
+                                    dcc.Link(name, href=f"/squad/{code}", className="chip")
+                                    for code, name in names.items()
+                                ],
+                                id=HOME_SQUADS,
+                                className="chips",
+                            ),
+                            html.H3("街路长"),
+                            html.Div(
+                                [
+                                    html.Div(
+                                        [
+                                            html.Span(names.get(squad, squad or "未分配"), className="chief-squad"),
+                                            *[
+                                                dcc.Link(
+                                                    f"{r.name}（{r.code}）", href=f"/street/{r.code}", className="chip"
+                                                )
+                                                for r in group.itertuples()
+                                            ],
+                                        ],
+                                        className="chips",
+                                    )
+                                    for squad, group in chiefs.groupby(chiefs["squad_code"].fillna(""), sort=True)
+                                ],
+                                id=HOME_CHIEFS,
+                            ),
+                        ],
+                        className="col-map",
+                    ),
+                    html.Div(
+                        [
+                            dcc.Graph(
+                                id=HOME_MAP, figure=figure, style={"height": "72vh"}, config={"scrollZoom": True}
+                            ),
+                            *components.notes(notes),
+                        ],
+                        className="col-side",
+                    ),
+                ],
+                className="two-cols home-cols",
+            ),
+        ],
+        className="page home-page",
     )

@@ -1,0 +1,108 @@
+"""Small shared pieces of the pages: legend strip, notices, case grid, Excel export."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import dash_ag_grid as dag
+import pandas as pd
+from dash import dcc, html
+
+from layers.base import LayerResult
+
+CASE_GRID_COLUMNS = [
+    {"field": "case_number", "headerName": "案件编号", "minWidth": 150},
+    {"field": "category", "headerName": "案由/类别", "minWidth": 100},
+    {"field": "procedure_type", "headerName": "程序类型", "minWidth": 100},
+    {"field": "status", "headerName": "状态", "minWidth": 90},
+    {"field": "address", "headerName": "地址", "minWidth": 200},
+    {"field": "geocode_level", "headerName": "定位精度", "minWidth": 100},
+    {"field": "squad_code", "headerName": "中队", "minWidth": 80},
+    {"field": "received", "headerName": "上报时间", "minWidth": 150},
+    {"field": "closed", "headerName": "办结时间", "minWidth": 150},
+    {"field": "party_name", "headerName": "当事人", "minWidth": 90},
+]
+GRID_COLUMNS = [c["field"] for c in CASE_GRID_COLUMNS]
+
+
+def legend(results: dict[str, LayerResult], order: list[str]) -> list[html.Span]:
+    """Colour swatches of the rendered layers' legends, in drawing order, without repeats."""
+    seen: set[str] = set()
+    items = []
+    for name in order:
+        if name not in results:
+            continue
+        for item in results[name].legend:
+            if item.label in seen:
+                continue
+            seen.add(item.label)
+            items.append(html.Span([html.I(style={"background": item.color}), item.label], className="legend-item"))
+    return items
+
+
+def notes(messages: list[str]) -> list[html.Div]:
+    """Notes under a map (e.g. 乡镇边界为近似, a layer not yet available), without repeats."""
+    return [html.Div(m, className="map-note") for m in dict.fromkeys(messages)]
+
+
+def case_grid(grid_id: str, height: str = "360px") -> dag.AgGrid:
+    """An AG Grid of case rows (rows from :func:`grid_rows`), single-row selection, filters on every column."""
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=CASE_GRID_COLUMNS,
+        rowData=[],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1},
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "localeText": {"noRowsToShow": "没有案件", "loadingOoo": "加载中…"},
+            "pagination": True,
+            "paginationPageSize": 50,
+        },
+        getRowId="params.data.id",
+        style={"height": height, "width": "100%"},
+        className="ag-theme-quartz",
+    )
+
+
+def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Case rows (from ``layers.case_records.case_rows``) as JSON-ready dicts for :func:`case_grid`."""
+    if frame.empty:
+        return []
+    out = pd.DataFrame(
+        {
+            "id": frame["id"].astype(int).astype(str),  # AG Grid row ids are strings
+            "case_number": frame["case_number"],
+            "category": frame["category"],
+            "procedure_type": frame["procedure_type"],
+            "status": frame["status"],
+            "address": frame["address"],
+            "geocode_level": frame["geocode_level"],
+            "squad_code": frame["squad_code"],
+            "received": frame["received_at"].dt.strftime("%Y-%m-%d %H:%M"),
+            "closed": frame["closed_at"].dt.strftime("%Y-%m-%d %H:%M"),
+            "party_name": frame.get("party_name"),
+            "lon": frame["lon"],
+            "lat": frame["lat"],
+        }
+    )
+    if "review_reason" in frame:
+        out["review_reason"] = frame["review_reason"]
+    return out.astype(object).where(out.notna(), None).to_dict("records")
+
+
+def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx workbook with one sheet per frame (sheet name → frame)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for sheet, frame in frames.items():
+            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+    return buffer.getvalue()
+
+
+def send_excel(frames: dict[str, pd.DataFrame], filename: str) -> dict[str, Any]:
+    """A ``dcc.Download`` payload of :func:`excel_bytes`; every export is written to the audit log."""
+    from dashboard.auth.web import audit_request
+
+    audit_request("export", target=filename, detail={name: len(frame) for name, frame in frames.items()})
+    return dcc.send_bytes(excel_bytes(frames), filename)

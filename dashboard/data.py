@@ -1,0 +1,129 @@
+"""The one way callbacks read data: through the layers, on a pooled connection, with failures
+turned into a Chinese message instead of a Dash error."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from dashboard.auth.web import audit_request
+from geo.db import reader_engine
+from geo.errors import DatabaseError, EgisError, UnknownNameError
+from geo.settings import get_settings
+from layers.base import LayerParams, LayerResult
+from layers.registry import layer_names, render
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class DataUnavailable(EgisError):
+    """Data could not be read; ``str(error)`` is a Chinese message for the page."""
+
+
+def read(function: Callable[..., T], *args: object, cache: bool = False, **kwargs: object) -> T:
+    """Call ``function(conn, *args, **kwargs)`` on a connection of the configured database.
+
+    With ``cache`` the result is reused for identical arguments (scope included) for
+    ``EGIS_DASH_CACHE_S`` seconds within this process, like :func:`layer`.
+
+    Raises
+    ------
+    DataUnavailable
+        When the database cannot be reached or a named layer does not exist.
+    """
+    if cache:
+        key = f"{function.__module__}.{function.__qualname__}|{args!r}|{kwargs!r}"
+        return _cached(key, lambda: read(function, *args, **kwargs))
+    try:
+        with reader_engine().connect() as conn:
+            result = function(conn, *args, **kwargs)
+    except (OperationalError, DatabaseError) as exc:
+        log.warning("database unreachable: %s", exc)
+        raise DataUnavailable("数据库暂时无法连接") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DataUnavailable("数据库连接中断") from exc
+        raise
+    except UnknownNameError as exc:
+        raise DataUnavailable(f"图层“{exc.name}”尚未提供") from exc
+    _audit_personal_data(function, args, result)
+    return result
+
+
+def _audit_personal_data(function: Callable[..., object], args: tuple, result: object) -> None:
+    """Log a view of case rows read with unmasked personal data (who, when, which filters, how many)."""
+    if function.__module__ != "layers.case_records":
+        return
+    params = next((a for a in args if isinstance(a, LayerParams)), None)
+    if params is None or not params.scope.personal_data:
+        return
+    rows = result[0] if isinstance(result, tuple) else result
+    count = len(rows) if hasattr(rows, "__len__") else None
+    audit_request(
+        "view_personal_data",
+        target=function.__name__,
+        detail={"rows": count, "squads": list(params.squads), "start": str(params.start), "end": str(params.end)},
+    )
+
+
+_cache: dict[str, tuple[float, object]] = {}
+_cache_lock = threading.Lock()
+_CACHE_MAX = 256
+
+
+def layer(name: str, params: LayerParams) -> LayerResult:
+    """Render one layer (data step then build step) for ``params``; see :func:`read` for errors.
+
+    Identical requests (same layer, parameters and scope) within ``EGIS_DASH_CACHE_S`` seconds reuse
+    the result rendered by this process, so twenty wall screens cost one query. Failures are never cached.
+    """
+    return _cached(f"layer:{name}|{params!r}", lambda: read(lambda conn: render(name, conn, params)))
+
+
+def _cached(key: str, compute: Callable[[], T]) -> T:
+    ttl = get_settings().dash_cache_s
+    if ttl <= 0:
+        return compute()
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return copy.deepcopy(hit[1])  # callers tag and restyle traces
+    result = compute()
+    with _cache_lock:
+        if len(_cache) >= _CACHE_MAX:
+            for stale in sorted(_cache, key=lambda k: _cache[k][0])[: _CACHE_MAX // 4]:
+                del _cache[stale]
+        _cache[key] = (now, result)
+    return copy.deepcopy(result)
+
+
+def available(name: str) -> bool:
+    """True when a layer of that name is registered."""
+    return name in layer_names()
+
+
+def layers(names: list[str], params: LayerParams) -> tuple[dict[str, LayerResult], list[str]]:
+    """Render several layers; missing layers become notes, a database failure raises.
+
+    Returns
+    -------
+    results, notes
+        The layers that rendered, and a Chinese note per layer that is not available.
+    """
+    results: dict[str, LayerResult] = {}
+    notes: list[str] = []
+    for name in names:
+        if not available(name):
+            notes.append(f"图层“{name}”尚未提供")
+            continue
+        results[name] = layer(name, params)
+        notes.extend(results[name].notes)
+    return results, notes

@@ -1,0 +1,99 @@
+"""Map figures: the basemap style, the data traces of the layers, a view fitted to bounds, and
+``uirevision`` so refreshes never move a map the user has panned or zoomed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.basedatatypes import BaseTraceType
+
+from dashboard import basemap
+from layers.base import LayerResult
+
+
+def view_for_bounds(
+    bounds: tuple[float, float, float, float], width_px: int = 1100, height_px: int = 800
+) -> tuple[dict[str, float], float]:
+    """Centre and zoom that fit ``(xmin, ymin, xmax, ymax)`` in a map of the given pixel size."""
+    xmin, ymin, xmax, ymax = bounds
+    lon_span = max(xmax - xmin, 1e-4)
+    y0 = math.log(math.tan(math.pi / 4 + math.radians(ymin) / 2))
+    y1 = math.log(math.tan(math.pi / 4 + math.radians(ymax) / 2))
+    merc_span = max(abs(y1 - y0), 1e-6)
+    zoom_x = math.log2(width_px * 360 / (512 * lon_span))  # MapLibre: 512 px world at zoom 0
+    zoom_y = math.log2(height_px * 2 * math.pi / (512 * merc_span))
+    zoom = max(min(zoom_x, zoom_y) - 0.15, 1.0)
+    center_lon, center_lat = basemap.to_display([(xmin + xmax) / 2], [(ymin + ymax) / 2])
+    return {"lon": float(center_lon[0]), "lat": float(center_lat[0])}, round(zoom, 2)
+
+
+def anchor() -> go.Scattermap:
+    """An empty map trace, first in every figure, so the map subplot exists even without data."""
+    return go.Scattermap(lon=[], lat=[], hoverinfo="skip", showlegend=False, meta={"layer": "_anchor"})
+
+
+def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[BaseTraceType]:
+    """The traces of the rendered layers in drawing order, each tagged with its layer name in ``meta``.
+
+    The first trace is always :func:`anchor`, so patching ``data`` keeps a map subplot.
+    """
+    traces: list[BaseTraceType] = [anchor()]
+    for name in order:
+        if name not in results:
+            continue
+        for trace in results[name].traces:
+            mode = getattr(trace, "mode", None) or ""
+            if "text" in mode:  # map text needs font glyphs from the internet; names are in hovers
+                if mode == "text":
+                    continue
+                trace.mode = mode.replace("+text", "").replace("text+", "")
+            trace.meta = {"layer": name}
+            traces.append(trace)
+    return basemap.for_display(traces)
+
+
+def map_figure(
+    traces: list[BaseTraceType],
+    *,
+    style: dict[str, Any],
+    center: dict[str, float],
+    zoom: float,
+    uirevision: str,
+    dark: bool = False,
+    showlegend: bool = False,
+) -> go.Figure:
+    """A MapLibre figure with the given basemap style and traces; the view is kept across updates."""
+    figure = go.Figure(data=traces or [anchor()])
+    text_color = basemap.DARK.text if dark else basemap.LIGHT.text
+    figure.update_layout(
+        map={"style": style, "center": center, "zoom": zoom, "uirevision": uirevision},
+        uirevision=uirevision,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor="rgba(0,0,0,0)",
+        showlegend=showlegend,
+        legend={"bgcolor": "rgba(0,0,0,0.4)" if dark else "rgba(255,255,255,0.85)", "font": {"color": text_color}},
+        font={"family": "WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif", "color": text_color},
+        hoverlabel={"font": {"family": "WenQuanYi Micro Hei, sans-serif"}},
+    )
+    return figure
+
+
+def clicked(click: dict[str, Any] | None, figure: dict[str, Any] | None) -> tuple[str | None, Any]:
+    """The layer name and the value (customdata or location) of a map click, from ``clickData``."""
+    if not click or not click.get("points"):
+        return None, None
+    point = click["points"][0]
+    layer = None
+    if figure is not None:
+        index = point.get("curveNumber")
+        traces = figure.get("data", [])
+        if index is not None and index < len(traces):
+            layer = (traces[index].get("meta") or {}).get("layer")
+    value = point.get("location")  # choropleth cells / areas
+    if value is None:
+        value = point.get("customdata")
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+    return layer, value

@@ -1,0 +1,388 @@
+"""中队长: one squad's hotspots, patrol coverage, under-patrolled streets, response times, and its cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+
+from dashboard import basemap, components, data, filters
+from dashboard.access import request_scope
+from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
+from layers import case_records, directory
+from layers.base import LayerParams
+
+dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
+
+SQUAD_CODE = "squad-code"
+SQUAD_MAP = "squad-map"
+SQUAD_OVERLAYS = "squad-overlays"
+SQUAD_LEGEND = "squad-legend"
+SQUAD_NOTES = "squad-notes"
+SQUAD_SUMMARY = "squad-summary"
+SQUAD_RANKED = "squad-ranked"
+SQUAD_RESPONSE = "squad-response"
+SQUAD_CASES = "squad-cases"
+SQUAD_CASES_TITLE = "squad-cases-title"
+SQUAD_DRILL = "squad-drill"
+SQUAD_EXPORT_CASES = "squad-export-cases"
+SQUAD_EXPORT_RANKED = "squad-export-ranked"
+SQUAD_DOWNLOAD = "squad-download"
+SQUAD_END = "squad-end"
+
+OVERLAYS = {
+    "patrol_coverage": "巡查覆盖",
+    "hotspots": "案件热点",
+    "underpatrolled": "重点路段",
+    "cases": "案件点位",
+    "sanitation": "环卫作业",
+}
+DEFAULT_OVERLAYS = ["patrol_coverage", "hotspots", "underpatrolled"]
+DRAW_ORDER = ["jurisdictions", "sanitation", "patrol_coverage", "hotspots", "cases", "underpatrolled", "stations"]
+RANKED_COLUMNS = [
+    {"field": "rank", "headerName": "排名", "maxWidth": 80},
+    {"field": "name", "headerName": "路段"},
+    {"field": "cases", "headerName": "案件", "maxWidth": 90},
+    {"field": "cases_per_km", "headerName": "每公里案件", "maxWidth": 120},
+    {"field": "dwell_min", "headerName": "巡查分钟", "maxWidth": 110},
+]
+SEGMENT_LAYERS = {"patrol_coverage", "underpatrolled", "streets", "hotspots_segment"}
+RATIO_BINS = [0, 25, 50, 75, 100, 150, 200, np.inf]
+RATIO_LABELS = ["≤25%", "25–50%", "50–75%", "75–100%", "100–150%", "150–200%", ">200%"]
+
+
+def layout(code: str | None = None, **_query: Any) -> html.Div:
+    """The squad page for ``code`` (e.g. ZD01)."""
+    scope = request_scope("squad")
+    try:
+        squads = data.read(directory.squads, scope)
+        categories = data.read(directory.categories, scope)
+        end = data.read(directory.latest_case_day, scope)
+    except data.DataUnavailable as exc:
+        return html.Div(str(exc), className="page-error")
+    row = squads[squads["code"] == code]
+    if row.empty:
+        return html.Div(
+            [html.H2(f"未找到中队“{code}”"), dcc.Link("返回首页", href="/")],
+            className="page-error",
+        )
+    squad = row.iloc[0]
+    bounds = tuple(float(squad[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+    center, zoom = view_for_bounds(bounds, width_px=1150, height_px=620)
+    style = basemap.map_style(detail="full", squads=(code,))
+    end_text = end.isoformat() if end else None
+    try:
+        traces, legend, notes, ranked, response, summary = render(
+            code, end_text, filters.DEFAULT_WINDOW, None, None, DEFAULT_OVERLAYS
+        )
+    except data.DataUnavailable as exc:
+        return html.Div(str(exc), className="page-error")
+    figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision=f"squad-{code}")
+    return html.Div(
+        [
+            dcc.Store(id=SQUAD_CODE, data=code),
+            dcc.Store(id=SQUAD_END, data=end_text),
+            dcc.Store(id=SQUAD_DRILL),
+            dcc.Download(id=SQUAD_DOWNLOAD),
+            html.Div(
+                [
+                    html.H1(f"{squad['name']} · 中队长视图"),
+                    html.Div(summary, id=SQUAD_SUMMARY, className="summary-line"),
+                ],
+                className="page-head",
+            ),
+            html.Div(
+                [
+                    filters.controls("squad", categories),
+                    html.Label(
+                        [
+                            "地图图层",
+                            dcc.Checklist(
+                                id=SQUAD_OVERLAYS,
+                                options=[{"label": v, "value": k} for k, v in OVERLAYS.items()],
+                                value=DEFAULT_OVERLAYS,
+                                inline=True,
+                            ),
+                        ],
+                        className="overlay-picker",
+                    ),
+                ],
+                className="toolbar",
+            ),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            dcc.Graph(
+                                id=SQUAD_MAP,
+                                figure=figure,
+                                config={"scrollZoom": True, "displaylogo": False},
+                                style={"height": "62vh"},
+                            ),
+                            html.Div(legend, id=SQUAD_LEGEND, className="legend"),
+                            html.Div(notes, id=SQUAD_NOTES),
+                        ],
+                        className="col-map",
+                    ),
+                    html.Div(
+                        [
+                            html.H3("案件多、巡查少的路段（点击查看案件）"),
+                            dag.AgGrid(
+                                id=SQUAD_RANKED,
+                                columnDefs=RANKED_COLUMNS,
+                                rowData=ranked,
+                                defaultColDef={"sortable": True, "resizable": True, "flex": 1},
+                                dashGridOptions={
+                                    "rowSelection": {
+                                        "mode": "singleRow",
+                                        "checkboxes": False,
+                                        "enableClickSelection": True,
+                                    },
+                                    "localeText": {"noRowsToShow": "暂无数据"},
+                                },
+                                getRowId="params.data.row_id",
+                                style={"height": "30vh"},
+                                className="ag-theme-quartz",
+                            ),
+                            html.Button("导出重点路段（Excel）", id=SQUAD_EXPORT_RANKED, className="button"),
+                            html.H3("办结用时占时限比例"),
+                            dcc.Graph(
+                                id=SQUAD_RESPONSE,
+                                figure=response,
+                                config={"displayModeBar": False},
+                                style={"height": "26vh"},
+                            ),
+                        ],
+                        className="col-side",
+                    ),
+                ],
+                className="two-cols",
+            ),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H3("点击地图上的网格、路段或案件，或上方的路段，查看案件", id=SQUAD_CASES_TITLE),
+                            html.Button("导出案件列表（Excel）", id=SQUAD_EXPORT_CASES, className="button"),
+                        ],
+                        className="grid-head",
+                    ),
+                    components.case_grid(SQUAD_CASES),
+                ]
+            ),
+        ],
+        className="page squad-page",
+    )
+
+
+def _params(code: str, end: str | None, window: str | None, categories, procedures, **extra: Any) -> LayerParams:
+    return filters.params(
+        window=window,
+        end=dt.date.fromisoformat(end) if end else None,
+        scope=request_scope("squad"),
+        squads=(code,),
+        categories=categories,
+        procedures=procedures,
+        **extra,
+    )
+
+
+@callback(
+    Output(SQUAD_MAP, "figure"),
+    Output(SQUAD_LEGEND, "children"),
+    Output(SQUAD_NOTES, "children"),
+    Output(SQUAD_RANKED, "rowData"),
+    Output(SQUAD_RESPONSE, "figure"),
+    Output(SQUAD_SUMMARY, "children"),
+    Input("squad-window", "value"),
+    Input("squad-category", "value"),
+    Input("squad-procedure", "value"),
+    Input(SQUAD_OVERLAYS, "value"),
+    State(SQUAD_CODE, "data"),
+    State(SQUAD_END, "data"),
+    prevent_initial_call=True,  # the layout carries the first view
+)
+def update(window, categories, procedures, overlays, code, end) -> tuple:
+    """Re-render the squad's layers for the filters; only the map's data is sent (the view stays)."""
+    try:
+        traces, *rest = render(code, end, window, categories, procedures, overlays)
+    except data.DataUnavailable as exc:
+        return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update
+    patch = Patch()
+    patch["data"] = [t.to_plotly_json() for t in traces]
+    return patch, *rest
+
+
+def render(code, end, window, categories, procedures, overlays) -> tuple:
+    """Everything the filters drive: map traces, legend, notes, ranked segments, response figure, summary.
+
+    Used by the layout (so the first view needs no extra round trip) and by :func:`update`.
+
+    Raises
+    ------
+    data.DataUnavailable
+        When the database cannot be read.
+    """
+    params = _params(code, end, window, categories, procedures)
+    wanted = ["jurisdictions", "stations", *[o for o in overlays or [] if o in OVERLAYS]]
+    if "underpatrolled" not in wanted:
+        wanted.append("underpatrolled")  # the ranked list needs it even when it is not drawn
+    results, notes = data.layers(wanted, params)
+    rows = data.read(case_records.case_rows, params, limit=None)
+    drawn = {k: v for k, v in results.items() if k in {"jurisdictions", "stations", *(overlays or [])}}
+    ranked = _ranked_rows(results.get("underpatrolled"))
+    start, stop = params.start, params.end
+    summary = f"{start:%Y-%m-%d} 至 {stop:%Y-%m-%d} · 案件 {len(rows)} 件"
+    if "patrol_coverage" in results:
+        share = results["patrol_coverage"].summary.get("窗口内巡查覆盖率")
+        if share is not None:
+            summary += f" · 巡查覆盖 {share * 100:.0f}%（按长度）"
+    return (
+        layer_traces(drawn, DRAW_ORDER),
+        components.legend(drawn, DRAW_ORDER),
+        components.notes(notes),
+        ranked,
+        _response_figure(rows),
+        summary,
+    )
+
+
+def _ranked_rows(result) -> list[dict[str, Any]]:
+    if result is None:
+        return []
+    rows = pd.DataFrame(result.summary.get("重点路段", []))
+    if rows.empty:
+        return []
+    rows["name"] = rows["name"].fillna("未命名路段")
+    rows["cases_per_km"] = rows["cases_per_km"].round(1)
+    rows["dwell_min"] = rows["dwell_min"].fillna(0).round(0)
+    rows["row_id"] = rows["segment_id"].astype(int).astype(str)  # AG Grid row ids are strings
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+
+def _response_figure(rows: pd.DataFrame) -> go.Figure:
+    """Share of closed cases by time used against the time limit, per procedure type (100% = the limit)."""
+    figure = go.Figure()
+    done = rows.dropna(subset=["closed_at", "due_at", "received_at"]) if len(rows) else rows
+    if len(done):
+        used = (done["closed_at"] - done["received_at"]).dt.total_seconds()
+        allowed = (done["due_at"] - done["received_at"]).dt.total_seconds().clip(lower=60)
+        ratio = used / allowed * 100
+        for kind, part in ratio.groupby(done["procedure_type"].fillna("其他")):
+            counts, _ = np.histogram(part, bins=RATIO_BINS)
+            figure.add_bar(x=RATIO_LABELS, y=counts, name=str(kind))
+        late = float((ratio > 100).mean())
+        figure.add_vline(x=3.5, line={"color": "#c0392b", "dash": "dash"})
+        figure.add_annotation(
+            x=3.5,
+            y=1,
+            yref="paper",
+            text=f"时限 · 超期 {late * 100:.0f}%",
+            showarrow=False,
+            xanchor="left",
+            font={"color": "#c0392b"},
+        )
+    figure.update_layout(
+        barmode="stack",
+        margin={"l": 40, "r": 10, "t": 10, "b": 30},
+        legend={"orientation": "h", "y": -0.25},
+        yaxis_title="案件数",
+        font={"family": "WenQuanYi Micro Hei, sans-serif", "size": 12},
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return figure
+
+
+def drill_key(layer: str | None, value: Any) -> dict[str, Any] | None:
+    """What a click on ``layer`` with ``value`` selects: an H3 cell, a segment, or one case."""
+    if value is None or layer is None:
+        return None
+    if layer in {"hotspots", "cases"} and isinstance(value, str) and not value.isdigit():
+        return {"h3_cell": value}
+    if layer == "cases":
+        return {"case_ids": [int(value)]}
+    if layer in SEGMENT_LAYERS:
+        return {"segment_id": int(value)}
+    return None
+
+
+def drill_label(key: dict[str, Any]) -> str:
+    """Chinese title of the drill-down list."""
+    if "h3_cell" in key:
+        return "所选网格内的案件"
+    if "segment_id" in key:
+        return "所选路段上的案件"
+    return "所选案件"
+
+
+@callback(
+    Output(SQUAD_DRILL, "data"),
+    Input(SQUAD_MAP, "clickData"),
+    Input(SQUAD_RANKED, "selectedRows"),
+    State(SQUAD_MAP, "figure"),
+    prevent_initial_call=True,
+)
+def choose(click, selected, figure) -> Any:
+    """Turn a map click or a ranked-segment selection into a drill-down key."""
+    if ctx.triggered_id == SQUAD_RANKED:
+        return {"segment_id": int(selected[0]["segment_id"])} if selected else no_update
+    key = drill_key(*clicked(click, figure))
+    return key if key is not None else no_update
+
+
+@callback(
+    Output(SQUAD_CASES, "rowData"),
+    Output(SQUAD_CASES_TITLE, "children"),
+    Input(SQUAD_DRILL, "data"),
+    Input("squad-window", "value"),
+    Input("squad-category", "value"),
+    Input("squad-procedure", "value"),
+    State(SQUAD_CODE, "data"),
+    State(SQUAD_END, "data"),
+    prevent_initial_call=True,
+)
+def drill(key, window, categories, procedures, code, end) -> tuple:
+    """The cases of the selected cell / segment / case within the filters."""
+    if not key:
+        return no_update, no_update
+    params = _params(code, end, window, categories, procedures)
+    try:
+        rows = data.read(case_records.case_rows, params, limit=1000, **key)
+    except data.DataUnavailable as exc:
+        return no_update, f"⚠ {exc}"
+    return components.grid_rows(rows), f"{drill_label(key)}：{len(rows)} 件"
+
+
+@callback(
+    Output(SQUAD_DOWNLOAD, "data"),
+    Input(SQUAD_EXPORT_CASES, "n_clicks"),
+    Input(SQUAD_EXPORT_RANKED, "n_clicks"),
+    State(SQUAD_DRILL, "data"),
+    State("squad-window", "value"),
+    State("squad-category", "value"),
+    State("squad-procedure", "value"),
+    State(SQUAD_CODE, "data"),
+    State(SQUAD_END, "data"),
+    prevent_initial_call=True,
+)
+def export(_cases, _ranked, key, window, categories, procedures, code, end) -> Any:
+    """Excel of the drilled-down cases (or all cases in the filters) or of the ranked segments, read afresh."""
+    params = _params(code, end, window, categories, procedures)
+    stamp = f"{params.start:%Y%m%d}-{params.end:%Y%m%d}"
+    try:
+        if ctx.triggered_id == SQUAD_EXPORT_RANKED:
+            result = data.layer("underpatrolled", params)
+            ranked = pd.DataFrame(_ranked_rows(result)).rename(
+                columns={c["field"]: c["headerName"] for c in RANKED_COLUMNS}
+            )
+            return components.send_excel({"重点路段": ranked}, f"{code}_重点路段_{stamp}.xlsx")
+        rows = data.read(case_records.case_rows, params, limit=None, **(key or {}))
+    except data.DataUnavailable:
+        return no_update
+    return components.send_excel({"案件": case_records.export_frame(rows)}, f"{code}_案件_{stamp}.xlsx")

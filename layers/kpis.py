@@ -1,0 +1,144 @@
+"""Wall-display figures mirroring the annual report: cases by procedure type this year against the
+same period last year, complaints and their response, cases per officer, and how fresh the data is.
+
+Aggregates only: no case-level rows and no personal data leave this layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from geo.region import get_region
+from layers.base import LayerParams
+
+_COUNTS = text(
+    """
+    WITH ref AS (SELECT CAST(:ref AS date) AS day, CAST(:tz AS text) AS tz)
+    SELECT c.squad_code,
+           c.procedure_type,
+           CASE WHEN (c.received_at AT TIME ZONE ref.tz)::date
+                     BETWEEN make_date(extract(year FROM ref.day)::int, 1, 1) AND ref.day
+                THEN 'this' ELSE 'last' END AS period,
+           count(*) AS cases,
+           count(*) FILTER (WHERE c.due_at IS NOT NULL AND c.due_at <= now()) AS due,
+           count(*) FILTER (WHERE c.due_at IS NOT NULL AND c.due_at <= now()
+                             AND c.closed_at IS NOT NULL AND c.closed_at <= c.due_at) AS due_on_time,
+           count(*) FILTER (WHERE c.closed_at IS NULL) AS open,
+           percentile_cont(0.5) WITHIN GROUP (
+               ORDER BY extract(epoch FROM c.arrived_at - c.received_at) / 60.0
+           ) FILTER (WHERE c.arrived_at IS NOT NULL) AS median_arrive_min
+    FROM cases c, ref
+    WHERE (c.received_at AT TIME ZONE ref.tz)::date
+              BETWEEN make_date(extract(year FROM ref.day)::int, 1, 1) AND ref.day
+       OR (c.received_at AT TIME ZONE ref.tz)::date
+              BETWEEN make_date(extract(year FROM ref.day)::int - 1, 1, 1)
+                  AND (ref.day - interval '1 year')::date
+    GROUP BY 1, 2, 3
+    """
+)
+
+_FRESHNESS = text(
+    """
+    SELECT (SELECT max(received_at) FROM cases) AS data_as_of,
+           (SELECT max(finished_at) FROM etl_runs WHERE status = 'succeeded') AS last_load_at,
+           (SELECT coalesce(sum(officers), 0) FROM squads) AS squad_officers
+    """
+)
+
+
+def wall_figures(conn: Connection, params: LayerParams) -> dict:
+    """Annual-report figures for the command-center wall (aggregates only), see :func:`summarise`."""
+    return summarise(counts(conn, params))
+
+
+def counts(conn: Connection, params: LayerParams) -> pd.DataFrame:
+    """Case counts per squad, procedure type and period (this year to date / same period last year).
+
+    ``params.end`` is the reference day; without it, the local day of the newest case.
+    ``params.scope.squads`` restricts the squads counted.
+    """
+    region = get_region()
+    fresh = conn.execute(_FRESHNESS).mappings().one()
+    ref = params.end
+    if ref is None:
+        newest = fresh["data_as_of"]
+        ref = newest.astimezone(region.tz).date() if newest else dt.datetime.now(region.tz).date()
+    frame = pd.DataFrame(
+        conn.execute(_COUNTS, {"ref": ref, "tz": region.timezone}).mappings().all(),
+        columns=[
+            "squad_code",
+            "procedure_type",
+            "period",
+            "cases",
+            "due",
+            "due_on_time",
+            "open",
+            "median_arrive_min",
+        ],
+    )
+    allowed = params.scope.squads
+    if allowed is not None:
+        frame = frame[frame["squad_code"].isin(allowed)]
+    if params.squads:
+        frame = frame[frame["squad_code"].isin(params.squads)]
+    frame.attrs.update(
+        reference_day=ref,
+        data_as_of=fresh["data_as_of"],
+        last_load_at=fresh["last_load_at"],
+        squad_officers=int(fresh["squad_officers"] or 0),
+    )
+    return frame
+
+
+def summarise(data: pd.DataFrame) -> dict:
+    """Summary: totals by procedure type and period, complaint figures, per-officer and per-squad numbers."""
+    region = get_region()
+    this = data[data["period"] == "this"]
+    last = data[data["period"] == "last"]
+    by_type = {
+        kind: {
+            "this": int(this.loc[this["procedure_type"] == kind, "cases"].sum()),
+            "last": int(last.loc[last["procedure_type"] == kind, "cases"].sum()),
+        }
+        for kind in sorted(set(data["procedure_type"].dropna()))
+    }
+    complaints = this[this["procedure_type"] == "投诉举报"]
+    due = int(complaints["due"].sum())
+    officers = data.attrs.get("squad_officers") or region.officers
+    per_squad = (
+        this.groupby("squad_code")
+        .agg(cases=("cases", "sum"), open=("open", "sum"), due=("due", "sum"), due_on_time=("due_on_time", "sum"))
+        .reset_index()
+    )
+    medians = this.groupby("squad_code")["median_arrive_min"].median()
+    per_squad["median_arrive_min"] = per_squad["squad_code"].map(medians)
+    summary = {
+        "reference_day": data.attrs.get("reference_day"),
+        "data_as_of": data.attrs.get("data_as_of"),
+        "last_load_at": data.attrs.get("last_load_at"),
+        "by_type": by_type,
+        "cases_this_year": int(this["cases"].sum()),
+        "cases_last_year": int(last["cases"].sum()),
+        "open_cases": int(this["open"].sum()),
+        "complaints": int(complaints["cases"].sum()),
+        "complaints_due": due,
+        "complaints_on_time_share": (int(complaints["due_on_time"].sum()) / due) if due else None,
+        "complaints_median_arrive_min": _weighted_median(complaints),
+        "officers": int(officers),
+        "cases_per_officer": (int(this["cases"].sum()) / officers) if officers else None,
+        "per_squad": per_squad.to_dict("records"),
+    }
+    return summary
+
+
+def _weighted_median(frame: pd.DataFrame) -> float | None:
+    """Case-weighted median of per-group medians (an approximation good enough for a KPI card)."""
+    rows = frame.dropna(subset=["median_arrive_min"]).sort_values("median_arrive_min")
+    if rows.empty:
+        return None
+    cumulative = rows["cases"].cumsum()
+    return float(rows.loc[cumulative >= rows["cases"].sum() / 2, "median_arrive_min"].iloc[0])

@@ -1,0 +1,229 @@
+"""Fixtures of the dashboard tests: a seeded schema of its own, the app served on a free port in a
+background thread, and headless Debian Chromium driven by Playwright (no browser downloads)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from dashboard.auth.store import add_user, create_kiosk_token
+from geo.db import get_engine
+from geo.db.migrate import upgrade
+from geo.db.roles import ensure_roles
+from geo.region import Region
+from geo.settings import PROJECT_ROOT, get_settings
+from tests.dashboard.seed import Seeded, seed
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+TEST_PASSWORD = "browser-tests-2026"
+# Accounts made by ``dash_url``: username → role, and the wall screen's kiosk token.
+ACCOUNTS: dict[str, str] = {}
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def dash_url(test_url: URL, region: Region) -> Iterator[tuple[URL, Seeded]]:
+    """A migrated schema with the seed data; DATABASE_URL points at it for the session."""
+    schema = f"dash_{uuid.uuid4().hex[:10]}"
+    admin = get_engine(test_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = test_url.update_query_dict({"options": f"-csearch_path={schema},public"})
+    previous = os.environ["DATABASE_URL"]
+    try:
+        engine = get_engine(url)
+        upgrade(engine)
+        ensure_roles(engine)
+        seeded = seed(engine, region)
+        add_user(engine, "admin", TEST_PASSWORD, "admin")
+        ACCOUNTS.update(admin="admin", kiosk=create_kiosk_token(engine, "测试大屏"))
+        os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
+        get_settings.cache_clear()
+        yield url, seeded
+    finally:
+        os.environ["DATABASE_URL"] = previous
+        get_settings.cache_clear()
+        get_engine(url).dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(scope="session")
+def seeded(dash_url: tuple[URL, Seeded]) -> Seeded:
+    """What the seed wrote."""
+    return dash_url[1]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:  # no access log in test output
+        pass
+
+
+@pytest.fixture(scope="session")
+def dash_server(dash_url: tuple[URL, Seeded]) -> Iterator[str]:
+    """Base URL of the dashboard served from a background thread on a free port."""
+    from dashboard.app import create_app
+
+    app = create_app()
+    server = make_server("127.0.0.1", free_port(), app.server, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Folder of the screenshots taken by the browser tests (printed once)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {SCREENSHOTS}")
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_at(browser, dash_server: str, screenshots: Path, request: pytest.FixtureRequest):
+    """Open a dashboard path in a new page of the given viewport; collects console errors.
+
+    When the test fails, every page it opened is saved as ``<test>-failed-N.png``.
+    """
+    pages = []
+
+    def open_page(path: str, width: int = 1920, height: int = 1080, user: str | None = None):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        page = context.new_page()
+        sign_in(page, dash_server, user or ("kiosk" if path.startswith("/wall") else "admin"))
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        page.goto(dash_server + path)
+        pages.append(context)
+        return page
+
+    yield open_page
+    report = getattr(request.node, "rep_call", None)
+    for number, context in enumerate(pages):
+        if report is not None and report.failed:
+            for page in context.pages:
+                page.screenshot(path=str(screenshots / f"{request.node.name}-failed-{number}.png"))
+        context.close()
+
+
+def sign_in(page, base: str, user: str) -> None:
+    """Log ``page`` in as ``user`` through the login form, or as the wall screen with ``"kiosk"``."""
+    if user == "kiosk":
+        page.goto(f"{base}/kiosk?token={ACCOUNTS['kiosk']}")
+        return
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "/login" not in page.url, f"login as {user} failed"
+
+
+def watch_callbacks(page) -> list[str]:
+    """Record failed Dash callback requests of ``page`` (status ≥ 400) into the returned list."""
+    failures: list[str] = []
+    page.on(
+        "response",
+        lambda r: "_dash-update-component" in r.url and r.status >= 400 and failures.append(f"{r.status} {r.url}"),
+    )
+    return failures
+
+
+def map_state(page, graph_id: str) -> dict:
+    """Traces with point counts and the view (centre, zoom) of the plotly map in ``graph_id``."""
+    return page.evaluate(
+        """(id) => {
+            const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+            if (!gd || !gd._fullLayout || !gd._fullLayout.map) return null;
+            const m = gd._fullLayout.map;
+            return {
+                traces: gd._fullData.map(t => ({type: t.type, name: t.name || '', meta: t.meta || null,
+                        n: (t.lon || t.locations || t.z || []).length})),
+                center: {lon: m.center.lon, lat: m.center.lat}, zoom: m.zoom,
+                canvas: !!gd.querySelector('canvas.maplibregl-canvas'),
+            };
+        }""",
+        graph_id,
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def choose(page, dropdown_id: str, label: str) -> None:
+    """Pick ``label`` in the Dash dropdown ``dropdown_id`` the way a user does (open, click, close)."""
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("option", name=label, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def callback_bodies(page) -> list[str]:
+    """Collect the bodies of every Dash callback response of ``page`` into the returned list."""
+    bodies: list[str] = []
+
+    def keep(response) -> None:
+        if "_dash-update-component" in response.url:
+            with contextlib.suppress(Exception):  # the page navigated away before the body was read
+                bodies.append(response.text())
+
+    page.on("response", keep)
+    return bodies
+
+
+def wait_for_traces(page, graph_id: str, layer: str, timeout_ms: int = 20000) -> dict:
+    """Wait until the map ``graph_id`` has a trace of ``layer`` (``meta.layer``); return :func:`map_state`."""
+    page.wait_for_function(
+        """([id, layer]) => { const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+            return gd && gd.data && gd.data.some(t => t.meta && t.meta.layer === layer); }""",
+        arg=[graph_id, layer],
+        timeout=timeout_ms,
+    )
+    return map_state(page, graph_id)

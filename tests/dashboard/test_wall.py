@@ -1,0 +1,157 @@
+"""The wall display in a real browser: figures, map layers, no personal data, refresh keeps the view."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from geo.settings import PROJECT_ROOT
+from tests.dashboard.conftest import callback_bodies, map_state, sign_in, wait_for_traces, watch_callbacks
+from tests.dashboard.seed import COMPLAINANT_NAME, COMPLAINANT_PHONE, PARTY_NAME, PARTY_PHONE
+
+pytestmark = pytest.mark.browser
+PLANTED = (PARTY_NAME, PARTY_PHONE, COMPLAINANT_NAME, COMPLAINANT_PHONE)
+
+
+def test_wall_shows_the_figures_and_the_county_map_without_personal_data(page_at, seeded, screenshots) -> None:
+    page = page_at("/wall")
+    failures = watch_callbacks(page)
+    bodies = callback_bodies(page)
+    page.reload()
+    page.wait_for_selector("#wall-ranking .rank-row", timeout=20000)
+    state = wait_for_traces(page, "wall-map", "response_times")
+    page.wait_for_timeout(1500)  # let MapLibre paint before the screenshot
+    page.screenshot(path=str(screenshots / "wall_1920x1080.png"))
+
+    assert state["canvas"]
+    squads = [t for t in state["traces"] if t["meta"] and t["meta"]["layer"] == "response_times"]
+    assert squads and squads[0]["n"] == 13  # all 13 squads coloured
+    assert any(t["meta"] and t["meta"]["layer"] == "hotspots" and t["n"] > 0 for t in state["traces"])
+    kpis = page.inner_text("#wall-kpis")
+    assert "300" in kpis and "去年同期 119" in kpis  # the seed: 300 cases this year, 119 in the same period last year
+    assert len(page.query_selector_all("#wall-ranking .rank-row")) == 13
+    assert "履坦中队" in page.inner_text("#wall-ranking .rank-row.resp-bad")  # the seed's slow squad
+    assert "数据截至" in page.inner_text("#wall-stamp")
+    assert "白洋中队" in page.inner_text("#wall-rotation")
+    assert not failures and not page.console_errors
+    assert bodies
+    for text in [page.content(), *bodies]:
+        for planted in PLANTED:
+            assert planted not in text
+
+
+def test_wall_at_4k_uses_the_whole_screen(page_at, seeded, screenshots) -> None:
+    page = page_at("/wall", width=3840, height=2160)
+    page.wait_for_selector("#wall-ranking .rank-row", timeout=20000)
+    wait_for_traces(page, "wall-map", "response_times")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(screenshots / "wall_3840x2160.png"))
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.kpi-value')).fontSize)")
+    assert size > 70  # scales with the screen (about 42 px at 1080 lines)
+    overflow = page.evaluate("document.documentElement.scrollHeight - window.innerHeight")
+    assert overflow <= 0
+    page.wait_for_function(
+        "() => document.querySelector('#wall-map .js-plotly-plot')._fullLayout.map.zoom > 10.5", timeout=20000
+    )  # the county is fitted to the bigger screen (about one zoom level more than at 1080 lines)
+
+
+def test_refresh_keeps_the_view_the_user_set(page_at, seeded) -> None:
+    page = page_at("/wall?refresh=2&rotate=2")
+    wait_for_traces(page, "wall-map", "hotspots")
+    start = map_state(page, "wall-map")
+    box = page.locator("#wall-map").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+    for _ in range(4):  # zoom in with the wheel and drag, as a person at the screen would
+        page.mouse.wheel(0, -300)
+        page.wait_for_timeout(150)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(1000)
+    moved = map_state(page, "wall-map")
+    assert moved["zoom"] > start["zoom"] + 0.5
+    before = page.inner_text("#wall-stamp")
+    rotation_before = page.inner_text("#wall-rotation .rotation-name")
+    page.wait_for_function("(s) => document.querySelector('#wall-stamp').innerText !== s", arg=before, timeout=15000)
+    page.wait_for_timeout(2500)  # at least one more tick after the first change
+    state = map_state(page, "wall-map")
+    assert state["zoom"] == pytest.approx(moved["zoom"], abs=1e-6)
+    assert state["center"]["lon"] == pytest.approx(moved["center"]["lon"], abs=1e-6)
+    assert state["center"]["lat"] == pytest.approx(moved["center"]["lat"], abs=1e-6)
+    assert any(t["meta"] and t["meta"]["layer"] == "hotspots" for t in state["traces"])
+    assert page.inner_text("#wall-rotation .rotation-name") != rotation_before  # the rotation moved on
+    assert not page.console_errors
+
+
+def test_database_outage_shows_a_warning_keeps_the_figures_and_recovers(browser, dash_url, tmp_path) -> None:
+    """The real entry point (``python -m dashboard``) behind a proxy that the test cuts and restores."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.dashboard.conftest import free_port
+    from tests.dashboard.pgproxy import SocketProxy
+
+    url, _ = dash_url
+    if "host" not in url.query:
+        pytest.skip("the outage proxy needs a unix-socket database URL (the embedded cluster)")
+    host, port = url.query["host"], int(url.query.get("port") or url.port or 5432)
+    folder = tmp_path / "sock"
+    folder.mkdir()
+    proxy = SocketProxy(Path(host) / f".s.PGSQL.{port}", folder, port)
+    proxy.restore()
+    web_port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.update_query_dict({"host": str(folder)}).render_as_string(hide_password=False),
+        "EGIS_DASH_PORT": str(web_port),
+        "EGIS_DASH_CACHE_S": "1",  # the outage must show within a refresh, not after the cache expires
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboard"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{web_port}/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError("dashboard did not start") from None
+                time.sleep(0.5)
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        failures = watch_callbacks(page)
+        sign_in(page, f"http://127.0.0.1:{web_port}", "kiosk")
+        page.goto(f"http://127.0.0.1:{web_port}/wall?refresh=2")
+        page.wait_for_selector("#wall-ranking .rank-row", timeout=30000)
+        wait_for_traces(page, "wall-map", "response_times")
+        kpis = page.inner_text("#wall-kpis")
+
+        proxy.cut()
+        page.wait_for_function(
+            "() => document.querySelector('#wall-warning').innerText.includes('数据库')", timeout=30000
+        )
+        warning = page.locator("#wall-warning")
+        assert warning.is_visible()
+        assert "正在显示" in warning.inner_text()
+        assert page.inner_text("#wall-kpis") == kpis  # the last good figures stay
+        assert any(t["meta"] and t["meta"]["layer"] == "response_times" for t in map_state(page, "wall-map")["traces"])
+
+        proxy.restore()
+        page.wait_for_function(
+            "() => !document.querySelector('#wall-warning').innerText.includes('数据库')", timeout=30000
+        )
+        assert page.inner_text("#wall-kpis") == kpis
+        assert not failures and not errors  # no callback ever failed with a server error
+        context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        proxy.cut()
