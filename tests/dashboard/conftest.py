@@ -63,7 +63,16 @@ def dash_url(test_url: URL, region: Region) -> Iterator[tuple[URL, Seeded]]:
         ensure_roles(engine)
         seeded = seed(engine, region)
         add_user(engine, "admin", TEST_PASSWORD, "admin")
-        ACCOUNTS.update(admin="admin", kiosk=create_kiosk_token(engine, "测试大屏"))
+        add_user(engine, "leader2", TEST_PASSWORD, "squad_leader", squad_code="ZD02")
+        add_user(engine, "chief1", TEST_PASSWORD, "street_chief", chief_code="JL001", squad_code="ZD01")
+        add_user(engine, "viewer", TEST_PASSWORD, "viewer")
+        ACCOUNTS.update(
+            admin="admin",
+            leader2="squad_leader",
+            chief1="street_chief",
+            viewer="viewer",
+            kiosk=create_kiosk_token(engine, "测试大屏"),
+        )
         os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
         get_settings.cache_clear()
         yield url, seeded
