@@ -26,6 +26,7 @@ db: venv
 ## demo: set up, load the demo data through the real ETL, serve http://127.0.0.1:8050
 demo: setup
 	$(PY) -m etl demo
+	$(PY) -m dashboard users demo
 	$(PY) -m dashboard
 
 serve: setup
