@@ -26,6 +26,38 @@ CASE_GRID_COLUMNS = [
 GRID_COLUMNS = [c["field"] for c in CASE_GRID_COLUMNS]
 
 
+# AG Grid's own texts in Chinese (pagination bar, filters, empty grid).
+GRID_LOCALE = {
+    "noRowsToShow": "没有案件",
+    "loadingOoo": "加载中…",
+    "page": "第",
+    "of": "/",
+    "to": "至",
+    "more": "更多",
+    "pageSizeSelectorLabel": "每页行数",
+    "firstPage": "首页",
+    "previousPage": "上一页",
+    "nextPage": "下一页",
+    "lastPage": "末页",
+    "filterOoo": "筛选…",
+    "contains": "包含",
+    "notContains": "不包含",
+    "equals": "等于",
+    "notEqual": "不等于",
+    "startsWith": "开头是",
+    "endsWith": "结尾是",
+    "blank": "为空",
+    "notBlank": "不为空",
+    "andCondition": "且",
+    "orCondition": "或",
+    "applyFilter": "应用",
+    "resetFilter": "重置",
+    "clearFilter": "清除",
+    "selectAll": "全选",
+    "searchOoo": "搜索…",
+}
+
+
 def legend(results: dict[str, LayerResult], order: list[str]) -> list[html.Span]:
     """Colour swatches of the rendered layers' legends, in drawing order, without repeats."""
     seen: set[str] = set()
@@ -55,7 +87,7 @@ def case_grid(grid_id: str, height: str = "360px") -> dag.AgGrid:
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1},
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-            "localeText": {"noRowsToShow": "没有案件", "loadingOoo": "加载中…"},
+            "localeText": GRID_LOCALE,
             "pagination": True,
             "paginationPageSize": 50,
         },

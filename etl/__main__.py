@@ -86,7 +86,9 @@ def rematch() -> None:
 @click.option("--seed", default=20211231, show_default=True, help="Random seed; same seed, same files.")
 @click.option("--years", default=2, show_default=True, help="Years of cases, ending on --end.")
 @click.option("--scale", default=1.0, show_default=True, help="Multiplies cases, street chiefs and GPS days.")
-@click.option("--end", "end", default=None, help="Last day of the data, YYYY-MM-DD (default: today).")
+@click.option(
+    "--end", "end", default=None, help="Last day of the data, YYYY-MM-DD (default: yesterday, the last complete day)."
+)
 def generate_demo_command(out_dir: Path, seed: int, years: int, scale: float, end: str | None) -> None:
     """Write the demo dataset (raw files in the bureau's formats, and the known truth) to OUT_DIR."""
     import datetime as dt

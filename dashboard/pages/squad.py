@@ -144,7 +144,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                                         "checkboxes": False,
                                         "enableClickSelection": True,
                                     },
-                                    "localeText": {"noRowsToShow": "暂无数据"},
+                                    "localeText": {**components.GRID_LOCALE, "noRowsToShow": "暂无数据"},
                                 },
                                 getRowId="params.data.row_id",
                                 style={"height": "30vh"},

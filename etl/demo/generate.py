@@ -52,8 +52,8 @@ class DemoSummary:
 
 
 def default_end(region: Region) -> dt.date:
-    """Today in the region's time zone: the default last day of the generated data."""
-    return dt.datetime.now(region.tz).date()
+    """Yesterday in the region's time zone: the last complete day, so that no record lies in the future."""
+    return dt.datetime.now(region.tz).date() - dt.timedelta(days=1)
 
 
 def generate_demo(
@@ -79,7 +79,7 @@ def generate_demo(
     scale
         Multiplies case volumes, the number of street chiefs and sanitation GPS days.
     end
-        Last day of the data (default: today in the region's time zone).
+        Last day of the data (default: yesterday in the region's time zone, the last complete day).
     region
         The region config (default: the configured one).
 
