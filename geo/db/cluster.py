@@ -9,6 +9,7 @@ refuses to run as root, so as root the server runs as the ``postgres`` OS user.
 from __future__ import annotations
 
 import fcntl
+import grp
 import hashlib
 import os
 import pwd
@@ -16,6 +17,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -151,21 +153,50 @@ def ensure_server_binaries(configured: Path | None = None) -> Path:
     return bindir
 
 
+def _reachable_by(user: str, path: Path) -> bool:
+    """Whether OS user ``user`` can enter every existing folder above ``path`` (by permission bits).
+
+    A path whose nearest existing ancestor is not a folder counts as reachable, so that creating
+    it fails later with a clear message instead of silently moving elsewhere.
+    """
+    account = pwd.getpwnam(user)
+    groups = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    existing = next((p for p in [path, *path.parents] if p.exists()), Path("/"))
+    if not existing.is_dir():
+        return True
+    for folder in [existing, *existing.parents]:
+        info = folder.stat()
+        if info.st_uid == account.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return False
+    return True
+
+
 class Cluster:
     """One embedded cluster: a data folder, a socket folder, a port, and the server binaries."""
 
     def __init__(self, var_dir: Path, port: int, bindir: Path | None = None) -> None:
-        self.root = Path(var_dir).resolve() / "pg"
+        self.run_as = SERVER_OS_USER if os.geteuid() == 0 else None
+        root = Path(var_dir).resolve() / "pg"
+        digest = hashlib.sha1(str(root).encode()).hexdigest()[:12]
+        if self.run_as and not _reachable_by(self.run_as, root):
+            # As root in a folder the postgres OS user cannot enter (e.g. under /root): keep the
+            # cluster in a folder of its own under /var/tmp, named after the project's var folder.
+            root = Path("/var/tmp") / f"egis-pg-{digest}"
+        self.root = root
         self.data_dir = self.root / "data"
         self.log_file = self.root / "log" / "postgresql.log"
         self.port = port
         self._bindir = bindir
         socket_dir = self.root / "run"
         if len(str(socket_dir / f".s.PGSQL.{port}")) > _SOCKET_PATH_MAX:
-            digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
             socket_dir = Path(tempfile.gettempdir()) / f"egis-pg-{digest}"
         self.socket_dir = socket_dir
-        self.run_as = SERVER_OS_USER if os.geteuid() == 0 else None
 
     @classmethod
     def from_settings(cls) -> Cluster:
