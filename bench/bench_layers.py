@@ -24,9 +24,8 @@ from sqlalchemy.engine import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.db import get_engine, normalize_url
-from geo.db.cluster import Cluster
-from geo.db.setup import ensure_database_at, prepare_database
+from geo.db import get_engine
+from geo.db.setup import sibling_database
 from geo.settings import get_settings
 from layers.base import LayerParams
 from layers.registry import get_layer, layer_names
@@ -36,16 +35,7 @@ END = dt.date(2026, 11, 26)  # last day of the synthetic data
 
 def bench_url(scale: int) -> URL:
     """URL of the benchmark database of ``scale`` (created and migrated if missing)."""
-    settings = get_settings()
-    name = f"{settings.db_name}_bench{scale}"
-    if settings.embedded:
-        cluster = Cluster.from_settings()
-        cluster.start()
-        cluster.ensure_database(name)
-        url = cluster.url(name)
-        prepare_database(url)
-        return url
-    return ensure_database_at(normalize_url(settings.database_url).set(database=name))
+    return sibling_database(f"{get_settings().db_name}_bench{scale}")
 
 
 def fill(url: URL, scale: int, regenerate: bool) -> None:

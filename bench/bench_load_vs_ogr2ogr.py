@@ -30,7 +30,7 @@ from sqlalchemy import text
 from etl.jobs import streets
 from geo.db import get_engine
 from geo.db.cluster import Cluster
-from geo.db.setup import prepare_database
+from geo.db.setup import sibling_database
 from geo.region import get_region
 from geo.settings import get_settings
 
@@ -82,11 +82,8 @@ def main() -> None:
     if not settings.embedded:
         sys.exit("this benchmark uses the embedded cluster; unset DATABASE_URL")
     cluster = Cluster.from_settings()
-    cluster.start()
     database = f"{settings.db_name}_bench"
-    cluster.ensure_database(database)
-    url = cluster.url(database)
-    prepare_database(url)
+    url = sibling_database(database)
     engine = get_engine(url)
     pg = f"PG:host={cluster.socket_dir} port={cluster.port} user={url.username} dbname={database}"
 

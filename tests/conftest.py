@@ -18,26 +18,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, Connection
 
 from geo.db import get_engine, normalize_url
-from geo.db.cluster import Cluster
 from geo.db.migrate import upgrade
 from geo.db.roles import ensure_roles
-from geo.db.setup import ensure_database_at, prepare_database
+from geo.db.setup import sibling_database
 from geo.region import Region, get_region
 from geo.settings import get_settings
 
 
 def _test_database_url() -> URL:
     settings = get_settings()
-    if settings.embedded:
-        cluster = Cluster.from_settings()
-        cluster.start()
-        name = f"{settings.db_name}_test"
-        cluster.ensure_database(name)
-        url = cluster.url(name)
-        prepare_database(url)
-        return url
-    url = normalize_url(settings.database_url)
-    return ensure_database_at(url.set(database=f"{url.database}_test"))
+    name = settings.db_name if settings.embedded else normalize_url(settings.database_url).database
+    return sibling_database(f"{name}_test")
 
 
 @pytest.fixture(scope="session")

@@ -51,6 +51,9 @@ class DemoSummary:
         return sum(p.stat().st_size for p in (self.out_dir / "raw").rglob("*") if p.is_file())
 
 
+COMPLETE_MARKER = ".complete"  # written in raw/ when a generation has finished
+
+
 def default_end(region: Region) -> dt.date:
     """Yesterday in the region's time zone: the last complete day, so that no record lies in the future."""
     return dt.datetime.now(region.tz).date() - dt.timedelta(days=1)
@@ -179,6 +182,7 @@ def generate_demo(
     readme = Path(__file__).with_name("TRUTH.md")
     shutil.copyfile(readme, truth / "README.md")
     lap("truth")
+    (raw / COMPLETE_MARKER).write_text("complete\n", encoding="utf-8")  # last: a cut-short run has none
     return summary
 
 

@@ -20,7 +20,6 @@ import socket
 import stat
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -428,11 +427,6 @@ class Cluster:
             raise DatabaseError(f"cannot prepare database {name!r} in the embedded cluster: {exc}") from exc
         return created
 
-    def drop_database(self, name: str) -> None:
-        """Drop ``name`` if it exists (used by tests)."""
-        with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
 
 def _append_include(conf: Path, include: str, owner: str | None) -> None:
     text = conf.read_text()
@@ -442,13 +436,3 @@ def _append_include(conf: Path, include: str, owner: str | None) -> None:
     if owner:
         user = pwd.getpwnam(owner)
         os.chown(conf, user.pw_uid, user.pw_gid)
-
-
-def wait_until_answers(cluster: Cluster, seconds: float = 30.0) -> None:
-    """Block until the cluster answers (used after a restart)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cluster.status().running:
-            return
-        time.sleep(0.2)
-    raise DatabaseError(f"the embedded cluster did not answer within {seconds:.0f} s")

@@ -89,6 +89,17 @@ def start(database: str | None = None) -> StartResult:
     return StartResult(url, embedded=True, started=started)
 
 
+def sibling_database(name: str) -> URL:
+    """A database called ``name`` beside the configured one, created, PostGIS-enabled and migrated.
+
+    On the embedded cluster (started if needed), or on the ``DATABASE_URL`` server (needs CREATEDB).
+    Used for the test database and the benchmark databases.
+    """
+    if get_settings().embedded:
+        return start(name).url
+    return ensure_database_at(normalize_url(get_settings().database_url).set(database=name))
+
+
 def ensure_database_at(url: URL | str) -> URL:
     """Create the database named in ``url`` on its server if missing (needs CREATEDB), then prepare it."""
     url = normalize_url(url)
