@@ -119,8 +119,8 @@ def bench_gi(cells_wanted: int, runs: int) -> None:
     import esda
     from libpysal.weights import WSP
 
-    from layers._gistar import gi_star, star_weights
-    from layers._hexgrid import contiguity, point_cells, with_rings
+    from layers.stats.gistar import gi_star, star_weights
+    from layers.stats.hexgrid import contiguity, point_cells, with_rings
 
     rng = np.random.default_rng(0)
     n_points = int(cells_wanted * 1.2)

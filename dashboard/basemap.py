@@ -21,7 +21,7 @@ from geo.crs import wgs84_to_gcj02
 from geo.errors import ConfigError
 from geo.settings import get_settings
 from layers.base import LayerParams
-from layers.basemap import basemap_collections
+from layers.queries.basemap_geometry import basemap_collections
 
 TILE_ROUTE = "/basemap-tiles"
 TIANDITU = "https://t{n}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"

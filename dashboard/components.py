@@ -98,7 +98,7 @@ def case_grid(grid_id: str, height: str = "360px") -> dag.AgGrid:
 
 
 def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Case rows (from ``layers.case_records.case_rows``) as JSON-ready dicts for :func:`case_grid`."""
+    """Case rows (from ``layers.queries.case_records.case_rows``) as JSON-ready dicts for :func:`case_grid`."""
     if frame.empty:
         return []
     out = pd.DataFrame(

@@ -17,6 +17,7 @@ from geo.db import reader_engine
 from geo.errors import DatabaseError, EgisError, UnknownNameError
 from geo.settings import get_settings
 from layers.base import LayerParams, LayerResult
+from layers.queries import case_records
 from layers.registry import layer_names, render
 
 T = TypeVar("T")
@@ -59,7 +60,7 @@ def read(function: Callable[..., T], *args: object, cache: bool = False, **kwarg
 
 def _audit_personal_data(function: Callable[..., object], args: tuple, result: object) -> None:
     """Log a view of case rows read with unmasked personal data (who, when, which filters, how many)."""
-    if function.__module__ != "layers.case_records":
+    if function.__module__ != case_records.__name__:
         return
     params = next((a for a in args if isinstance(a, LayerParams)), None)
     if params is None or not params.scope.personal_data:

@@ -9,10 +9,10 @@ from sqlalchemy.engine import Connection
 
 from layers._casepoints import case_points
 from layers._geometry import round_coords
-from layers._hexgrid import cell_centres, cell_ids, point_cells
 from layers._style import SEQUENTIAL
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
+from layers.stats.hexgrid import cell_centres, cell_ids, point_cells
 
 MAX_POINTS = 3000  # more cases than this are drawn as cells
 AGGREGATE_RESOLUTION = 8  # about 0.74 km² per cell

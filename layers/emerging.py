@@ -13,11 +13,11 @@ from sqlalchemy.engine import Connection
 
 from geo.region import get_region
 from layers._casepoints import case_points
-from layers._gistar import fdr_bh
-from layers._hexgrid import cell_geojson, cell_ids, point_cells, study_area
-from layers._trend import NO_PATTERN, PATTERN_LABELS, PATTERNS, classify_emerging, mann_kendall
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
+from layers.stats.gistar import fdr_bh
+from layers.stats.hexgrid import cell_geojson, cell_ids, point_cells, study_area
+from layers.stats.trend import NO_PATTERN, PATTERN_LABELS, PATTERNS, classify_emerging, mann_kendall
 
 DEFAULT_RESOLUTION = 8  # about 0.74 km²: weekly counts per cell are too sparse at finer cells
 DEFAULT_WEEKS = 26
@@ -52,7 +52,7 @@ def space_time_gi_star(
 
     The neighbourhood of a bin is its cell and the cells adjacent to it, in the same step and the
     ``time_steps`` steps before it (ArcGIS's neighbourhood time step); the whole cube is the
-    population. Identical to :func:`layers._gistar.gi_star` on the cube's full weight matrix.
+    population. Identical to :func:`layers.stats.gistar.gi_star` on the cube's full weight matrix.
     """
     c = np.asarray(counts, dtype=float)
     cells, steps = c.shape

@@ -9,12 +9,12 @@ from sqlalchemy.engine import Connection
 
 from layers._casepoints import case_points
 from layers._geometry import lines_to_lonlat
-from layers._gistar import confidence_class, fdr_bh, gi_star, star_weights
-from layers._hexgrid import DEFAULT_RESOLUTION, cell_area_km2, cell_geojson, cell_ids, point_cells, study_area
 from layers._segments import cases_per_segment, distance_weights
 from layers._style import HOTSPOT_CLASSES
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
+from layers.stats.gistar import confidence_class, fdr_bh, gi_star, star_weights
+from layers.stats.hexgrid import DEFAULT_RESOLUTION, cell_area_km2, cell_geojson, cell_ids, point_cells, study_area
 from layers.streets import read_segments
 
 SEGMENT_NEIGHBOUR_M = 150.0

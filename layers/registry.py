@@ -19,15 +19,25 @@ def register(cls: type[Layer]) -> type[Layer]:
 
 
 def _load_all() -> None:
-    # Importing the modules registers their layers; one import per layer module.
+    # Importing the modules registers their layers; one import per layer module. Subpackages
+    # (layers.stats, layers.queries) hold no layers.
     import importlib
+
+    for name in layer_modules():
+        importlib.import_module(name)
+
+
+def layer_modules() -> list[str]:
+    """Dotted names of the layer modules: every public module directly in ``layers/`` but the interface."""
     import pkgutil
 
     import layers
 
-    for module in pkgutil.iter_modules(layers.__path__):
-        if not module.name.startswith("_") and module.name not in {"base", "registry"}:
-            importlib.import_module(f"layers.{module.name}")
+    return [
+        f"layers.{module.name}"
+        for module in pkgutil.iter_modules(layers.__path__)
+        if not module.ispkg and not module.name.startswith("_") and module.name not in {"base", "registry"}
+    ]
 
 
 def layer_names() -> list[str]:

@@ -13,10 +13,18 @@ from geo.region import get_region
 from layers._filters import case_where, squad_where, window_bounds
 from layers._frames import read_frame, read_geoframe
 from layers._geometry import feature_collection, simplified_wkb
-from layers._response import STAGES, STATS, due_times, lookback_days, stage_hours, summarise, working_days_taken
 from layers._style import SEQUENTIAL
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
+from layers.stats.response_time import (
+    STAGES,
+    STATS,
+    due_times,
+    lookback_days,
+    stage_hours,
+    summarise,
+    working_days_taken,
+)
 
 DEFAULT_DAYS = 30
 METRICS = {f"{s}_{k}": f"{label}{STATS[k]}（小时）" for s, (_, _, label) in STAGES.items() for k in STATS}

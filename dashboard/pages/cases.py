@@ -13,7 +13,7 @@ from dashboard import basemap, components, data, filters
 from dashboard.access import request_scope
 from dashboard.mapview import map_figure, view_for_bounds
 from geo.region import get_region
-from layers import case_records, directory
+from layers.queries import case_records, directory
 
 dash.register_page(__name__, path="/cases", name="案件列表", title="案件列表")
 

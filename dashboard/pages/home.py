@@ -11,8 +11,8 @@ from dashboard import basemap, components, data
 from dashboard.access import request_scope
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
-from layers import directory
 from layers.base import LayerParams
+from layers.queries import directory
 
 dash.register_page(__name__, path="/", name="首页", title="首页")
 

@@ -15,8 +15,8 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_updat
 from dashboard import basemap, components, data, filters
 from dashboard.access import request_scope
 from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
-from layers import case_records, directory
 from layers.base import LayerParams
+from layers.queries import case_records, directory
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
 

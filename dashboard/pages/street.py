@@ -13,8 +13,8 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 from dashboard import basemap, components, data, filters
 from dashboard.access import request_scope
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
-from layers import case_records, directory
 from layers.base import LayerParams, Scope
+from layers.queries import case_records, directory
 
 dash.register_page(__name__, path_template="/street/<chief>", name="街路长", title="街路长视图")
 

@@ -13,9 +13,9 @@ from dashboard.access import WALL, request_scope
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
 from geo.settings import get_settings
-from layers import directory
 from layers.base import LayerParams
-from layers.kpis import wall_figures
+from layers.queries import directory
+from layers.queries.kpis import wall_figures
 
 dash.register_page(__name__, path="/wall", name="指挥中心大屏", title="指挥中心大屏")
 

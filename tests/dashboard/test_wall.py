@@ -33,8 +33,8 @@ def test_wall_shows_the_figures_and_the_county_map_without_personal_data(page_at
     assert any(t["meta"] and t["meta"]["layer"] == "hotspots" and t["n"] > 0 for t in state["traces"])
     kpis = page.inner_text("#wall-kpis")
     from layers.base import LayerParams, Scope
-    from layers.kpis import counts as kpi_counts
-    from layers.kpis import summarise
+    from layers.queries.kpis import counts as kpi_counts
+    from layers.queries.kpis import summarise
 
     with get_engine().connect() as conn:  # the same period last year moves with today's date
         figures = summarise(kpi_counts(conn, LayerParams(scope=Scope(aggregates_only=True))))

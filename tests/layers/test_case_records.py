@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from layers.base import LayerParams, Scope
-from layers.case_records import CaseLevelAccessError, case_count, case_counts, case_rows, export_frame, review_queue
+from layers.queries.case_records import (
+    CaseLevelAccessError,
+    case_count,
+    case_counts,
+    case_rows,
+    export_frame,
+    review_queue,
+)
 
 from .conftest import Seed, local
 

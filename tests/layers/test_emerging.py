@@ -9,12 +9,12 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy.engine import Connection
 
-from layers._gistar import gi_star
-from layers._hexgrid import contiguity, with_rings
-from layers._trend import classify_emerging, mann_kendall
 from layers.base import LayerParams
 from layers.emerging import space_time_gi_star
 from layers.registry import render
+from layers.stats.gistar import gi_star
+from layers.stats.hexgrid import contiguity, with_rings
+from layers.stats.trend import classify_emerging, mann_kendall
 
 from .conftest import Seed, local
 

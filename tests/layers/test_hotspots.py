@@ -11,10 +11,10 @@ import pytest
 from libpysal.weights import WSP
 from sqlalchemy.engine import Connection
 
-from layers._gistar import confidence_class, fdr_bh, gi_star, star_weights
-from layers._hexgrid import contiguity, point_cells, study_area, with_rings
 from layers.base import LayerParams, Scope
 from layers.registry import get_layer, render
+from layers.stats.gistar import confidence_class, fdr_bh, gi_star, star_weights
+from layers.stats.hexgrid import contiguity, point_cells, study_area, with_rings
 
 from .conftest import Seed, local
 
