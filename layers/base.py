@@ -64,9 +64,51 @@ class LegendItem:
     color: str
 
 
+# The Chinese label of every key a layer puts in ``LayerResult.summary``: the keys are identifiers,
+# the labels are presentation. Whatever shows a summary figure to a user names it from here.
+SUMMARY_LABELS: dict[str, str] = {
+    "area_km2": "面积（km²）",
+    "approximate_boundaries": "近似边界数",
+    "by_category": "按类别",
+    "by_chief": "按街路长",
+    "by_route": "按路线",
+    "by_squad": "按中队",
+    "cases": "案件数",
+    "cases_due": "到期案件数",
+    "cells": "网格数",
+    "closed_on_time": "按期办结数",
+    "cold_spots": "冷点数",
+    "coverage_share": "巡查覆盖率（按长度）",
+    "covered_km": "已作业里程（km）",
+    "hot_spots": "热点数",
+    "hot_spots_99": "99%热点数",
+    "jurisdiction_area_km2": "辖区面积（km²）",
+    "length_km": "总长（km）",
+    "mean_daily_share": "平均每日覆盖率",
+    "mean_shift_share": "平均每班次覆盖率",
+    "metric": "指标",
+    "officers": "在编人数",
+    "on_time_rate": "按期办结率",
+    "patterns": "新兴热点类型",
+    "planned_km": "计划里程（km）",
+    "planned_share": "计划覆盖率",
+    "ranked_segments": "重点路段",
+    "segments": "路段数",
+    "squads": "中队数",
+    "stations": "驻地数",
+    "top5": "前五",
+    "townships": "乡镇数",
+    "weeks": "周数",
+}
+
+
 @dataclass
 class LayerResult:
-    """What a layer gives the dashboard: traces to draw, a legend, summary numbers, and the data."""
+    """What a layer gives the dashboard: traces to draw, a legend, summary numbers, and the data.
+
+    ``summary`` is keyed by identifiers (English snake_case); :data:`SUMMARY_LABELS` gives each its
+    Chinese label.
+    """
 
     traces: list[BaseTraceType]
     legend: list[LegendItem] = field(default_factory=list)

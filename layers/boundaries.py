@@ -40,7 +40,7 @@ class CountyLayer(Layer):
         return LayerResult(
             traces=[trace],
             legend=[LegendItem("县界", "#e0a800")],
-            summary={"面积_km2": round(area, 1)},
+            summary={"area_km2": round(area, 1)},
             data=data,
         )
 
@@ -94,7 +94,7 @@ class TownshipsLayer(Layer):
         return LayerResult(
             traces=traces,
             legend=[LegendItem("乡镇边界", OUTLINE)],
-            summary={"乡镇数": len(data), "近似边界数": int(approx.sum())},
+            summary={"townships": len(data), "approximate_boundaries": int(approx.sum())},
             data=data,
             notes=notes,
         )
@@ -118,7 +118,7 @@ class JurisdictionsLayer(Layer):
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
         if len(data) == 0:
-            return LayerResult(traces=[], summary={"中队数": 0}, data=data)
+            return LayerResult(traces=[], summary={"squads": 0}, data=data)
         codes = list(data["squad_code"])
         n = len(codes)
         colors = [SQUAD_COLORS[i % len(SQUAD_COLORS)] for i in range(n)]
@@ -149,6 +149,6 @@ class JurisdictionsLayer(Layer):
         return LayerResult(
             traces=[fill, labels],
             legend=legend,
-            summary={"中队数": n, "辖区面积_km2": round(float(data["area_km2"].fillna(0).sum()), 1)},
+            summary={"squads": n, "jurisdiction_area_km2": round(float(data["area_km2"].fillna(0).sum()), 1)},
             data=data,
         )

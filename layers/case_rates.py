@@ -127,8 +127,10 @@ class CaseRatesLayer(Layer):
             traces=[trace],
             legend=[LegendItem(METRICS[metric], (DIVERGING if change else SEQUENTIAL)[-1][1])],
             summary={
-                "指标": METRICS[metric],
-                "前五": [f"{n}（{v:.2f}）" for n, v in zip(top["name"], top[metric], strict=True)],
+                "metric": metric,
+                "top5": [
+                    {"name": n, "value": round(float(v), 2)} for n, v in zip(top["name"], top[metric], strict=True)
+                ],
             },
             data=data,
             notes=notes,

@@ -50,7 +50,7 @@ class CasesLayer(Layer):
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
         if len(data) == 0:
-            return LayerResult(traces=[], summary={"案件数": 0}, data=data)
+            return LayerResult(traces=[], summary={"cases": 0}, data=data)
         if data["kind"].iloc[0] == "cell":
             counts = data["count"].to_numpy()
             size = 6 + 22 * np.sqrt(counts / counts.max())
@@ -72,7 +72,7 @@ class CasesLayer(Layer):
             return LayerResult(
                 traces=[trace],
                 legend=[LegendItem("案件数（网格汇总）", SEQUENTIAL[-1][1])],
-                summary={"案件数": int(counts.sum()), "网格数": len(data)},
+                summary={"cases": int(counts.sum()), "cells": len(data)},
                 data=data,
                 notes=["案件较多，按网格汇总显示"],
             )
@@ -98,4 +98,4 @@ class CasesLayer(Layer):
                 )
             )
             legend.append(LegendItem(kind, color))
-        return LayerResult(traces=traces, legend=legend, summary={"案件数": len(data)}, data=data)
+        return LayerResult(traces=traces, legend=legend, summary={"cases": len(data)}, data=data)

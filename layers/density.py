@@ -45,6 +45,6 @@ class DensityLayer(Layer):
         return LayerResult(
             traces=[trace],
             legend=[LegendItem("低", SEQUENTIAL[0][1]), LegendItem("高", SEQUENTIAL[-1][1])],
-            summary={"案件数": int(data["count"].sum())},
+            summary={"cases": int(data["count"].sum())},
             data=data,
         )

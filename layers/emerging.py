@@ -175,8 +175,7 @@ class EmergingHotspotsLayer(Layer):
                 )
             )
         counts = shown["category"].value_counts()
-        summary = {category_label(c): int(counts[c]) for c in present}
-        summary["周数"] = int(data.attrs.get("steps", 0))
+        summary = {"patterns": {c: int(counts[c]) for c in present}, "weeks": int(data.attrs.get("steps", 0))}
         notes = [
             "按周统计的时空 Gi*（含前一周邻域）与 Mann–Kendall 趋势，分类同 ArcGIS 新兴热点分析",
         ]

@@ -88,12 +88,14 @@ class HotspotsLayer(Layer):
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
         if len(data) == 0:
-            return LayerResult(traces=[], summary={"热点数": 0, "冷点数": 0, "99%热点数": 0, "案件数": 0}, data=data)
+            return LayerResult(
+                traces=[], summary={"hot_spots": 0, "cold_spots": 0, "hot_spots_99": 0, "cases": 0}, data=data
+            )
         summary = {
-            "热点数": int((data["cls"] > 0).sum()),
-            "冷点数": int((data["cls"] < 0).sum()),
-            "99%热点数": int((data["cls"] == 3).sum()),
-            "案件数": int(data["count"].sum()),
+            "hot_spots": int((data["cls"] > 0).sum()),
+            "cold_spots": int((data["cls"] < 0).sum()),
+            "hot_spots_99": int((data["cls"] == 3).sum()),
+            "cases": int(data["count"].sum()),
         }
         notes = ["Getis-Ord Gi*，经 FDR（Benjamini–Hochberg）校正"]
         if data.attrs.get("unit") == "segment":

@@ -169,13 +169,13 @@ class PatrolCoverageLayer(Layer):
         visited = float(data.loc[data["visits"] > 0, "length_m"].sum()) if len(data) else 0.0
         by_chief = data.attrs.get("by_chief", pd.DataFrame())
         by_squad = data.attrs.get("by_squad", pd.DataFrame())
-        period = "班次" if data.attrs.get("period") == "shift" else "日"
+        mean_share = "mean_shift_share" if data.attrs.get("period") == "shift" else "mean_daily_share"
         summary = {
-            "路段数": len(data),
-            "窗口内巡查覆盖率": round(visited / total, 4) if total else 0.0,
-            f"平均每{period}覆盖率": round(float(by_squad["share"].mean()), 4) if len(by_squad) else 0.0,
-            "街路长": by_chief.round(4).to_dict("records"),
-            "中队": by_squad.round(4).to_dict("records"),
+            "segments": len(data),
+            "coverage_share": round(visited / total, 4) if total else 0.0,
+            mean_share: round(float(by_squad["share"].mean()), 4) if len(by_squad) else 0.0,
+            "by_chief": by_chief.round(4).to_dict("records"),
+            "by_squad": by_squad.round(4).to_dict("records"),
         }
         return LayerResult(traces=traces, legend=legend, summary=summary, data=data)
 
@@ -237,7 +237,7 @@ class UnderpatrolledLayer(Layer):
         return LayerResult(
             traces=traces,
             legend=[LegendItem("案件多、巡查少", BAD)],
-            summary={"重点路段": rows.round(3).to_dict("records")},
+            summary={"ranked_segments": rows.round(3).to_dict("records")},
             data=data,
             notes=["排名 = 每公里案件数的百分位 − 每公里巡查停留时间的百分位"],
         )

@@ -131,12 +131,12 @@ class ResponseTimesLayer(Layer):
         due = int(by_squad["due"].sum()) if len(by_squad) else 0
         on_time = int(by_squad["on_time"].sum()) if len(by_squad) else 0
         summary = {
-            "指标": METRICS[metric],
-            "到期案件数": due,
-            "按期办结数": on_time,
-            "按期办结率": round(on_time / due, 4) if due else None,
-            "中队": by_squad.round(3).to_dict("records"),
-            "类别": by_category.round(3).to_dict("records"),
+            "metric": metric,
+            "cases_due": due,
+            "closed_on_time": on_time,
+            "on_time_rate": round(on_time / due, 4) if due else None,
+            "by_squad": by_squad.round(3).to_dict("records"),
+            "by_category": by_category.round(3).to_dict("records"),
         }
         return LayerResult(
             traces=[trace],

@@ -151,10 +151,10 @@ class SanitationLayer(Layer):
         by_route = data.attrs.get("by_route", pd.DataFrame())
         by_squad = data.attrs.get("by_squad", pd.DataFrame())
         summary = {
-            "计划里程_km": round(planned_m / 1000, 2),
-            "已作业里程_km": round(covered_m / 1000, 2),
-            "计划覆盖率": round(covered_m / planned_m, 4) if planned_m else None,
-            "路线": by_route.round(4).to_dict("records"),
-            "中队": by_squad.round(4).to_dict("records"),
+            "planned_km": round(planned_m / 1000, 2),
+            "covered_km": round(covered_m / 1000, 2),
+            "planned_share": round(covered_m / planned_m, 4) if planned_m else None,
+            "by_route": by_route.round(4).to_dict("records"),
+            "by_squad": by_squad.round(4).to_dict("records"),
         }
         return LayerResult(traces=traces, legend=legend, summary=summary, data=data)

@@ -50,6 +50,6 @@ class StationsLayer(Layer):
         return LayerResult(
             traces=[trace],
             legend=[LegendItem("中队驻地", STATION_COLOR)],
-            summary={"驻地数": len(data), "在编人数": int(data["officers"].fillna(0).sum()) if len(data) else 0},
+            summary={"stations": len(data), "officers": int(data["officers"].fillna(0).sum()) if len(data) else 0},
             data=data,
         )

@@ -56,6 +56,6 @@ class StreetsLayer(Layer):
         return LayerResult(
             traces=traces,
             legend=[LegendItem("街路", STREET_COLOR)],
-            summary={"路段数": len(data), "总长_km": round(float(data["length_m"].sum()) / 1000, 1)},
+            summary={"segments": len(data), "length_km": round(float(data["length_m"].sum()) / 1000, 1)},
             data=data,
         )

@@ -12,10 +12,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
-from dashboard import basemap, components, data, filters
+from dashboard import basemap, components, data, filters, fmt
 from dashboard.access import request_scope
 from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
-from layers.base import LayerParams
+from layers.base import SUMMARY_LABELS, LayerParams
 from layers.queries import case_records, directory
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
@@ -240,9 +240,9 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
     start, stop = params.start, params.end
     summary = f"{start:%Y-%m-%d} 至 {stop:%Y-%m-%d} · 案件 {len(rows)} 件"
     if "patrol_coverage" in results:
-        share = results["patrol_coverage"].summary.get("窗口内巡查覆盖率")
+        share = results["patrol_coverage"].summary.get("coverage_share")
         if share is not None:
-            summary += f" · 巡查覆盖 {share * 100:.0f}%（按长度）"
+            summary += f" · {SUMMARY_LABELS['coverage_share']} {fmt.percent(share, 0)}"
     return (
         layer_traces(drawn, DRAW_ORDER),
         components.legend(drawn, DRAW_ORDER),
@@ -256,7 +256,7 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
 def _ranked_rows(result) -> list[dict[str, Any]]:
     if result is None:
         return []
-    rows = pd.DataFrame(result.summary.get("重点路段", []))
+    rows = pd.DataFrame(result.summary.get("ranked_segments", []))
     if rows.empty:
         return []
     rows["name"] = rows["name"].fillna("未命名路段")

@@ -10,10 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
-from dashboard import basemap, components, data, filters
+from dashboard import basemap, components, data, filters, fmt
 from dashboard.access import request_scope
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
-from layers.base import LayerParams, Scope
+from layers.base import SUMMARY_LABELS, LayerParams, Scope
 from layers.queries import case_records, directory
 
 dash.register_page(__name__, path_template="/street/<chief>", name="街路长", title="街路长视图")
@@ -149,9 +149,10 @@ def render(chief: str, window: str | None) -> tuple:
     summary = f"未结案件 {len(open_rows)} 件"
     coverage = results.get("patrol_coverage")
     if coverage is not None:
-        share = coverage.summary.get("窗口内巡查覆盖率")
+        share = coverage.summary.get("coverage_share")
         if share is not None:
-            summary = f"{WINDOWS.get(window, '近7天')}巡查覆盖 {share * 100:.0f}%（按长度） · " + summary
+            label = SUMMARY_LABELS["coverage_share"]
+            summary = f"{WINDOWS.get(window, '近7天')}{label} {fmt.percent(share, 0)} · " + summary
     return (
         layer_traces(results, DRAW_ORDER),
         components.legend(results, DRAW_ORDER),

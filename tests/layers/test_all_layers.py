@@ -1,16 +1,15 @@
-"""Every registered layer: the contract (MapLibre traces only, no dashboard import), on empty and small data."""
+"""Every registered layer: the contract (MapLibre traces only, summary keys are identifiers); empty and small data."""
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-from pathlib import Path
+import re
 
 import plotly.graph_objects as go
 import pytest
 from sqlalchemy.engine import Connection
 
-from layers.base import LayerParams, LayerResult, Scope
+from layers.base import SUMMARY_LABELS, LayerParams, LayerResult, Scope
 from layers.registry import layer_names, render
 
 from .conftest import Seed, local
@@ -39,22 +38,18 @@ def test_the_contract_names_are_registered() -> None:
     assert set(layer_names()) == EXPECTED
 
 
-def test_layers_never_import_the_dashboard() -> None:
-    for path in (Path(__file__).resolve().parents[2] / "layers").glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            assert not any(n == "dashboard" or n.startswith("dashboard.") for n in names), path.name
+def assert_summary_keys(result: LayerResult) -> None:
+    """Summary keys are identifiers (English snake_case), each with its Chinese label in one place."""
+    for key in result.summary:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", key), f"summary key {key!r} is not an identifier"
+        assert key in SUMMARY_LABELS, f"summary key {key!r} has no label in layers.base.SUMMARY_LABELS"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_layer_renders_on_an_empty_database(db: Connection, name: str) -> None:
     result = render(name, db, PARAMS)
     assert isinstance(result, LayerResult)
+    assert_summary_keys(result)
     assert all(isinstance(t, MAPLIBRE) for t in result.traces)
 
 
@@ -87,5 +82,6 @@ def test_every_layer_renders_small_data_with_maplibre_traces_only(db: Connection
         assert result.traces, name
     assert all(isinstance(t, MAPLIBRE) for t in result.traces)
     assert result.data is not None
+    assert_summary_keys(result)
     other = render(name, db, LayerParams(start=PARAMS.start, end=PARAMS.end, scope=Scope(squads=("ZD09",))))
     assert all(isinstance(t, MAPLIBRE) for t in other.traces)

@@ -24,7 +24,7 @@ def test_townships_mark_approximate_boundaries(db: Connection, seed: Seed) -> No
     seed.area("330723002", "柳城畲族镇", "township", (119.82, 28.88, 119.84, 28.90), approximate=True)
     result = render("townships", db, LayerParams())
     assert "乡镇边界为近似" in result.notes
-    assert result.summary["近似边界数"] == 1
+    assert result.summary["approximate_boundaries"] == 1
     labels = next(t for t in result.traces if t.mode == "text").text
     assert "柳城畲族镇（近似）" in labels and "白洋街道" in labels
     assert all(isinstance(t, go.Scattermap) for t in result.traces)
@@ -53,9 +53,9 @@ def test_stations_and_streets(db: Connection, seed: Seed) -> None:
     seed.segment("s2", [(119.82, 28.89), (119.83, 28.89)], road_class="巷", squad_code="ZD02", length_m=975.0)
     stations = render("stations", db, LayerParams(squads=("ZD01",)))
     assert list(stations.data["squad_name"]) == ["白洋中队"]
-    assert stations.summary["在编人数"] == 12
+    assert stations.summary["officers"] == 12
     streets = render("streets", db, LayerParams())
-    assert streets.summary == {"路段数": 2, "总长_km": 1.9}
+    assert streets.summary == {"segments": 2, "length_km": 1.9}
     assert {t.name for t in streets.traces} == {"主干路", "巷"}
     only_mine = render("streets", db, LayerParams(scope=Scope(squads=("ZD02",))))
     assert list(only_mine.data["segment_key"]) == ["s2"]
@@ -68,7 +68,7 @@ def test_cases_are_points_when_few_and_cells_when_many(db: Connection, seed: See
     seed.case(119.83, 28.885, local(2025, 3, 1, 9), squad_code="ZD02", procedure_type="一般程序")
     params = LayerParams(start=local(2025, 3, 1).date(), end=local(2025, 3, 1).date())
     points = render("cases", db, params)
-    assert points.summary["案件数"] == 7
+    assert points.summary["cases"] == 7
     assert {t.name for t in points.traces} == {"简易程序", "一般程序"}
     cells = render("cases", db, LayerParams(start=params.start, end=params.end, options={"max_points": 5}))
     assert set(cells.data["kind"]) == {"cell"}
@@ -79,11 +79,11 @@ def test_cases_are_points_when_few_and_cells_when_many(db: Connection, seed: See
     assert set(wall.data["kind"]) == {"cell"} and "case_number" not in wall.data
     # Another squad's cases are not returned.
     mine = render("cases", db, LayerParams(scope=Scope(squads=("ZD02",))))
-    assert mine.summary["案件数"] == 1
+    assert mine.summary["cases"] == 1
 
 
 def test_cases_outside_the_window_are_left_out(db: Connection, seed: Seed) -> None:
     seed.case(119.805, 28.885, local(2025, 3, 1, 23, 59))
     seed.case(119.805, 28.885, local(2025, 3, 2, 0, 0))
     day = local(2025, 3, 1).date()
-    assert render("cases", db, LayerParams(start=day, end=day)).summary["案件数"] == 1
+    assert render("cases", db, LayerParams(start=day, end=day)).summary["cases"] == 1

@@ -34,6 +34,6 @@ def test_rates_show_a_rising_rural_township(db: Connection, seed: Seed) -> None:
     assert data.loc["330723002", "per_km2"] == pytest.approx(9 / 80)
     assert data.loc["330723002", "change_per_km"] == pytest.approx(8.0)
     assert data.loc["330723001", "change_per_km"] == pytest.approx(0.0)
-    assert result.summary["前五"][0].startswith("山乡")
+    assert result.summary["top5"][0]["name"].startswith("山乡")
     with pytest.raises(ValueError, match="metric"):
         render("case_rates", db, LayerParams(metric="nonsense"))

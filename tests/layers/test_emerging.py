@@ -83,7 +83,7 @@ def test_a_new_burst_is_a_consecutive_hotspot(db: Connection, seed: Seed) -> Non
     params = LayerParams(start=start, end=start + dt.timedelta(days=69))
     result = render("emerging", db, params)
     data = result.data.set_index("h3")
-    assert result.summary["周数"] == 10
+    assert result.summary["weeks"] == 10
     assert data.loc[centre, "count"] == 30
     assert data.loc[centre, "category"] == "consecutive_hot"
     assert "连续热点" in [item.label for item in result.legend]

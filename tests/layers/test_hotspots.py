@@ -80,12 +80,12 @@ def test_a_known_hotspot_is_found(db: Connection, seed: Seed) -> None:
     row = result.data.set_index("h3").loc[hot]
     assert row["count"] == 20
     assert row["cls"] == 3 and row["q"] < 0.01
-    assert result.summary["99%热点数"] >= 1
+    assert result.summary["hot_spots_99"] >= 1
     assert set(result.data.loc[result.data["cls"] > 0, "h3"]) <= {hot, *h3.grid_ring(hot, 1), *h3.grid_ring(hot, 2)}
     assert result.traces[0].type == "choroplethmap"
     # Another squad's scope sees none of these cases.
     other = render("hotspots", db, LayerParams(scope=Scope(squads=("ZD02",))))
-    assert other.summary["案件数"] == 0
+    assert other.summary["cases"] == 0
 
 
 def test_hotspots_on_street_segments(db: Connection, seed: Seed) -> None:

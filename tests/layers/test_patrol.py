@@ -40,7 +40,7 @@ def test_segment_dwell_visits_and_last_visit(db: Connection, seed: Seed) -> None
     # Last visit of C left at 05-01 10:12; the window ends 05-08 00:00.
     assert data.loc["C", "days_since"] == pytest.approx(6 + (24 * 60 - 612) / 1440)
     assert data.loc["A", "days_covered"] == 2
-    assert result.summary["窗口内巡查覆盖率"] == pytest.approx(4000 / 4500, abs=1e-4)
+    assert result.summary["coverage_share"] == pytest.approx(4000 / 4500, abs=1e-4)
 
 
 def test_length_weighted_daily_share_per_chief_and_squad(db: Connection, seed: Seed) -> None:
@@ -91,7 +91,7 @@ def test_hot_but_under_patrolled_ranking(db: Connection, seed: Seed) -> None:
     assert data.loc["Y", "score"] == pytest.approx(2.5 / 3 - 1.0)
     assert data.loc["Z", "score"] == pytest.approx(1 / 3 - 0.5)
     assert data.loc["Q", "rank"] != data.loc["Q", "rank"]  # no cases: not ranked (NaN)
-    assert result.summary["重点路段"][0]["segment_id"] == x
+    assert result.summary["ranked_segments"][0]["segment_id"] == x
 
 
 def test_wall_scope_masks_chief_names(db: Connection, seed: Seed) -> None:

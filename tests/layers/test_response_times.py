@@ -51,9 +51,9 @@ def test_closed_the_day_before_a_holiday(db: Connection, seed: Seed) -> None:
     assert pd.isna(frame.loc[general, "working_days"])
     result = render("response_times", db, HOLIDAY_WEEK)
     # Denominator: cases due 10-01…10-08 (three), not the cases received in the window (two).
-    assert result.summary["到期案件数"] == 3
-    assert result.summary["按期办结数"] == 2
-    assert result.summary["按期办结率"] == pytest.approx(2 / 3, abs=1e-4)
+    assert result.summary["cases_due"] == 3
+    assert result.summary["closed_on_time"] == 2
+    assert result.summary["on_time_rate"] == pytest.approx(2 / 3, abs=1e-4)
     row = result.data.set_index("squad_code").loc["ZD01"]
     assert row["cases"] == 2 and row["due"] == 3
 
@@ -80,7 +80,7 @@ def test_stage_medians_and_p90(db: Connection, seed: Seed) -> None:
     assert squad["dispatch_p90"] == pytest.approx((40 + 0.6 * 60) / 60)  # linear interpolation 40 → 100
     assert squad["arrive_median"] == pytest.approx(0.5)
     assert squad["total_median"] == pytest.approx(6.0)
-    categories = pd.DataFrame(result.summary["类别"]).set_index("category")
+    categories = pd.DataFrame(result.summary["by_category"]).set_index("category")
     assert categories.loc["占道经营", "cases"] == 5 and categories.loc["违法建设", "cases"] == 1
     assert result.traces[0].type == "choroplethmap"
     with pytest.raises(ValueError, match="metric"):
@@ -94,4 +94,4 @@ def test_scope_restricts_squads(db: Connection, seed: Seed) -> None:
     params = LayerParams(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 31), scope=Scope(squads=("ZD02",)))
     result = render("response_times", db, params)
     assert list(result.data["squad_code"]) == ["ZD02"]
-    assert [r["squad_code"] for r in result.summary["中队"]] == ["ZD02"]
+    assert [r["squad_code"] for r in result.summary["by_squad"]] == ["ZD02"]

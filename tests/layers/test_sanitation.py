@@ -47,8 +47,8 @@ def test_planned_against_actual_per_route_and_squad(db: Connection, seed: Seed) 
     assert routes.loc["R2", "share"] == 1.0 and routes.loc["R2", "covered_own_km"] == pytest.approx(0.7)
     squads = result.data.attrs["by_squad"].set_index("squad_code")
     assert squads.loc["ZD01", "share"] == pytest.approx(2 / 3)
-    assert result.summary["计划里程_km"] == pytest.approx(2.2)
-    assert result.summary["已作业里程_km"] == pytest.approx(1.7)
+    assert result.summary["planned_km"] == pytest.approx(2.2)
+    assert result.summary["covered_km"] == pytest.approx(1.7)
 
 
 def test_scope_restricts_to_the_squads_routes(db: Connection, seed: Seed) -> None:
