@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
+from etl.geocode_cli import geocode
 from etl.report import console, print_summary
 from geo.cli import run_cli
 from geo.db import writer_engine
@@ -71,6 +72,9 @@ def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bo
     module = job_module(kind)
     report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force)
     print_summary([report])
+
+
+main.add_command(geocode)
 
 
 @main.command()

@@ -55,7 +55,7 @@ class GeocodeResult:
         return None if self.lon is None or self.lat is None else (self.lon, self.lat)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON object written by ``python -m geo.geocode``."""
+        """The JSON object written by ``python -m etl geocode``."""
         return {
             "input": self.input,
             "lon": None if self.lon is None else round(self.lon, 7),

@@ -240,7 +240,7 @@ def test_command_line_reads_lines_and_csv_columns(sample_world_url: URL, tmp_pat
     env = {**os.environ, "DATABASE_URL": sample_world_url.render_as_string(hide_password=False)}
     lines = "熟溪街道解放街25号\n永康市西城街道\n不详\n"
     out = subprocess.run(
-        [sys.executable, "-m", "geo.geocode"], input=lines, capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-m", "etl", "geocode"], input=lines, capture_output=True, text=True, env=env, check=True
     ).stdout.splitlines()
     rows = [json.loads(line) for line in out]
     assert [r["level"] for r in rows] == ["门牌", "未匹配", "未匹配"]
@@ -249,7 +249,7 @@ def test_command_line_reads_lines_and_csv_columns(sample_world_url: URL, tmp_pat
     table = tmp_path / "cases.csv"
     table.write_bytes("编号,地址\n1,阳光小区门口\n2,熟溪街道\n".encode("gbk"))
     out = subprocess.run(
-        [sys.executable, "-m", "geo.geocode", str(table), "--column", "地址", "--no-refresh"],
+        [sys.executable, "-m", "etl", "geocode", str(table), "--column", "地址", "--no-refresh"],
         capture_output=True,
         text=True,
         env=env,
@@ -257,7 +257,7 @@ def test_command_line_reads_lines_and_csv_columns(sample_world_url: URL, tmp_pat
     ).stdout.splitlines()
     assert [json.loads(line)["level"] for line in out] == ["小区或地点", "乡镇"]
     missing = subprocess.run(
-        [sys.executable, "-m", "geo.geocode", str(table), "--column", "address"],
+        [sys.executable, "-m", "etl", "geocode", str(table), "--column", "address"],
         capture_output=True,
         text=True,
         env=env,

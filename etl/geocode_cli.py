@@ -1,4 +1,7 @@
-"""``python -m geo.geocode``: geocode addresses from stdin (one a line, or a CSV column) to JSON lines."""
+"""``python -m etl geocode``: geocode addresses from stdin (one a line, or a CSV/XLSX column) to JSON lines.
+
+The geocoder itself is :mod:`geo.geocode`; this command reads the input the way the ETL reads files.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from geo.cli import run_cli
 from geo.db import writer_engine
 
 
@@ -31,11 +33,11 @@ def _addresses(source: Path | None, column: str | None) -> list[str]:
     return frame[column].astype(str).tolist()
 
 
-@click.command()
+@click.command("geocode")
 @click.argument("source", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--column", help="Read SOURCE (or stdin) as CSV/XLSX and geocode this column.")
 @click.option("--no-refresh", is_flag=True, help="Use the gazetteer table as it is (do not rebuild changed rows).")
-def main(source: Path | None, column: str | None, no_refresh: bool) -> None:
+def geocode(source: Path | None, column: str | None, no_refresh: bool) -> None:
     """Geocode addresses to JSON lines: input, lon, lat, level, score, township, village, matched, reason."""
     from geo.geocode import load_geocoder
 
@@ -46,7 +48,3 @@ def main(source: Path | None, column: str | None, no_refresh: bool) -> None:
     out = sys.stdout
     for address in addresses:
         out.write(json.dumps(geocoder.geocode(address).as_dict(), ensure_ascii=False) + "\n")
-
-
-if __name__ == "__main__":
-    run_cli(main)
