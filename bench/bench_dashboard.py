@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, choose, free_port  # noqa: E402
+from bench._seed import add_volume, seed  # noqa: E402
 from geo.db import database_url, get_engine  # noqa: E402
 from geo.db.migrate import upgrade  # noqa: E402
 from geo.region import get_region  # noqa: E402
-from tests.dashboard.conftest import CHROMIUM, CHROMIUM_ARGS, choose, free_port  # noqa: E402
-from tests.dashboard.seed import add_volume, seed  # noqa: E402
 
 PAGES = [
     ("/wall", "wall-map", "response_times"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,36 +15,19 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from bench._seed import Seeded, seed
 from dashboard.auth.store import add_user, create_kiosk_token
 from geo.db import get_engine
 from geo.db.migrate import upgrade
 from geo.db.roles import ensure_roles
 from geo.region import Region
 from geo.settings import PROJECT_ROOT, get_settings
-from tests.dashboard.seed import Seeded, seed
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 TEST_PASSWORD = "browser-tests-2026"
 # Accounts made by ``dash_url``: username → role, and the wall screen's kiosk token.
 ACCOUNTS: dict[str, str] = {}
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -205,13 +187,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-def choose(page, dropdown_id: str, label: str) -> None:
-    """Pick ``label`` in the Dash dropdown ``dropdown_id`` the way a user does (open, click, close)."""
-    page.click(f"#{dropdown_id}")
-    page.get_by_role("option", name=label, exact=True).click()
-    page.keyboard.press("Escape")
 
 
 def callback_bodies(page) -> list[str]:

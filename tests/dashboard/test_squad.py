@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 
+from bench._browser import choose
+from bench._seed import PARTY_NAME
 from geo.db import get_engine
 from geo.region import get_region
-from tests.dashboard.conftest import choose, map_state, wait_for_traces, watch_callbacks
-from tests.dashboard.seed import PARTY_NAME
+from tests.dashboard.conftest import map_state, wait_for_traces, watch_callbacks
 
 pytestmark = pytest.mark.browser
 

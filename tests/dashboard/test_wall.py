@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bench._seed import COMPLAINANT_NAME, COMPLAINANT_PHONE, PARTY_NAME, PARTY_PHONE
 from geo.db import get_engine
 from geo.settings import PROJECT_ROOT
 from tests.dashboard.conftest import callback_bodies, map_state, sign_in, wait_for_traces, watch_callbacks
-from tests.dashboard.seed import COMPLAINANT_NAME, COMPLAINANT_PHONE, PARTY_NAME, PARTY_PHONE
 
 pytestmark = pytest.mark.browser
 PLANTED = (PARTY_NAME, PARTY_PHONE, COMPLAINANT_NAME, COMPLAINANT_PHONE)
@@ -103,7 +103,7 @@ def test_database_outage_shows_a_warning_keeps_the_figures_and_recovers(browser,
     import time
     import urllib.request
 
-    from tests.dashboard.conftest import free_port
+    from bench._browser import free_port
     from tests.dashboard.pgproxy import SocketProxy
 
     url, _ = dash_url

@@ -1,4 +1,4 @@
-"""Small, known data for the dashboard tests, written directly through the models.
+"""Small, known data for the dashboard tests and the dashboard benchmark, written directly through the models.
 
 Thirteen squads over approximate township polygons, a street grid in two squads, two street
 chiefs with patrol visits, and a few hundred cases this year and last year with planted
