@@ -146,9 +146,10 @@ def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
 
 
 def as_text(cell: Any) -> None:
-    """Make an openpyxl ``cell`` holding formula-like text a plain text cell (``quotePrefix``, as Excel marks typed text).
+    """Make an openpyxl ``cell`` holding formula-like text a plain text cell.
 
-    The value is kept as it is; only string cells are touched.
+    The cell is marked ``quotePrefix`` (as Excel marks typed text); the value is kept as it is;
+    only string cells are touched.
     """
     if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"

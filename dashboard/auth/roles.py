@@ -49,8 +49,9 @@ def scope_for(role: str, squad_code: str | None = None, chief_code: str | None =
     """The scope of a role.
 
     admin: everything, personal data in full. command_center (the wall and its kiosk links):
-    county-wide aggregates only, never a case row nor personal data. squad_leader: their squad only, personal data of their cases. street_chief: their own streets
-    and the cases on them, masked. viewer: county-wide aggregates only. Unknown roles: nothing.
+    county-wide aggregates only, never a case row nor personal data. squad_leader: their squad
+    only, personal data of their cases. street_chief: their own streets and the cases on them,
+    masked. viewer: county-wide aggregates only. Unknown roles: nothing.
     """
     if role == "admin":
         return Scope(personal_data=True)

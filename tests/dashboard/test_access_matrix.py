@@ -213,7 +213,11 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
         Probe("/squad/ZD01", lambda s: {"_pages_location.pathname": "/squad/ZD01"}, DESK_PAGE),
         Probe("/street/JL001", lambda s: {"_pages_location.pathname": "/street/JL001"}, STREET),
         Probe("/wall", lambda s: {"_pages_location.pathname": "/wall"}, every_role(Aggregates("kpi-value"))),
-        Probe("/", lambda s: {"_pages_location.pathname": "/"}, {**every_role(Aggregates("中队")), "command_center": Denied()}),
+        Probe(
+            "/",
+            lambda s: {"_pages_location.pathname": "/"},
+            {**every_role(Aggregates("中队")), "command_center": Denied()},
+        ),
     ],
     "_pages_dummy.children": [Probe("clientside", lambda s: {"_pages_store.data": {}}, every_role(Clientside()))],
     "cases-grid.rowData": [Probe("all cases, a year", _cases_inputs, CASE_LIST)],
@@ -225,12 +229,19 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
     ],
     "squad-map.figure": [Probe("ZD01, a year, case points", _squad_inputs, SQUAD_MAP)],
     "squad-drill.data": [
-        Probe("choose", lambda s: {"squad-ranked.selectedRows": [{"segment_id": s.hot_segment}]},
-              every_role(Echo()), changed="squad-ranked.selectedRows"),
+        Probe(
+            "choose",
+            lambda s: {"squad-ranked.selectedRows": [{"segment_id": s.hot_segment}]},
+            every_role(Echo()),
+            changed="squad-ranked.selectedRows",
+        ),
     ],
     "squad-cases.rowData": [
-        Probe("hot segment of ZD01", lambda s: _squad_inputs(s, **{"squad-drill.data": {"segment_id": s.hot_segment}}),
-              SQUAD_CASES),
+        Probe(
+            "hot segment of ZD01",
+            lambda s: _squad_inputs(s, **{"squad-drill.data": {"segment_id": s.hot_segment}}),
+            SQUAD_CASES,
+        ),
     ],
     "squad-download.data": [
         Probe("export ZD01's cases", lambda s: _squad_inputs(s, **{"squad-export-cases.n_clicks": 1}), SQUAD_CASES),
@@ -336,7 +347,11 @@ def callback_body(key: str, spec: dict[str, Any], values: dict[str, Any], change
 def callback_map(app, base: str) -> dict[str, dict[str, Any]]:
     """The app's callbacks by first output, after one request (Dash registers its page router then)."""
     requests.get(f"{base}/login", timeout=30)
-    return {f"{o['id']}.{o['property']}": {"key": k, **spec} for k, spec in app.callback_map.items() for o in _outputs(k)[:1]}
+    return {
+        f"{o['id']}.{o['property']}": {"key": k, **spec}
+        for k, spec in app.callback_map.items()
+        for o in _outputs(k)[:1]
+    }
 
 
 @pytest.fixture(scope="module")
