@@ -7,6 +7,7 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
+from dashboard.access import guard_page_layouts
 from dashboard.auth.web import install_auth
 from dashboard.basemap import register_tile_route
 from geo.region import get_region
@@ -24,6 +25,7 @@ def create_app() -> Dash:
         update_title=None,
     )
     install_auth(app, f"{region.bureau} 执法地图")
+    guard_page_layouts()
     register_tile_route(app.server)
     app.layout = html.Div(
         [

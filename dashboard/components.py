@@ -123,13 +123,37 @@ def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out.astype(object).where(out.notna(), None).to_dict("records")
 
 
+# A spreadsheet reads text beginning with these as a formula (or as the start of one).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook with one sheet per frame (sheet name → frame)."""
+    """An .xlsx workbook with one sheet per frame (sheet name → frame); the one writer of every export.
+
+    Text cells that a spreadsheet would read as a formula (beginning with ``=``, ``+``, ``-``,
+    ``@``, tab or CR, e.g. a complaint text ``=HYPERLINK(…)``) are written as text, never as a
+    formula (see :func:`as_text`). Numbers, negative ones included, stay numbers.
+    """
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for sheet, frame in frames.items():
             frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+        for worksheet in writer.book.worksheets:
+            for row in worksheet.iter_rows():
+                for cell in row:
+                    as_text(cell)
     return buffer.getvalue()
+
+
+def as_text(cell: Any) -> None:
+    """Make an openpyxl ``cell`` holding formula-like text a plain text cell.
+
+    The cell is marked ``quotePrefix`` (as Excel marks typed text); the value is kept as it is;
+    only string cells are touched.
+    """
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def send_excel(frames: dict[str, pd.DataFrame], filename: str) -> dict[str, Any]:

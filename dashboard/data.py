@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dashboard.auth.web import audit_request
-from geo.db import reader_engine
+from geo.db import reader_engine, statement_cancelled
 from geo.errors import DatabaseError, EgisError, UnknownNameError
 from geo.settings import get_settings
 from layers.base import LayerParams, LayerResult
@@ -37,7 +37,8 @@ def read(function: Callable[..., T], *args: object, cache: bool = False, **kwarg
     Raises
     ------
     DataUnavailable
-        When the database cannot be reached or a named layer does not exist.
+        When the database cannot be reached, the query ran longer than ``EGIS_READER_TIMEOUT_S``,
+        or a named layer does not exist.
     """
     if cache:
         key = f"{function.__module__}.{function.__qualname__}|{args!r}|{kwargs!r}"
@@ -45,7 +46,13 @@ def read(function: Callable[..., T], *args: object, cache: bool = False, **kwarg
     try:
         with reader_engine().connect() as conn:
             result = function(conn, *args, **kwargs)
-    except (OperationalError, DatabaseError) as exc:
+    except OperationalError as exc:
+        if statement_cancelled(exc):
+            log.warning("query cancelled after EGIS_READER_TIMEOUT_S: %s", function.__qualname__)
+            raise DataUnavailable("查询超时，请缩小时间范围或筛选条件后重试") from exc
+        log.warning("database unreachable: %s", exc)
+        raise DataUnavailable("数据库暂时无法连接") from exc
+    except DatabaseError as exc:
         log.warning("database unreachable: %s", exc)
         raise DataUnavailable("数据库暂时无法连接") from exc
     except DBAPIError as exc:

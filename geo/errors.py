@@ -26,6 +26,10 @@ class InputError(EgisError):
     """An input file cannot be read at all (a bad row is a reject, not an InputError)."""
 
 
+class RequestError(EgisError, ValueError):
+    """A value a user sent (a search text, a filter) is out of bounds; ``str(error)`` is Chinese, for the page."""
+
+
 class ValidationError(EgisError):
     """Input was read but breaks a rule that stops the whole job (e.g. wrong number of squads).
 

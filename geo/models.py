@@ -54,6 +54,11 @@ def gist(table: str, column: str = "geom") -> Index:
     return Index(f"ix_{table}_{column}_gist", column, postgresql_using="gist")
 
 
+def trigram(table: str, column: str) -> Index:
+    """A pg_trgm GIN index on a text column, which serves ``column ILIKE '%text%'``."""
+    return Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
 def created_at() -> Any:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
 
@@ -260,6 +265,8 @@ class Case(Base):
         Index("ix_cases_due_at", "due_at"),  # 按期办结率: cases due in a window
         Index("ix_cases_unmatched", "id", postgresql_where="geocode_level = '未匹配'"),
         gist("cases"),
+        # The case search (``ILIKE '%text%'``, layers/case_records.py) on pg_trgm trigram indexes.
+        *(trigram("cases", column) for column in ("case_number", "address", "description", "category")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

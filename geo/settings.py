@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         alias="EGIS_DASH_CACHE_S",
         description="Seconds a dashboard process reuses a rendered layer for identical parameters and scope (0: off).",
     )
+    reader_timeout_s: float = Field(
+        default=15.0,
+        alias="EGIS_READER_TIMEOUT_S",
+        description="statement_timeout of the dashboard's read-only connections (egis_reader), seconds; a longer "
+        "query is cancelled (0: no limit).",
+    )
     wall_stale_hours: float = Field(
         default=26.0,
         alias="EGIS_WALL_STALE_HOURS",

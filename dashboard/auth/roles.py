@@ -48,14 +48,15 @@ class Principal:
 def scope_for(role: str, squad_code: str | None = None, chief_code: str | None = None) -> Scope:
     """The scope of a role.
 
-    admin: everything, personal data in full. command_center: county-wide, never personal data.
-    squad_leader: their squad only, personal data of their cases. street_chief: their own streets
-    and the cases on them, masked. viewer: county-wide aggregates only. Unknown roles: nothing.
+    admin: everything, personal data in full. command_center (the wall and its kiosk links):
+    county-wide aggregates only, never a case row nor personal data. squad_leader: their squad
+    only, personal data of their cases. street_chief: their own streets and the cases on them,
+    masked. viewer: county-wide aggregates only. Unknown roles: nothing.
     """
     if role == "admin":
         return Scope(personal_data=True)
     if role == "command_center":
-        return Scope(personal_data=False)
+        return Scope(aggregates_only=True, personal_data=False)
     if role == "squad_leader" and squad_code:
         return Scope(squads=(squad_code,), personal_data=True)
     if role == "street_chief" and chief_code:

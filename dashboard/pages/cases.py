@@ -12,6 +12,7 @@ from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 from dashboard import basemap, components, data, filters
 from dashboard.access import request_scope
 from dashboard.mapview import map_figure, view_for_bounds
+from geo.errors import RequestError
 from geo.region import get_region
 from layers.queries import case_records, directory
 
@@ -28,6 +29,7 @@ CASES_EXPORT = "cases-export"
 CASES_DOWNLOAD = "cases-download"
 
 PAGE_ROWS = 500
+AGGREGATES_ONLY = "当前权限仅可查看汇总数据，不显示案件明细"
 LEVEL_COLORS = {
     "门牌": "#1a9850",
     "交叉口": "#66bd63",
@@ -154,14 +156,21 @@ def search(tab, text, squads, window, categories, procedures, end) -> tuple:
     """The first rows matching the search and filters (or the review queue)."""
     try:
         return _listing(tab, text, squads, window, categories, procedures, end)
+    except RequestError as exc:  # e.g. a search text longer than the bound
+        return [], f"⚠ {exc}"
     except data.DataUnavailable as exc:
         return no_update, f"⚠ {exc}"
 
 
 def _listing(tab, text, squads, window, categories, procedures, end) -> tuple[list[dict[str, Any]], str]:
     params = _params(end, window, categories, procedures, squads)
-    rows, total = _read(tab, params, text, PAGE_ROWS)
     period = f"{params.start:%Y-%m-%d} 至 {params.end:%Y-%m-%d}"
+    if params.scope.aggregates_only:  # counts only: the data step refuses case rows to this scope
+        if tab == "review":
+            return [], f"{period} · {AGGREGATES_ONLY}"
+        total = data.read(case_records.case_count, params, search=text or None)
+        return [], f"{period} · 共 {total} 件 · {AGGREGATES_ONLY}"
+    rows, total = _read(tab, params, text, PAGE_ROWS)
     if tab == "review":
         return components.grid_rows(rows), f"{period} · 待核查地址 {len(rows)} 件"
     shown = f"，显示最新 {len(rows)} 件" if total and total > len(rows) else ""
@@ -233,7 +242,7 @@ def export(_clicks, tab, text, squads, window, categories, procedures, end) -> A
     params = _params(end, window, categories, procedures, squads)
     try:
         rows, _ = _read(tab, params, text, None)
-    except data.DataUnavailable:
+    except (data.DataUnavailable, RequestError):
         return no_update
     name = "待核查地址" if tab == "review" else "案件"
     return components.send_excel(

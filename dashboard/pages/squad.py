@@ -234,11 +234,15 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
     if "underpatrolled" not in wanted:
         wanted.append("underpatrolled")  # the ranked list needs it even when it is not drawn
     results, notes = data.layers(wanted, params)
-    rows = data.read(case_records.case_rows, params, limit=None)
+    if params.scope.aggregates_only:  # the data step refuses case rows: the count alone
+        rows, count = pd.DataFrame(), data.read(case_records.case_count, params)
+    else:
+        rows = data.read(case_records.case_rows, params, limit=None)
+        count = len(rows)
     drawn = {k: v for k, v in results.items() if k in {"jurisdictions", "stations", *(overlays or [])}}
     ranked = _ranked_rows(results.get("underpatrolled"))
     start, stop = params.start, params.end
-    summary = f"{start:%Y-%m-%d} 至 {stop:%Y-%m-%d} · 案件 {len(rows)} 件"
+    summary = f"{start:%Y-%m-%d} 至 {stop:%Y-%m-%d} · 案件 {count} 件"
     if "patrol_coverage" in results:
         share = results["patrol_coverage"].summary.get("coverage_share")
         if share is not None:

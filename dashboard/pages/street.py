@@ -144,9 +144,12 @@ def render(chief: str, window: str | None) -> tuple:
     results, notes = data.layers(["patrol_coverage"], params)
     # Open cases: every open case on the chief's streets, whatever the window.
     open_params = dataclasses.replace(params, start=None, end=None)
-    rows = data.read(case_records.case_rows, open_params, limit=None)
-    open_rows = rows[rows["closed_at"].isna()] if len(rows) else rows
-    summary = f"未结案件 {len(open_rows)} 件"
+    if params.scope.aggregates_only:  # the data step refuses case rows to this scope
+        open_rows, summary = None, "仅可查看汇总数据"
+    else:
+        rows = data.read(case_records.case_rows, open_params, limit=None)
+        open_rows = rows[rows["closed_at"].isna()] if len(rows) else rows
+        summary = f"未结案件 {len(open_rows)} 件"
     coverage = results.get("patrol_coverage")
     if coverage is not None:
         share = coverage.summary.get("coverage_share")
@@ -180,7 +183,9 @@ def _trend_figure(result, chief: str) -> go.Figure:
     return figure
 
 
-def _case_cards(rows: pd.DataFrame) -> list[html.Div]:
+def _case_cards(rows: pd.DataFrame | None) -> list[html.Div]:
+    if rows is None:
+        return [html.Div("当前权限仅可查看汇总数据，不显示案件明细", className="case-card empty")]
     if rows.empty:
         return [html.Div("没有未结案件", className="case-card empty")]
     return [

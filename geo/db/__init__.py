@@ -56,10 +56,27 @@ def get_engine(url: str | URL | None = None) -> Engine:
 
 
 def reader_engine() -> Engine:
-    """Engine of the dashboard: the configured database as the read-only role."""
-    from geo.db.roles import READER, with_role
+    """Engine of the dashboard: the configured database as the read-only role.
 
-    return get_engine(with_role(database_url(), READER))
+    Every statement on it is cancelled after ``EGIS_READER_TIMEOUT_S`` seconds (``statement_timeout``
+    set per connection: a setting on the role would not apply, as the role is taken by ``SET ROLE``),
+    so no request can hold a database backend for long.
+    """
+    from geo.db.roles import READER, with_option, with_role
+
+    url = with_role(database_url(), READER)
+    timeout_ms = round(get_settings().reader_timeout_s * 1000)
+    return get_engine(with_option(url, "statement_timeout", str(max(timeout_ms, 0))))
+
+
+# SQLSTATE of a statement cancelled by statement_timeout (or a cancel request).
+QUERY_CANCELED = "57014"
+
+
+def statement_cancelled(exc: BaseException) -> bool:
+    """True when ``exc`` (a SQLAlchemy or driver error) says the statement was cancelled, e.g. by the timeout."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) == QUERY_CANCELED
 
 
 def writer_engine() -> Engine:

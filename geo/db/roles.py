@@ -20,10 +20,15 @@ WRITER = "egis_writer"
 
 def with_role(url: URL, role: str) -> URL:
     """``url`` with ``-c role=<role>`` added to its connection options."""
+    return with_option(url, "role", role)
+
+
+def with_option(url: URL, name: str, value: str) -> URL:
+    """``url`` with the server setting ``-c <name>=<value>`` added to its connection options."""
     options = url.query.get("options", "")
     if isinstance(options, tuple):
         options = " ".join(options)
-    return url.update_query_dict({"options": f"{options} -crole={role}".strip()})
+    return url.update_query_dict({"options": f"{options} -c{name}={value}".strip()})
 
 
 def ensure_roles(engine: Engine) -> None:

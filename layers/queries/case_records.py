@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from geo.errors import RequestError
 from geo.region import get_region
 from layers._filters import Where, case_where
 from layers._frames import read_frame
@@ -21,6 +22,8 @@ from layers.base import LayerParams
 
 __all__ = [
     "EXPORT_HEADERS",
+    "MAX_SEARCH_CHARS",
+    "SEARCH_COLUMNS",
     "CaseLevelAccessError",
     "case_count",
     "case_counts",
@@ -54,6 +57,11 @@ BASE_COLUMNS = (
     "flags",
 )
 
+# The search matches text in these columns; each has a pg_trgm GIN index (migration 1102), so
+# ``column ILIKE '%text%'`` is an index scan, not a scan of every case.
+SEARCH_COLUMNS = ("case_number", "address", "description", "category")
+MAX_SEARCH_CHARS = 100  # longer input is refused: a case number, an address or a phrase fits easily
+
 EXPORT_HEADERS = {
     "case_number": "案件编号",
     "category": "案由/类别",
@@ -80,6 +88,22 @@ EXPORT_HEADERS = {
 }
 
 
+def search_pattern(search: str | None) -> str | None:
+    """The ``ILIKE`` pattern of a search text (``%`` and ``_`` literal), or None for no search.
+
+    Raises
+    ------
+    geo.errors.RequestError
+        When the text is longer than :data:`MAX_SEARCH_CHARS` characters (Chinese message).
+    """
+    text = (search or "").strip()
+    if not text:
+        return None
+    if len(text) > MAX_SEARCH_CHARS:
+        raise RequestError(f"搜索内容过长（{len(text)} 个字符），最多 {MAX_SEARCH_CHARS} 个字符，请缩短后重试")
+    return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
 def _where(
     params: LayerParams,
     *,
@@ -103,12 +127,9 @@ def _where(
             x1=max(lons) + 1e-6,
             y1=max(lats) + 1e-6,
         )
-    if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        where.add(
-            "c.case_number ILIKE :q OR c.address ILIKE :q OR c.description ILIKE :q OR c.category ILIKE :q",
-            q=pattern,
-        )
+    pattern = search_pattern(search)
+    if pattern is not None:
+        where.add(" OR ".join(f"c.{column} ILIKE :q" for column in SEARCH_COLUMNS), q=pattern)
     if case_ids is not None:
         where.add("c.id = ANY(:case_ids)", case_ids=[int(i) for i in case_ids])
     return where
@@ -139,7 +160,8 @@ def case_rows(
     segment_id
         Only cases matched to this street segment.
     search
-        Text searched in case number, address, description and category.
+        Text searched in case number, address, description and category (at most
+        :data:`MAX_SEARCH_CHARS` characters).
     case_ids
         Only these case ids.
     limit, offset
@@ -157,6 +179,8 @@ def case_rows(
     ------
     CaseLevelAccessError
         When the scope allows aggregates only.
+    geo.errors.RequestError
+        When ``search`` is too long.
     """
     require_case_level(params.scope)
     region = get_region()

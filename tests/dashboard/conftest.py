@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -45,11 +47,13 @@ def dash_url(test_url: URL, region: Region) -> Iterator[tuple[URL, Seeded]]:
         ensure_roles(engine)
         seeded = seed(engine, region)
         add_user(engine, "admin", TEST_PASSWORD, "admin")
+        add_user(engine, "leader1", TEST_PASSWORD, "squad_leader", squad_code="ZD01")
         add_user(engine, "leader2", TEST_PASSWORD, "squad_leader", squad_code="ZD02")
         add_user(engine, "chief1", TEST_PASSWORD, "street_chief", chief_code="JL001", squad_code="ZD01")
         add_user(engine, "viewer", TEST_PASSWORD, "viewer")
         ACCOUNTS.update(
             admin="admin",
+            leader1="squad_leader",
             leader2="squad_leader",
             chief1="street_chief",
             viewer="viewer",
@@ -78,12 +82,17 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def dash_server(dash_url: tuple[URL, Seeded]) -> Iterator[str]:
-    """Base URL of the dashboard served from a background thread on a free port."""
+def dash_app(dash_url: tuple[URL, Seeded]):
+    """The Dash app the tests serve (its callback map is complete after the first request)."""
     from dashboard.app import create_app
 
-    app = create_app()
-    server = make_server("127.0.0.1", free_port(), app.server, threaded=True, request_handler=_QuietHandler)
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+def dash_server(dash_app) -> Iterator[str]:
+    """Base URL of the dashboard served from a background thread on a free port."""
+    server = make_server("127.0.0.1", free_port(), dash_app.server, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -152,6 +161,21 @@ def sign_in(page, base: str, user: str) -> None:
     with page.expect_navigation():
         page.click("button[type=submit]")
     assert "/login" not in page.url, f"login as {user} failed"
+
+
+def http_session(base: str, user: str | None) -> requests.Session:
+    """A plain HTTP client logged in as ``user`` (login form with its CSRF field, or ``"kiosk"``; None: anonymous)."""
+    client = requests.Session()
+    if user == "kiosk":
+        response = client.get(f"{base}/kiosk", params={"token": ACCOUNTS["kiosk"]}, allow_redirects=False)
+        assert response.status_code == 302, response.text
+    elif user is not None:
+        form = client.get(f"{base}/login").text
+        csrf = re.search(r'name="csrf" value="([^"]*)"', form)
+        data = {"username": user, "password": TEST_PASSWORD, "csrf": csrf.group(1) if csrf else ""}
+        response = client.post(f"{base}/login", data=data, allow_redirects=False)
+        assert response.status_code == 302 and "/login" not in response.headers["Location"], f"login as {user} failed"
+    return client
 
 
 def watch_callbacks(page) -> list[str]:

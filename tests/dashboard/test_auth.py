@@ -35,7 +35,7 @@ def test_passwords_are_argon2_hashes() -> None:
     "role,squad,chief,expected",
     [
         ("admin", None, None, dict(squads=None, personal_data=True, aggregates_only=False)),
-        ("command_center", None, None, dict(squads=None, personal_data=False, aggregates_only=False)),
+        ("command_center", None, None, dict(squads=None, personal_data=False, aggregates_only=True)),
         ("squad_leader", "ZD03", None, dict(squads=("ZD03",), personal_data=True, aggregates_only=False)),
         ("street_chief", "ZD03", "JZ0007", dict(squads=("ZD03",), chief_code="JZ0007", personal_data=False)),
         ("viewer", None, None, dict(aggregates_only=True, personal_data=False)),
