@@ -154,6 +154,22 @@ def test_every_change_is_kept_in_the_history_and_counted_per_run(
     runs = cli(schema_url, "runs")
     assert "1 (" in runs.stdout and "status 1" in runs.stdout
 
+    # A new address: geocoded again; C002's point (from its address) moves, C001 keeps its phone point.
+    moved = write_plain(
+        tmp_path / "moved.csv", ["案件编号", "地址"], [["C001", "熟溪街道解放街3号"], ["C002", "熟溪街道熟溪路8号"]]
+    )
+    assert cli(schema_url, "load", "cases", str(moved)).returncode == 0
+    run = last_run(world_engine)
+    assert run["stats"]["updated"] == 2 and run["stats"]["changed_fields"]["address"] == 2
+    assert run["stats"]["changed_fields"]["geom"] == 1
+    with world_engine.connect() as conn:
+        geom = conn.execute(
+            text("SELECT record_key, old_value, new_value FROM change_history WHERE field = 'geom'")
+        ).one()
+        points = dict(conn.execute(text("SELECT case_number, ST_AsText(geom) FROM cases")).all())
+    assert geom.record_key == "C002" and geom.old_value["type"] == "Point" and geom.new_value["type"] == "Point"
+    assert points["C001"] == before["C001"][8]
+
 
 def test_a_mapping_that_says_blanks_clear_erases_and_keeps_the_old_value(
     world_engine: Engine, schema_url: URL, tmp_path: Path
@@ -279,7 +295,7 @@ def test_a_load_waits_while_another_load_of_its_kind_runs(
             assert scalar(world_engine, "SELECT count(*) FROM cases") == 0
     finally:
         holder.close()
-    out, err = process.communicate(timeout=120)
+    _out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert scalar(world_engine, "SELECT count(*) FROM cases") == 2
 
