@@ -26,7 +26,7 @@ from etl.upsert import merge
 from geo.case_number import normalize_case_number
 from geo.db import get_engine
 from geo.models import Squad
-from tests.etl.test_cases import DOOR_25, HEADERS, TZ, case, gcj, write_csv, write_xlsx
+from tests.etl.test_cases import HEADERS, TZ, case, rows, write_csv, write_xlsx
 
 ALL_COLUMNS = (
     "case_number, category, domain, procedure_type, source, status, description, address, ST_AsText(geom), "
@@ -58,38 +58,20 @@ def last_run(engine: Engine) -> dict:
     return dict(row)
 
 
-def write_plain(path: Path, header: list[str], body: list[list[str]], encoding: str = "utf-8") -> Path:
-    lines = [",".join(header)] + [",".join(r) for r in body]
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
-    return path
-
-
-def two_cases() -> list[list[str]]:
-    c001 = case("C001", "熟溪街道解放街25号", lon=gcj(*DOOR_25)[0], lat=gcj(*DOOR_25)[1])
-    c002 = case(
-        "C002",
-        "阳光小区门口",
-        procedure="简易程序",
-        status="处理中",
-        squad="白洋中队",
-        times=("2025-03-05 10:00:00", "2025-03-05 10:05:00", "", ""),
-    )
-    return [c001, c002]
-
-
 # -- 1. a partial re-export ------------------------------------------------------------------
 def test_a_partial_reexport_leaves_what_it_does_not_carry(
     world_engine: Engine, schema_url: URL, tmp_path: Path
 ) -> None:
-    assert cases.load(world_engine, write_csv(tmp_path / "full.csv", two_cases(), "gbk")).loaded == 2
+    assert cases.load(world_engine, write_csv(tmp_path / "full.csv", rows()[:2], "gbk")).loaded == 2
     before = snapshot(world_engine)
     assert {r[0]: r[9] for r in before} == {"C001": "门牌", "C002": "小区或地点"}
 
     # Only 案件编号 and 上报时间: nothing else may change, nothing is geocoded again.
-    partial = write_plain(
+    partial = write_csv(
         tmp_path / "partial.csv",
-        ["案件编号", "上报时间"],
         [["C001", "2025-03-03 09:00:00"], ["C002", "2025-03-05 10:00:00"]],
+        "utf-8",
+        ["案件编号", "上报时间"],
     )
     done = cli(schema_url, "load", "cases", str(partial))
     assert done.returncode == 0, done.stderr
@@ -99,11 +81,11 @@ def test_a_partial_reexport_leaves_what_it_does_not_carry(
     assert sum(run["stats"]["geocode_levels"].values()) == 0  # no address came: nothing geocoded
     assert snapshot(world_engine) == before
     # Empty cells in columns the file has leave the stored values too (blanks do not clear by default).
-    blanks = write_plain(
+    blanks = write_csv(
         tmp_path / "blanks.csv",
-        ["案件编号", "上报时间", "地址", "当事人", "所属中队", "经度", "纬度"],
         [["C001", "", "", "", "", "", ""], ["C002", "2025-03-05 10:00:00", "", "", "", "", ""]],
         "gbk",
+        ["案件编号", "上报时间", "地址", "当事人", "所属中队", "经度", "纬度"],
     )
     assert cli(schema_url, "load", "cases", str(blanks)).returncode == 0
     assert last_run(world_engine)["rows_rejected"] == 0
@@ -114,12 +96,12 @@ def test_a_partial_reexport_leaves_what_it_does_not_carry(
 def test_every_change_is_kept_in_the_history_and_counted_per_run(
     world_engine: Engine, schema_url: URL, tmp_path: Path
 ) -> None:
-    assert cases.load(world_engine, write_csv(tmp_path / "full.csv", two_cases(), "utf-8-sig")).loaded == 2
+    assert cases.load(world_engine, write_csv(tmp_path / "full.csv", rows()[:2], "utf-8-sig")).loaded == 2
     before = {r[0]: r for r in snapshot(world_engine)}
-    update = write_xlsx_rows(
+    update = write_xlsx(
         tmp_path / "closed.xlsx",
-        ["案件编号", "案件状态", "办结时间", "到场时间"],
         [["C002", "已办结", "2025-03-05 15:00:00", "2025-03-05 10:30:00"]],
+        ["案件编号", "案件状态", "办结时间", "到场时间"],
     )
     for attempt in range(2):  # the second, forced load of the same file changes nothing
         done = cli(schema_url, "load", "cases", str(update), *(["--force"] if attempt else []))
@@ -155,8 +137,11 @@ def test_every_change_is_kept_in_the_history_and_counted_per_run(
     assert "1 (" in runs.stdout and "status 1" in runs.stdout
 
     # A new address: geocoded again; C002's point (from its address) moves, C001 keeps its phone point.
-    moved = write_plain(
-        tmp_path / "moved.csv", ["案件编号", "地址"], [["C001", "熟溪街道解放街3号"], ["C002", "熟溪街道熟溪路8号"]]
+    moved = write_csv(
+        tmp_path / "moved.csv",
+        [["C001", "熟溪街道解放街3号"], ["C002", "熟溪街道熟溪路8号"]],
+        "utf-8",
+        ["案件编号", "地址"],
     )
     assert cli(schema_url, "load", "cases", str(moved)).returncode == 0
     run = last_run(world_engine)
@@ -174,8 +159,8 @@ def test_every_change_is_kept_in_the_history_and_counted_per_run(
 def test_a_mapping_that_says_blanks_clear_erases_and_keeps_the_old_value(
     world_engine: Engine, schema_url: URL, tmp_path: Path
 ) -> None:
-    assert cases.load(world_engine, write_csv(tmp_path / "full.csv", two_cases(), "gbk")).loaded == 2
-    file = write_plain(tmp_path / "cleared.csv", ["案件编号", "当事人", "当事人电话"], [["C001", "", ""]])
+    assert cases.load(world_engine, write_csv(tmp_path / "full.csv", rows()[:2], "gbk")).loaded == 2
+    file = write_csv(tmp_path / "cleared.csv", [["C001", "", ""]], "utf-8", ["案件编号", "当事人", "当事人电话"])
     assert cli(schema_url, "load", "cases", str(file)).returncode == 0
     assert scalar(world_engine, "SELECT party_name FROM cases WHERE case_number = 'C001'") == "张三"
     mapping = tmp_path / "clear.toml"
@@ -190,16 +175,6 @@ def test_a_mapping_that_says_blanks_clear_erases_and_keeps_the_old_value(
     assert [tuple(k) for k in kept] == [("party_name", "张三", None), ("party_phone", "13800000000", None)]
     assert cli(schema_url, "load", "cases", str(file), "--mapping", str(mapping)).returncode == 0
     assert last_run(world_engine)["status"] == "skipped"
-
-
-def write_xlsx_rows(path: Path, header: list[str], body: list[list[object]]) -> Path:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in body:
-        sheet.append(row)
-    book.save(path)
-    return path
 
 
 def test_the_generic_merge_keeps_columns_a_row_does_not_carry(schema_engine: Engine) -> None:
@@ -277,7 +252,7 @@ def test_excel_dates_load_from_real_date_cells_and_serial_numbers(world_engine: 
 def test_a_load_waits_while_another_load_of_its_kind_runs(
     world_engine: Engine, schema_url: URL, tmp_path: Path
 ) -> None:
-    path = write_csv(tmp_path / "cases.csv", two_cases(), "gbk")
+    path = write_csv(tmp_path / "cases.csv", rows()[:2], "gbk")
     env = {**os.environ, "DATABASE_URL": schema_url.render_as_string(hide_password=False)}
     holder = get_engine(schema_url).connect()
     try:
@@ -360,7 +335,7 @@ def us_311_export(path: Path, rows: int) -> Path:
         ]
         for i in range(rows)
     ]
-    return write_plain(path, header, body)
+    return write_csv(path, body, "utf-8", header)
 
 
 def test_a_foreign_file_stops_unless_accepted(world_engine: Engine, schema_url: URL, tmp_path: Path) -> None:

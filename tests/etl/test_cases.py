@@ -97,16 +97,16 @@ def rows() -> list[list[str]]:
     ]
 
 
-def write_csv(path: Path, table: list[list[str]], encoding: str) -> Path:
-    lines = [",".join(HEADERS)] + [",".join(r) for r in table]
+def write_csv(path: Path, table: list[list[str]], encoding: str, header: list[str] = HEADERS) -> Path:
+    lines = [",".join(header)] + [",".join(r) for r in table]
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
     return path
 
 
-def write_xlsx(path: Path, table: list[list[str]]) -> Path:
+def write_xlsx(path: Path, table: list[list[object]], header: list[str] = HEADERS) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(HEADERS)
+    sheet.append(header)
     for r in table:
         sheet.append(r)
     book.save(path)
