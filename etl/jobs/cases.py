@@ -522,7 +522,7 @@ class CaseLoader:
         self.run.stats["flags"] = {FLAG_LABELS.get(f, f): n for f, n in flags.most_common()}
         self.run.stats["inserted"], self.run.stats["updated"] = inserted, updated
         self.run.stats["changed_fields"] = dict(sorted(fields.items(), key=lambda item: (-item[1], item[0])))
-        self.run.stats["point_sources"] = dict(Counter(r.attrs.get("point_source") or "none" for r in rows))
+        self.run.stats["point_sources"] = dict(Counter(r.record["attrs"].get("point_source") or "none" for r in rows))
 
 
 _TRANSIENT_ATTRS = ("point", "coordinates_given", "coordinates_inside")

@@ -79,6 +79,7 @@ def test_a_partial_reexport_leaves_what_it_does_not_carry(
     assert run["status"] == "succeeded" and (run["rows_read"], run["rows_loaded"], run["rows_rejected"]) == (2, 2, 0)
     assert run["stats"]["updated"] == 0 and run["stats"]["changed_fields"] == {}
     assert sum(run["stats"]["geocode_levels"].values()) == 0  # no address came: nothing geocoded
+    assert run["stats"]["point_sources"] == {"coordinates": 1, "address": 1}  # the stored points stay
     assert snapshot(world_engine) == before
     # Empty cells in columns the file has leave the stored values too (blanks do not clear by default).
     blanks = write_csv(
