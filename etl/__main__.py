@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from etl.geocode_cli import geocode
-from etl.report import console, print_summary
+from etl.report import changed_summary, console, print_summary
 from geo.cli import run_cli
 from geo.db import writer_engine
 from geo.models import EtlReject, EtlRun
@@ -67,10 +67,20 @@ def job_module(kind: str) -> ModuleType:
     help="Column mapping file (TOML) overriding the default headers.",
 )
 @click.option("--force", is_flag=True, help="Load even when identical input was loaded before.")
-def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bool) -> None:
+@click.option(
+    "--accept-foreign",
+    is_flag=True,
+    help="cases: load a file whose rows mostly lie outside the region or match no address in it.",
+)
+def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bool, accept_foreign: bool) -> None:
     """Load PATH (a file, a zip or a folder) as KIND."""
     module = job_module(kind)
-    report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force)
+    options: dict[str, object] = {}
+    if accept_foreign:
+        if kind != "cases":
+            raise click.BadParameter("--accept-foreign applies to cases only", param_hint="--accept-foreign")
+        options["accept_foreign"] = True
+    report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force, **options)
     print_summary([report])
 
 
@@ -119,7 +129,7 @@ def runs(limit: int) -> None:
     with writer_engine().connect() as conn:
         rows = conn.execute(select(EtlRun.__table__).order_by(EtlRun.id.desc()).limit(limit)).all()
     table = Table(title="ETL runs")
-    for column in ("run", "job", "status", "started", "read", "loaded", "rejected", "source", "error"):
+    for column in ("run", "job", "status", "started", "read", "loaded", "rejected", "changed", "source", "error"):
         table.add_column(column)
     for run in rows:
         table.add_row(
@@ -130,6 +140,7 @@ def runs(limit: int) -> None:
             str(run.rows_read),
             str(run.rows_loaded),
             str(run.rows_rejected),
+            changed_summary(run.stats or {}),
             run.source_path,
             (run.error or "")[:80],
         )

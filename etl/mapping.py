@@ -7,10 +7,13 @@ new mapping, not new code.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -26,11 +29,43 @@ def _key(header: str) -> str:
 
 @dataclass(frozen=True)
 class Mapping:
-    """Header aliases per model field for one kind of source, and the fields that must be present."""
+    """Header aliases per model field for one kind of source, the fields that must be present, and options.
+
+    Options (keys of the kind's section besides the fields):
+
+    - ``blanks_clear`` (default false): an empty cell erases the stored value of its field; by
+      default an empty cell (like a column the file does not have) leaves the stored value as it is.
+    - ``date_formats``: ``strptime`` formats of the file's times, tried before the built-in ones,
+      e.g. ``["%m/%d/%Y %I:%M:%S %p"]`` for a US export.
+    """
 
     kind: str
     fields: dict[str, tuple[str, ...]]
     required: tuple[str, ...] = ()
+    blanks_clear: bool = False
+    date_formats: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        """SHA-256 of everything that decides how a file is read: part of a run's input identity."""
+        canonical = json.dumps(
+            [self.kind, self.fields, self.required, self.blanks_clear, self.date_formats], ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def given(self, values: dict[str, Any], present: set[str] | frozenset[str]) -> dict[str, Any]:
+        """The fields a row gives: columns the file has, empty cells only when ``blanks_clear`` (as None).
+
+        A field missing from the answer must leave the stored value untouched.
+        """
+        out: dict[str, Any] = {}
+        for name in present:
+            value = values.get(name)
+            blank = value is None or (isinstance(value, str) and not value.strip())
+            if not blank:
+                out[name] = value
+            elif self.blanks_clear:
+                out[name] = None
+        return out
 
     def resolve(self, headers: list[str]) -> dict[str, str]:
         """Model field → the header that carries it, for the headers present (first alias wins)."""
@@ -72,8 +107,16 @@ def load_mapping(kind: str, override: Path | None = None) -> Mapping:
         raise ConfigError(f"no column mapping for kind {kind!r}; known: {', '.join(sorted(sections))}")
     section = dict(sections[kind])
     required = tuple(section.pop("required", ()))
+    blanks_clear = section.pop("blanks_clear", False)
+    formats = section.pop("date_formats", [])
+    if not isinstance(blanks_clear, bool):
+        raise ConfigError(f"mapping [{kind}] blanks_clear must be true or false, not {blanks_clear!r}")
+    if isinstance(formats, str):
+        formats = [formats]
+    if not all(isinstance(f, str) and "%" in f for f in formats):
+        raise ConfigError(f'mapping [{kind}] date_formats must be strptime formats such as "%m/%d/%Y %H:%M"')
     fields = {field: tuple(v if isinstance(v, list) else [v]) for field, v in section.items()}
-    return Mapping(kind=kind, fields=fields, required=required)
+    return Mapping(kind=kind, fields=fields, required=required, blanks_clear=blanks_clear, date_formats=tuple(formats))
 
 
 def _read(path: Path) -> dict:

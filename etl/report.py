@@ -35,6 +35,8 @@ def print_summary(reports: Iterable[RunReport]) -> None:
         warnings += [f"run {report.run_id}: {w}" for w in report.warnings]
     console.print(table)
     for report in reports_seen:
+        if changed := changed_summary(report.stats):
+            console.print(f"run {report.run_id}: stored records changed: {changed} (old values in change_history)")
         _print_geocode_levels(report)
     for warning in warnings:
         console.print(f"[yellow]warning[/yellow] {warning}")
@@ -52,3 +54,12 @@ def _print_geocode_levels(report: RunReport) -> None:
     for level, count in levels.items():
         table.add_row(level, str(count), f"{count / total:.1%}")
     console.print(table)
+
+
+def changed_summary(stats: dict) -> str:
+    """``3 (status 2, address 1)``: stored records a run changed, and how many of them per field."""
+    fields = stats.get("changed_fields") or {}
+    if not stats.get("updated") or not isinstance(fields, dict):
+        return ""
+    listed = ", ".join(f"{name} {count}" for name, count in fields.items())
+    return f"{stats['updated']} ({listed})" if listed else str(stats["updated"])

@@ -3,7 +3,9 @@
 Every job runs through :func:`run_job`: the run row is committed first (so a failure can be
 recorded), the job's writes and its rejects go into one transaction, and on any error that
 transaction is rolled back and the run is marked failed with the message. A run whose loading
-process died (killed, power cut) is marked failed the next time any job starts.
+process died (killed, power cut) is marked failed the next time any job starts. Loads of one kind
+never overlap: each holds a transaction-level advisory lock on its kind, so a second load waits for
+the first to commit (then finds identical input already loaded, or merges on top of it).
 """
 
 from __future__ import annotations
@@ -113,15 +115,48 @@ def mark_interrupted_runs(engine: Engine) -> int:
         return result.rowcount
 
 
-def previous_success(engine: Engine, job: str, source_hash: str) -> int | None:
+def previous_success(conn: Connection, job: str, source_hash: str) -> int | None:
     """Id of an earlier successful run of ``job`` on identical input, if any."""
-    with engine.connect() as conn:
-        return conn.execute(
-            select(EtlRun.id)
-            .where(EtlRun.job == job, EtlRun.source_hash == source_hash, EtlRun.status == "succeeded")
-            .order_by(EtlRun.id.desc())
-            .limit(1)
-        ).scalar()
+    return conn.execute(
+        select(EtlRun.id)
+        .where(EtlRun.job == job, EtlRun.source_hash == source_hash, EtlRun.status == "succeeded")
+        .order_by(EtlRun.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def input_identity(source: Path, *, source_crs: str | None = None, mapping: str | None = None) -> str | None:
+    """What makes two loads the same input: the file(s), the CRS declared for them and the column mapping.
+
+    Parameters
+    ----------
+    source
+        The file or folder read (None when it does not exist).
+    source_crs
+        The CRS the coordinates are declared in: the same file in another CRS is other input.
+    mapping
+        Fingerprint of the column mapping (:meth:`etl.mapping.Mapping.fingerprint`): a reload with a
+        corrected mapping is other input, not "identical input".
+    """
+    if not source.exists():
+        return None
+    identity = file_hash(source)
+    if source_crs:
+        identity = hashlib.sha256(f"{identity}|crs={source_crs}".encode()).hexdigest()
+    if mapping:
+        identity = hashlib.sha256(f"{identity}|mapping={mapping}".encode()).hexdigest()
+    return identity
+
+
+def lock_kind(conn: Connection, job: str) -> None:
+    """Wait until no other load of ``job`` runs, then hold the kind's lock until this transaction ends."""
+    key = f"etl:{job}"
+    if conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": key}).scalar_one():
+        return
+    from etl.progress import stage  # etl.progress → etl.report → etl.runs: imported when needed
+
+    with stage(f"waiting for another {job} load to finish"):
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
 def run_job(
@@ -131,6 +166,7 @@ def run_job(
     body: Callable[[Connection, Run], None],
     *,
     source_crs: str | None = None,
+    mapping: str | None = None,
     force: bool = False,
 ) -> RunReport:
     """Run ``body(conn, run)`` as one recorded ETL run.
@@ -145,6 +181,10 @@ def run_job(
         The file or folder read; its hash makes a second load of identical input a no-op.
     body
         Reads, validates and writes through ``conn`` (one transaction); counts and rejects on ``run``.
+    source_crs
+        The CRS the input is declared in (part of its identity).
+    mapping
+        Fingerprint of the column mapping used (part of its identity).
     force
         Load even when identical input was loaded before.
 
@@ -154,10 +194,7 @@ def run_job(
         Whatever the job raised, after the run was marked failed and its writes rolled back.
     """
     source_path = Path(source)
-    source_hash = file_hash(source_path) if source_path.exists() else None
-    if source_hash and source_crs:
-        # the same file declared in another CRS is other input: it must load, not be skipped
-        source_hash = hashlib.sha256(f"{source_hash}|crs={source_crs}".encode()).hexdigest()
+    source_hash = input_identity(source_path, source_crs=source_crs, mapping=mapping)
     mark_interrupted_runs(engine)
     began = time.perf_counter()
     with engine.begin() as conn:
@@ -167,18 +204,17 @@ def run_job(
             .returning(EtlRun.id)
         ).scalar_one()
     run = Run(id=run_id, job=job, source_path=str(source))
-
-    if source_hash and not force:
-        earlier = previous_success(engine, job, source_hash)
-        if earlier is not None:
-            run.warn(f"identical input was loaded by run {earlier}; nothing to do")
-            _finish(engine, run, "skipped", None)
-            return _report(run, "skipped", began)
     try:
         with engine.begin() as conn:
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
             with engine.begin() as marker:
                 marker.execute(update(EtlRun).where(EtlRun.id == run_id).values(backend_pid=pid))
+            lock_kind(conn, job)
+            earlier = previous_success(conn, job, source_hash) if source_hash and not force else None
+            if earlier is not None:
+                run.warn(f"identical input was loaded by run {earlier}; nothing to do")
+                _finish(conn, run, "skipped", None)
+                return _report(run, "skipped", began)
             body(conn, run)
             if run.read != run.loaded + run.rejected:
                 raise EgisError(

@@ -109,6 +109,25 @@ class EtlReject(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class ChangeHistory(Base):
+    """One field of one stored record changed by a load: old and new value, the run, the time (nothing is lost)."""
+
+    __tablename__ = "change_history"
+    __table_args__ = (
+        Index("ix_change_history_record", "table_name", "record_key"),
+        Index("ix_change_history_run_id", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+    table_name: Mapped[str] = mapped_column(String(63))
+    record_key: Mapped[str] = mapped_column(Text)  # the natural key, e.g. the case number
+    field: Mapped[str] = mapped_column(String(63))
+    old_value: Mapped[Any | None] = mapped_column(JSONB)  # JSON of the stored value (GeoJSON for geometries)
+    new_value: Mapped[Any | None] = mapped_column(JSONB)
+    changed_at: Mapped[dt.datetime] = created_at()
+
+
 # -- administrative areas and squads --------------------------------------------------------
 class AdminArea(Base):
     """County, township (乡镇/街道) or village/community (村/社区), with polygon and/or seat point."""

@@ -26,6 +26,16 @@ TIME_LIMIT_UNITS = ("calendar_days", "working_days", "hours")
 
 
 @dataclass(frozen=True)
+class Intake:
+    """What a loaded record may plausibly be (``[intake]`` of the region config)."""
+
+    earliest_date: dt.date = dt.date(2000, 1, 1)  # times before reject their row
+    future_skew: dt.timedelta = dt.timedelta(hours=24)  # times after now + this reject their row
+    foreign_max_share: float = 0.5  # a case file with more located rows outside / unmatched stops …
+    foreign_min_rows: int = 10  # … when at least this many rows are
+
+
+@dataclass(frozen=True)
 class TimeLimit:
     """How long a case of one type may take from received to closed."""
 
@@ -110,6 +120,7 @@ class Region:
     neighbours: tuple[str, ...] = ()
     time_limits: dict[str, TimeLimit] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    intake: Intake = field(default_factory=Intake)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -232,6 +243,7 @@ def load_region(path: Path | str) -> Region:
     except Exception:
         problems.append(f"[region] timezone {region_section.get('timezone')!r} is unknown")
 
+    intake = _read_intake(raw.get("intake", {}), problems)
     values = dict(
         name=need("region", "name"),
         code=str(need("region", "code")),
@@ -269,7 +281,30 @@ def load_region(path: Path | str) -> Region:
         neighbours=tuple(region_section.get("neighbours", [])),
         time_limits=limits,
         calendar=WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(years)),
+        intake=intake,
     )
+
+
+def _read_intake(section: dict, problems: list[str]) -> Intake:
+    """The ``[intake]`` section (defaults for what it omits); problems are collected, not raised."""
+    default = Intake()
+    try:
+        earliest = section.get("earliest_date", default.earliest_date)
+        earliest = earliest if isinstance(earliest, dt.date) else dt.date.fromisoformat(str(earliest))
+        intake = Intake(
+            earliest_date=earliest,
+            future_skew=dt.timedelta(hours=float(section.get("future_skew_hours", 24))),
+            foreign_max_share=float(section.get("foreign_max_share", default.foreign_max_share)),
+            foreign_min_rows=int(section.get("foreign_min_rows", default.foreign_min_rows)),
+        )
+    except (TypeError, ValueError) as exc:
+        problems.append(f"[intake] {exc}")
+        return default
+    if not 0 < intake.foreign_max_share <= 1:
+        problems.append("[intake] foreign_max_share must be in (0, 1]")
+    if intake.future_skew < dt.timedelta(0):
+        problems.append("[intake] future_skew_hours must not be negative")
+    return intake
 
 
 @lru_cache(maxsize=4)

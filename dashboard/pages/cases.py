@@ -46,12 +46,12 @@ def layout(**_query: Any) -> html.Div:
     try:
         squads = data.read(directory.squads, scope)
         categories = data.read(directory.categories, scope)
-        end = data.read(directory.latest_case_day, scope)
+        end = data.read(directory.default_window_end, scope)
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     center, zoom = view_for_bounds(get_region().outline.bounds, width_px=700, height_px=600)
     figure = map_figure([], style=basemap.map_style(), center=center, zoom=zoom, uirevision="cases")
-    end_text = end.isoformat() if end else None
+    end_text = end.isoformat()
     try:
         rows, count_text = _listing("all", None, None, "30", None, None, end_text)
     except data.DataUnavailable as exc:

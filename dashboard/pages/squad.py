@@ -63,7 +63,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     try:
         squads = data.read(directory.squads, scope)
         categories = data.read(directory.categories, scope)
-        end = data.read(directory.latest_case_day, scope)
+        end = data.read(directory.default_window_end, scope)
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     row = squads[squads["code"] == code]
@@ -76,7 +76,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     bounds = tuple(float(squad[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
     center, zoom = view_for_bounds(bounds, width_px=1150, height_px=620)
     style = basemap.map_style(detail="full", squads=(code,))
-    end_text = end.isoformat() if end else None
+    end_text = end.isoformat()
     try:
         traces, legend, notes, ranked, response, summary = render(
             code, end_text, filters.DEFAULT_WINDOW, None, None, DEFAULT_OVERLAYS

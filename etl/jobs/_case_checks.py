@@ -33,13 +33,23 @@ FLAG_LABELS = {
 MISMATCH_M = {"门牌": 300.0, "交叉口": 300.0, "小区或地点": 500.0, "道路": 1500.0, "村社区": 3000.0, "乡镇": 8000.0}
 WGS84_AS_GCJ02_RAW_M = 100.0  # raw point this close to the address, …
 WGS84_AS_GCJ02_CONVERTED_M = 250.0  # … converted point this far: the point was WGS-84 all along
-FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)  # later than now + this: flagged (beyond the region's skew: rejected)
+EXCEL_SERIAL_RANGE = (20000.0, 80000.0)  # 1954-10-03 … 2119-01-10 as Excel serial dates
 
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y%m%d%H%M%S", "%Y%m%d")
 
 
-def parse_time(value: str | None, tz: ZoneInfo) -> dt.datetime | None:
+def parse_time(value: str | None, tz: ZoneInfo, formats: tuple[str, ...] = ()) -> dt.datetime | None:
     """A local time as exported (``2025-03-01 08:15:00``, ``2025/3/1 8:15``, Excel serial) → aware datetime.
+
+    Parameters
+    ----------
+    value
+        The cell as text; empty gives None.
+    tz
+        Time zone of times written without one.
+    formats
+        ``strptime`` formats declared by the column mapping, tried first (e.g. ``%m/%d/%Y %I:%M:%S %p``).
 
     Raises
     ------
@@ -50,25 +60,63 @@ def parse_time(value: str | None, tz: ZoneInfo) -> dt.datetime | None:
     if not text:
         return None
     parsed: dt.datetime | None = None
+    for fmt in formats:
+        try:
+            parsed = dt.datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
     candidate = text.replace("/", "-").replace("T", " ")
-    try:
-        parsed = dt.datetime.fromisoformat(candidate)
-    except ValueError:
-        for fmt in _FORMATS:
-            try:
-                parsed = dt.datetime.strptime(candidate, fmt)
-                break
-            except ValueError:
-                continue
     if parsed is None:
         try:
-            serial = float(text)
+            parsed = dt.datetime.fromisoformat(candidate)
         except ValueError:
-            raise ValueError(f"not a time: {text!r}") from None
-        if not 20000 < serial < 80000:
-            raise ValueError(f"not a time: {text!r}")
-        parsed = dt.datetime(1899, 12, 30) + dt.timedelta(days=serial)
+            for fmt in _FORMATS:
+                try:
+                    parsed = dt.datetime.strptime(candidate, fmt)
+                    break
+                except ValueError:
+                    continue
+    if parsed is None:
+        parsed = _excel_serial(text)
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _excel_serial(text: str) -> dt.datetime:
+    """An Excel serial date (days since 1899-12-30, fraction = time of day), e.g. ``45321.5``."""
+    try:
+        serial = float(text)
+    except ValueError:
+        raise ValueError(f"not a time: {text!r}") from None
+    if not EXCEL_SERIAL_RANGE[0] < serial < EXCEL_SERIAL_RANGE[1]:
+        raise ValueError(f"not a time: {text!r}")
+    return dt.datetime(1899, 12, 30) + dt.timedelta(days=serial)
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """The plausible span of a case time: from the region's earliest date to now plus a small skew."""
+
+    earliest: dt.datetime
+    latest: dt.datetime
+
+    @classmethod
+    def for_region(cls, region: Region, now: dt.datetime) -> TimeBounds:
+        """Bounds from the region's ``[intake]`` config, as of ``now``."""
+        earliest = dt.datetime.combine(region.intake.earliest_date, dt.time(), tzinfo=region.tz)
+        return cls(earliest, now + region.intake.future_skew)
+
+    def problem(self, stage: str, value: dt.datetime) -> str | None:
+        """Why ``value`` cannot be the time of ``stage``, or None when it is plausible."""
+        name = f"{stage.removesuffix('_at')} time ({STAGE_NAMES[stage]}时间)"
+        if value < self.earliest:
+            return f"{name} {value:%Y-%m-%d %H:%M:%S} is before {self.earliest:%Y-%m-%d} (the earliest plausible date)"
+        if value > self.latest:
+            return (
+                f"{name} {value:%Y-%m-%d %H:%M:%S} is in the future (later than {self.latest:%Y-%m-%d %H:%M} "
+                "= now plus the allowed clock skew)"
+            )
+        return None
 
 
 @dataclass
@@ -81,18 +129,36 @@ class StageCheck:
     reject: str | None = None
 
 
-def check_stages(row: dict[str, str], tz: ZoneInfo, now: dt.datetime) -> StageCheck:
-    """Parse and validate the four stage times: present, in order, in the past."""
+def parse_stages(
+    given: dict[str, str | None], tz: ZoneInfo, bounds: TimeBounds, formats: tuple[str, ...] = ()
+) -> StageCheck:
+    """Parse the stage times a row gives; out-of-bounds times and an unreadable received time reject the row.
+
+    Only the stages in ``given`` are parsed (a stage the row does not give keeps its stored time);
+    an unreadable later stage is flagged ``time_unparseable`` and left out of ``times``.
+    """
     check = StageCheck()
     for stage in STAGES:
+        if stage not in given:
+            continue
         try:
-            check.times[stage] = parse_time(row.get(stage), tz)
+            value = parse_time(given[stage], tz, formats)
         except ValueError:
-            check.times[stage] = None
             if stage == "received_at":
-                check.reject = f"received time (上报时间) is not a time: {row.get(stage)!r}"
+                check.reject = f"received time (上报时间) is not a time: {given[stage]!r}"
                 return check
-            _flag(check, "time_unparseable", f"{STAGE_NAMES[stage]}时间无法解析：{row.get(stage)}")
+            _flag(check, "time_unparseable", f"{STAGE_NAMES[stage]}时间无法解析：{given[stage]}")
+            continue
+        if value is not None and (problem := bounds.problem(stage, value)):
+            check.reject = problem
+            return check
+        check.times[stage] = value
+    return check
+
+
+def check_stages(times: dict[str, dt.datetime | None], status: str | None, now: dt.datetime) -> StageCheck:
+    """Flags of a case's four stage times: present, in order, in the past; a reason when none was received."""
+    check = StageCheck(times={s: times.get(s) for s in STAGES})
     if check.times["received_at"] is None:
         check.reject = "received time (上报时间) is missing"
         return check
@@ -105,8 +171,7 @@ def check_stages(row: dict[str, str], tz: ZoneInfo, now: dt.datetime) -> StageCh
             _flag(check, "time_future", f"{STAGE_NAMES[stage]}时间晚于当前")
     last = max(STAGES.index(s) for s, _ in present)
     missing = [STAGE_NAMES[s] for s in STAGES[:last] if check.times[s] is None]
-    status = row.get("status") or ""
-    if any(word in status for word in CLOSED_STATUSES) and check.times["closed_at"] is None:
+    if any(word in (status or "") for word in CLOSED_STATUSES) and check.times["closed_at"] is None:
         missing.append("办结")
     if missing:
         _flag(check, "time_missing_stage", f"缺少{'、'.join(missing)}时间")
@@ -162,3 +227,24 @@ def parse_coordinate(lon: str | None, lat: str | None) -> tuple[float, float] | 
     if x == 0 and y == 0:
         return None
     return x, y
+
+
+def foreign_file_problem(foreign: int, located: int, region: Region) -> str | None:
+    """Why a case file looks like another region's data, or None.
+
+    Parameters
+    ----------
+    foreign
+        Rows whose coordinates lie outside the region and whose address matches nothing in it.
+    located
+        Rows that give coordinates or an address at all.
+    region
+        Its ``[intake]`` holds the share and the least number of rows that stop a file.
+    """
+    intake = region.intake
+    if located == 0 or foreign < intake.foreign_min_rows or foreign / located <= intake.foreign_max_share:
+        return None
+    return (
+        f"{foreign} of {located} located rows ({foreign / located:.0%}) lie outside {region.name} or match no "
+        f"address in it (more than {intake.foreign_max_share:.0%}): this does not look like {region.name}'s data"
+    )

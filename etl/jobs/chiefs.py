@@ -114,7 +114,15 @@ def load(
         run.stats["unmatched_streets"] = sum(len([n for n in v if n not in streets]) for v in wanted_streets.values())
         run.stats["chief_segments"] = _sync_links(conn, list(ids.values()), {(c, s, n) for (c, s), n in links.items()})
 
-    return run_job(engine, "chiefs", path, body, source_crs=None, force=force)
+    return run_job(
+        engine,
+        "chiefs",
+        path,
+        body,
+        source_crs=None,
+        mapping=load_mapping("chiefs", mapping).fingerprint(),
+        force=force,
+    )
 
 
 def _sync_links(conn: Connection, chief_ids: list[int], links: set[tuple[int, int, str]]) -> dict[str, int]:

@@ -55,7 +55,15 @@ def load(
             run.stats["files"] = len(sources)
             load_sources(conn, run, sources, region, columns, crs)
 
-    return run_job(engine, "gps", path, body, source_crs=normalize_crs(crs) if crs else None, force=force)
+    return run_job(
+        engine,
+        "gps",
+        path,
+        body,
+        source_crs=normalize_crs(crs) if crs else None,
+        mapping=load_mapping("gps", mapping).fingerprint(),
+        force=force,
+    )
 
 
 def rematch_in(conn: Connection, config: GpsConfig | None = None) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from etl.jobs._features import Features, ewkb, read_features, resolve_squad_codes
 from etl.lookup import split_names, squad_codes
+from etl.mapping import load_mapping
 from etl.runs import Run, RunReport, run_job
 from etl.tiling import check_tiling
 from etl.upsert import merge
@@ -197,4 +198,12 @@ def load(
         run.stats["squads"] = merged.counts()
         _replace_version(conn, run, squads, polygons, region)
 
-    return run_job(engine, "jurisdictions", path, body, source_crs=crs, force=force)
+    return run_job(
+        engine,
+        "jurisdictions",
+        path,
+        body,
+        source_crs=crs,
+        mapping=load_mapping("jurisdictions", mapping).fingerprint(),
+        force=force,
+    )

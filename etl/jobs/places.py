@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
 from etl.lookup import fill_townships
+from etl.mapping import load_mapping
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
 from geo.models import Place
@@ -68,4 +69,6 @@ def load(
         run.loaded += len(rows)
         run.stats.update(merged.counts())
 
-    return run_job(engine, "places", path, body, source_crs=crs, force=force)
+    return run_job(
+        engine, "places", path, body, source_crs=crs, mapping=load_mapping("places", mapping).fingerprint(), force=force
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
 from etl.lookup import squad_codes
+from etl.mapping import load_mapping
 from etl.route_match import match_routes
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
@@ -82,4 +83,6 @@ def load(
         )
         run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg(), ids)
 
-    return run_job(engine, "routes", path, body, source_crs=crs, force=force)
+    return run_job(
+        engine, "routes", path, body, source_crs=crs, mapping=load_mapping("routes", mapping).fingerprint(), force=force
+    )

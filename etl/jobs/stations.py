@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features, resolve_squad_codes
 from etl.lookup import squad_codes
+from etl.mapping import load_mapping
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
 from geo.models import Squad
@@ -75,4 +76,12 @@ def load(
         run.loaded += len(rows)
         run.stats.update(merged.counts())
 
-    return run_job(engine, "stations", path, body, source_crs=crs, force=force)
+    return run_job(
+        engine,
+        "stations",
+        path,
+        body,
+        source_crs=crs,
+        mapping=load_mapping("stations", mapping).fingerprint(),
+        force=force,
+    )

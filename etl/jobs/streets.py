@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from etl.jobs._features import duplicates, ewkb, read_features
 from etl.jobs.gps import rematch_in
 from etl.lookup import fill_townships, midpoints, squads_of
+from etl.mapping import load_mapping
 from etl.route_match import match_routes
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
@@ -103,4 +104,12 @@ def load(
             # GPS fixes follow the network: matched again and their visits rebuilt in this transaction
             run.stats["gps_fixes_rematched"], run.stats["segment_visits"] = rematch_in(conn)
 
-    return run_job(engine, "streets", path, body, source_crs=crs, force=force)
+    return run_job(
+        engine,
+        "streets",
+        path,
+        body,
+        source_crs=crs,
+        mapping=load_mapping("streets", mapping).fingerprint(),
+        force=force,
+    )

@@ -82,15 +82,20 @@ def categories(conn: Connection, scope: Scope) -> list[str]:
     return [row[0] for row in rows]
 
 
-def latest_case_day(conn: Connection, scope: Scope) -> dt.date | None:
-    """Local date of the newest case the scope may see (the default end of time windows)."""
-    value = conn.execute(
-        text(
-            """
-            SELECT max(received_at) FROM cases
-            WHERE CAST(:squads AS text[]) IS NULL OR squad_code = ANY(:squads)
-            """
-        ),
-        {"squads": list(scope.squads) if scope.squads is not None else None},
-    ).scalar_one()
-    return value.astimezone(get_region().tz).date() if value else None
+def newest_case_time(conn: Connection) -> dt.datetime | None:
+    """Received time of the newest case not dated after now (a case ahead of the clock is never the newest)."""
+    return conn.execute(text("SELECT max(received_at) FROM cases WHERE received_at <= now()")).scalar_one()
+
+
+def default_window_end(conn: Connection, scope: Scope) -> dt.date:
+    """The day every default time window ends on: the region's today, or the last day with cases when older.
+
+    Anchored on the region's clock, never on the largest date in the data: a case dated in the future
+    cannot move the windows. When the data stops before today (a bureau loading a historical export,
+    or the last import a few days ago) the windows end on its last day, so "近30天" shows the last 30
+    days that were loaded rather than an empty month. County-wide, so that a window means the same
+    days on every page and for every user (``scope`` is accepted for the common data-step signature).
+    """
+    today = dt.datetime.now(get_region().tz).date()
+    newest = newest_case_time(conn)
+    return min(today, newest.astimezone(get_region().tz).date()) if newest else today

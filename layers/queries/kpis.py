@@ -6,14 +6,13 @@ Aggregates only: no case-level rows and no personal data leave this layer.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.region import get_region
 from layers.base import LayerParams
+from layers.queries.directory import default_window_end, newest_case_time
 
 _COUNTS = text(
     """
@@ -43,8 +42,7 @@ _COUNTS = text(
 
 _FRESHNESS = text(
     """
-    SELECT (SELECT max(received_at) FROM cases) AS data_as_of,
-           (SELECT max(finished_at) FROM etl_runs WHERE status = 'succeeded') AS last_load_at,
+    SELECT (SELECT max(finished_at) FROM etl_runs WHERE status = 'succeeded') AS last_load_at,
            (SELECT coalesce(sum(officers), 0) FROM squads) AS squad_officers
     """
 )
@@ -58,15 +56,12 @@ def wall_figures(conn: Connection, params: LayerParams) -> dict:
 def counts(conn: Connection, params: LayerParams) -> pd.DataFrame:
     """Case counts per squad, procedure type and period (this year to date / same period last year).
 
-    ``params.end`` is the reference day; without it, the local day of the newest case.
+    ``params.end`` is the reference day; without it, :func:`layers.queries.directory.default_window_end`.
     ``params.scope.squads`` restricts the squads counted.
     """
     region = get_region()
     fresh = conn.execute(_FRESHNESS).mappings().one()
-    ref = params.end
-    if ref is None:
-        newest = fresh["data_as_of"]
-        ref = newest.astimezone(region.tz).date() if newest else dt.datetime.now(region.tz).date()
+    ref = params.end or default_window_end(conn, params.scope)
     frame = pd.DataFrame(
         conn.execute(_COUNTS, {"ref": ref, "tz": region.timezone}).mappings().all(),
         columns=[
@@ -87,7 +82,7 @@ def counts(conn: Connection, params: LayerParams) -> pd.DataFrame:
         frame = frame[frame["squad_code"].isin(params.squads)]
     frame.attrs.update(
         reference_day=ref,
-        data_as_of=fresh["data_as_of"],
+        data_as_of=newest_case_time(conn),
         last_load_at=fresh["last_load_at"],
         squad_officers=int(fresh["squad_officers"] or 0),
     )

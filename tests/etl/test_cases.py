@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from etl.jobs import cases
-from etl.jobs._case_checks import check_stages, due_at, parse_time
+from etl.jobs._case_checks import TimeBounds, check_stages, due_at, parse_stages, parse_time
 from etl.review import review_queue
 from geo.crs import wgs84_to_gcj02
 from geo.errors import ValidationError
@@ -45,6 +45,7 @@ HEADERS = [
 ]
 CLOSED_TIMES = ("2025-03-03 09:00:00", "2025-03-03 09:10:00", "2025-03-03 09:40:00", "2025-03-04 16:00:00")
 TZ = ZoneInfo("Asia/Shanghai")
+SOON = f"{dt.datetime.now(TZ) + dt.timedelta(hours=2):%Y-%m-%d %H:%M:%S}"
 DOOR_25 = (119.800 + 0.010 * 24 / 48, 28.89004)  # 熟溪街道解放街25号 (north side of the street)
 
 
@@ -87,8 +88,8 @@ def rows() -> list[list[str]]:
         case("C007", "熟溪街道解放街25号", lon=gcj(*DOOR_25)[1], lat=gcj(*DOOR_25)[0]),  # swapped columns
         case("C008", "熟溪街道解放街与壶山下街交叉口", lon="120.500000", lat="30.000000"),
         case(
-            "C009", "熟溪街道江山社区", times=("2025-03-06 10:00:00", "2025-03-06 09:00:00", "", "2099-01-01 00:00:00")
-        ),
+            "C009", "熟溪街道江山社区", times=("2025-03-06 10:00:00", "2025-03-06 09:00:00", "", SOON)
+        ),  # closed "in two hours": within the allowed clock skew, so flagged, not rejected
         case("C010", "熟溪街道解放街3号", times=("", "2025-03-06 09:00:00", "", "")),
         case("", "熟溪街道解放街5号"),
         case("C001", "熟溪街道解放街25号", status="处理中", times=("2025-03-03 09:00:00", "", "", "")),
@@ -96,16 +97,16 @@ def rows() -> list[list[str]]:
     ]
 
 
-def write_csv(path: Path, table: list[list[str]], encoding: str) -> Path:
-    lines = [",".join(HEADERS)] + [",".join(r) for r in table]
+def write_csv(path: Path, table: list[list[str]], encoding: str, header: list[str] = HEADERS) -> Path:
+    lines = [",".join(header)] + [",".join(r) for r in table]
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
     return path
 
 
-def write_xlsx(path: Path, table: list[list[str]]) -> Path:
+def write_xlsx(path: Path, table: list[list[object]], header: list[str] = HEADERS) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(HEADERS)
+    sheet.append(header)
     for r in table:
         sheet.append(r)
     book.save(path)
@@ -258,18 +259,21 @@ def test_review_queue_lists_unmatched_cases(world_engine: Engine, schema_url: UR
 
 def test_stage_time_parsing_and_checks() -> None:
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    bounds = TimeBounds(dt.datetime(2000, 1, 1, tzinfo=TZ), now + dt.timedelta(hours=24))
     assert parse_time("2025/3/1 8:15", TZ) == dt.datetime(2025, 3, 1, 8, 15, tzinfo=TZ)
     assert parse_time("45717.5", TZ) == dt.datetime(2025, 3, 1, 12, tzinfo=TZ)
     assert parse_time("", TZ) is None
     with pytest.raises(ValueError):
         parse_time("昨天", TZ)
-    ok = check_stages({"received_at": "2025-03-01 08:00:00", "closed_at": "2025-03-01 09:00:00"}, TZ, now)
+    times = parse_stages({"received_at": "2025-03-01 08:00:00", "closed_at": "2025-03-01 09:00:00"}, TZ, bounds).times
+    ok = check_stages(times, None, now)
     assert ok.reject is None and ok.flags == ["time_missing_stage"]
-    assert check_stages({"received_at": "昨天"}, TZ, now).reject.startswith("received time")
-    closed = check_stages({"received_at": "2025-03-01 08:00:00", "status": "已办结"}, TZ, now)
+    assert parse_stages({"received_at": "昨天"}, TZ, bounds).reject.startswith("received time")
+    assert check_stages({}, None, now).reject == "received time (上报时间) is missing"
+    closed = check_stages({"received_at": dt.datetime(2025, 3, 1, 8, tzinfo=TZ)}, "已办结", now)
     assert closed.flags == ["time_missing_stage"]
-    bad = check_stages({"received_at": "2025-03-01 08:00:00", "dispatched_at": "下午"}, TZ, now)
-    assert bad.flags == ["time_unparseable"]
+    bad = parse_stages({"received_at": "2025-03-01 08:00:00", "dispatched_at": "下午"}, TZ, bounds)
+    assert bad.reject is None and bad.flags == ["time_unparseable"] and "dispatched_at" not in bad.times
 
 
 def test_due_time_counts_working_days_over_holidays(region: Region) -> None:
