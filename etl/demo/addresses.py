@@ -35,7 +35,7 @@ def prefix(rng: np.random.Generator, forms: tuple[str, ...], region: Region, tow
     return form.format(
         province=region.province,
         city=region.city,
-        city_short=admin_aliases(region.city, "county")[-1] if region.city else "",
+        city_short=admin_aliases(region.city, "city")[-1] if region.city else "",
         county=region.name,
         short=region.short_name,
         township=township,
