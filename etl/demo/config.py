@@ -296,4 +296,7 @@ def _consistency(config: DemoConfig, region: Region) -> list[str]:
             problems.append(f"[urban] places {place.name}: township {place.township} is not urban")
     if not config.outside_points:
         problems.append("[cases] outside_points is empty")
+    officers = sum(squad.officers or 0 for squad in config.squads)
+    if region.officers and officers != region.officers:
+        problems.append(f"[squads] officers add up to {officers}, the region has {region.officers} ([region] officers)")
     return problems
