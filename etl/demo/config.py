@@ -8,15 +8,14 @@ new code. Every problem in the file is reported at once.
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from etl.demo.case_model import HOUR_PROFILES, LOCATION_KINDS, PARTY_KINDS, PLACE_KINDS, SEASONS
-from geo.errors import ConfigError, ValidationError
-from geo.region import Region
+from geo.errors import ValidationError
+from geo.region import Region, read_config_toml
 
 DEMO_FILE = "demo.toml"
 # How many names of each class the urban street grid uses (etl/demo/streets.py).
@@ -137,12 +136,7 @@ def load_demo_config(region: Region) -> DemoConfig:
         The county's demo facts.
     """
     path = demo_config_path(region)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"demo config not found: {path} (the demo needs one beside the region config)") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"demo config {path} is not valid TOML: {exc}") from exc
+    raw = read_config_toml(path, "demo config", "the demo needs one beside the region config")
     problems: list[str] = []
     reader = _Reader(raw, problems)
     config = DemoConfig(
