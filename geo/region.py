@@ -168,15 +168,30 @@ def _parse_dates(values: list[str], where: str) -> frozenset[dt.date]:
         raise ConfigError(f"bad date in {where}: {exc}") from exc
 
 
+def read_config_toml(path: Path, what: str, hint: str) -> dict:
+    """The TOML config file ``path`` as a dict; :class:`ConfigError` naming ``what`` when missing or invalid.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for the message (``region config``).
+    hint
+        What to do when the file is missing (``set EGIS_REGION``).
+    """
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{what} not found: {path} ({hint})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from exc
+
+
 def load_region(path: Path | str) -> Region:
     """Read and validate a region config file; every problem is reported at once."""
     path = Path(path).resolve()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"region config not found: {path} (set EGIS_REGION)") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"region config {path} is not valid TOML: {exc}") from exc
+    raw = read_config_toml(path, "region config", "set EGIS_REGION")
 
     problems: list[str] = []
     base = path.parent

@@ -10,6 +10,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 
 from dashboard import basemap, data, fmt
 from dashboard.access import WALL, request_scope
+from dashboard.filters import procedure_types
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
 from geo.settings import get_settings
@@ -32,7 +33,6 @@ WALL_SCALE = "wall-scale"
 WALL_SCALE_SOURCE = "wall-scale-source"
 DESIGN_HEIGHT = 1080  # the layout is designed for 1080 lines; 4K screens scale by 2
 
-PROCEDURES = ("一般程序", "简易程序", "重大案件", "投诉举报")
 MAP_LAYERS = ["response_times", "hotspots"]
 HOTSPOT_DAYS = 30
 HOTSPOT_RESOLUTION = 7  # H3 cells of about 5 km², visible at county zoom on a wall
@@ -244,7 +244,7 @@ def _kpi_cards(kpis: dict[str, Any]) -> list[html.Div]:
             "kpi-total",
         )
     ]
-    for kind in PROCEDURES:
+    for kind in procedure_types():  # the region's, as in the filters
         figures = kpis["by_type"].get(kind, {"this": 0, "last": 0})
         cards.append(
             _card(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from geo.admin_names import admin_aliases
+from geo.region import Region
+
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 NEAR_WORDS = ["附近", "对面", "门口", "旁", "东侧", "西侧", "南门", "北门", "路口", "周边"]
 CROSS_FORMS = ["{a}与{b}交叉口", "{a}{b}路口", "{a}和{b}交叉口", "{a}/{b}交叉路口", "{a}与{b}交界处"]
@@ -22,24 +25,22 @@ UNMATCHABLE = [
 ]
 
 
-def prefix(rng: np.random.Generator, county: str, city: str, province: str, township: str) -> str:
-    """How much of 浙江省金华市武义县 + township the writer put in front."""
-    short = county[:-1] if county.endswith("县") else county
-    forms = [
-        "",
-        "",
-        "",
-        "",
-        "",
-        county,
-        county,
-        short,
-        province + city + county,
-        city + county,
-        township,
-        county + township,
-    ]
-    return forms[int(rng.integers(0, len(forms)))]
+def prefix(rng: np.random.Generator, forms: tuple[str, ...], region: Region, township: str, township_short: str) -> str:
+    """How much of 浙江省金华市武义县 + township the writer put in front: one of the demo config's ``forms``.
+
+    A form is a template over ``province``, ``city``, ``city_short``, ``county``, ``short`` (the
+    region's short name), ``township`` and ``township_short``; forms are drawn uniformly.
+    """
+    form = forms[int(rng.integers(0, len(forms)))]
+    return form.format(
+        province=region.province,
+        city=region.city,
+        city_short=admin_aliases(region.city, "city")[-1] if region.city else "",
+        county=region.name,
+        short=region.short_name,
+        township=township,
+        township_short=township_short,
+    )
 
 
 def door_address(rng: np.random.Generator, street: str, number: int) -> tuple[str, str]:

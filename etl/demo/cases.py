@@ -1,4 +1,9 @@
-"""Synthetic enforcement cases: volumes of the 2021 report, hotspots, rhythms, response times, dirty rows."""
+"""Synthetic enforcement cases: the county's volumes and mix, hotspots, rhythms, response times, dirty rows.
+
+Volumes, category mix, sources, categories and case-number formats come from the region's demo
+config (``etl/demo/config.py``); hour and season profiles and location kinds from
+``etl/demo/case_model.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from etl.demo import addresses, people
+from etl.demo.case_model import HOUR_PROFILES, PLACE_LOCATIONS, season_weight
 from etl.demo.geography import Geography
 from etl.demo.places import Places
 from etl.demo.streets import Network
@@ -36,215 +42,6 @@ CASE_COLUMNS = [
     "投诉人",
     "投诉人电话",
 ]
-
-# Cases per year at scale 1: the bureau's 2021 report (complaints estimated).
-VOLUMES = {"一般程序": 5300, "简易程序": 8400, "重大案件": 117, "投诉举报": 6200}
-
-# category: (domain, {location kind: weight}, hour profile, season profile, party kind, description)
-CATEGORIES: dict[str, tuple[str, dict[str, float], str, str, str, str]] = {
-    "占道经营": (
-        "市容环卫",
-        {"market": 0.45, "urban": 0.25, "town": 0.15, "school": 0.1, "cross": 0.05},
-        "market",
-        "flat",
-        "person",
-        "流动摊贩占道经营",
-    ),
-    "店外经营": (
-        "市容环卫",
-        {"urban": 0.6, "town": 0.3, "market": 0.1},
-        "day",
-        "flat",
-        "trader",
-        "店铺超出门窗外墙经营",
-    ),
-    "乱堆乱放": (
-        "市容环卫",
-        {"urban": 0.4, "compound": 0.3, "town": 0.2, "village": 0.1},
-        "day",
-        "flat",
-        "person",
-        "沿街乱堆放杂物",
-    ),
-    "乱张贴小广告": (
-        "市容环卫",
-        {"urban": 0.5, "compound": 0.3, "cross": 0.2},
-        "day",
-        "flat",
-        "person",
-        "墙面乱张贴小广告",
-    ),
-    "暴露垃圾": (
-        "市容环卫",
-        {"urban": 0.3, "village": 0.4, "town": 0.3},
-        "day",
-        "summer",
-        "person",
-        "垃圾暴露未及时清运",
-    ),
-    "机动车人行道违停": (
-        "人行道违停",
-        {"school": 0.25, "hospital": 0.2, "market": 0.15, "urban": 0.3, "public": 0.1},
-        "commute",
-        "flat",
-        "person",
-        "机动车在人行道违法停放",
-    ),
-    "违法建设": (
-        "违法建设",
-        {"village": 0.6, "compound": 0.2, "town": 0.2},
-        "day",
-        "spring_autumn",
-        "person",
-        "未经批准擅自搭建建筑物",
-    ),
-    "工地扬尘": ("工地扬尘", {"site": 0.9, "main": 0.1}, "day", "dry", "firm", "施工工地未落实扬尘防治措施"),
-    "建筑垃圾乱倾倒": (
-        "建筑垃圾",
-        {"main": 0.4, "village": 0.3, "site": 0.3},
-        "night",
-        "flat",
-        "firm",
-        "擅自倾倒建筑垃圾",
-    ),
-    "渣土车带泥上路": (
-        "渣土运输",
-        {"main": 0.5, "site": 0.3, "urban": 0.2},
-        "night",
-        "flat",
-        "firm",
-        "渣土运输车辆未密闭、带泥上路",
-    ),
-    "燃气安全隐患": (
-        "燃气",
-        {"urban": 0.6, "town": 0.3, "market": 0.1},
-        "day",
-        "winter",
-        "trader",
-        "餐饮场所违规使用瓶装燃气",
-    ),
-    "违规排放污水": (
-        "水务",
-        {"urban": 0.4, "town": 0.3, "village": 0.3},
-        "day",
-        "summer",
-        "trader",
-        "未经许可向市政管网排放污水",
-    ),
-    "餐饮油烟扰民": (
-        "生态环境",
-        {"urban": 0.7, "compound": 0.3},
-        "evening",
-        "summer",
-        "trader",
-        "餐饮油烟未经净化直排",
-    ),
-    "露天焚烧垃圾": ("生态环境", {"village": 0.8, "town": 0.2}, "afternoon", "winter", "person", "露天焚烧生活垃圾"),
-    "秸秆露天焚烧": ("秸秆焚烧", {"village": 1.0}, "afternoon", "harvest", "person", "田间露天焚烧秸秆"),
-    "擅自设置户外广告": (
-        "户外广告",
-        {"urban": 0.7, "main": 0.1, "town": 0.2},
-        "day",
-        "flat",
-        "firm",
-        "擅自设置户外广告牌",
-    ),
-    "禁养区畜禽养殖": ("畜禽养殖", {"village": 1.0}, "day", "flat", "person", "在禁养区内从事畜禽养殖"),
-    "房地产开发违规": ("房地产", {"site": 0.6, "compound": 0.4}, "day", "flat", "firm", "房地产开发项目违规销售"),
-    "违规校外培训": ("教育", {"school": 0.6, "compound": 0.4}, "evening", "flat", "firm", "无证开展校外学科培训"),
-    "社会生活噪声扰民": (
-        "生态环境",
-        {"compound": 0.6, "urban": 0.3, "public": 0.1},
-        "night",
-        "summer",
-        "person",
-        "夜间噪声扰民",
-    ),
-    "夜间施工噪声": ("生态环境", {"site": 1.0}, "night", "flat", "firm", "夜间违规施工产生噪声"),
-}
-
-MIX = {
-    "简易程序": {
-        "机动车人行道违停": 42,
-        "占道经营": 20,
-        "店外经营": 14,
-        "乱堆乱放": 8,
-        "乱张贴小广告": 6,
-        "暴露垃圾": 4,
-        "擅自设置户外广告": 3,
-        "渣土车带泥上路": 3,
-    },
-    "一般程序": {
-        "违法建设": 18,
-        "工地扬尘": 11,
-        "建筑垃圾乱倾倒": 9,
-        "渣土车带泥上路": 10,
-        "秸秆露天焚烧": 7,
-        "燃气安全隐患": 7,
-        "违规排放污水": 5,
-        "餐饮油烟扰民": 6,
-        "露天焚烧垃圾": 4,
-        "擅自设置户外广告": 6,
-        "禁养区畜禽养殖": 3,
-        "店外经营": 5,
-        "房地产开发违规": 2,
-        "违规校外培训": 2,
-        "夜间施工噪声": 5,
-    },
-    "重大案件": {
-        "违法建设": 50,
-        "建筑垃圾乱倾倒": 15,
-        "渣土车带泥上路": 8,
-        "燃气安全隐患": 10,
-        "房地产开发违规": 10,
-        "违规排放污水": 7,
-    },
-    "投诉举报": {
-        "社会生活噪声扰民": 16,
-        "占道经营": 14,
-        "餐饮油烟扰民": 14,
-        "夜间施工噪声": 10,
-        "违法建设": 10,
-        "乱堆乱放": 8,
-        "机动车人行道违停": 8,
-        "工地扬尘": 6,
-        "暴露垃圾": 6,
-        "露天焚烧垃圾": 3,
-        "秸秆露天焚烧": 3,
-        "违规校外培训": 2,
-    },
-}
-
-SOURCES = {
-    "简易程序": {"巡查发现": 0.6, "非现场执法": 0.3, "群众投诉": 0.1},
-    "一般程序": {"巡查发现": 0.45, "群众投诉": 0.2, "部门移送": 0.15, "非现场执法": 0.1, "上级交办": 0.1},
-    "重大案件": {"部门移送": 0.35, "上级交办": 0.35, "巡查发现": 0.3},
-    "投诉举报": {"12345热线": 0.6, "微信公众号": 0.15, "电话投诉": 0.15, "信访": 0.1},
-}
-
-_HOURS = {
-    "market": [0, 0, 0, 0, 1, 4, 9, 10, 8, 5, 3, 3, 3, 2, 2, 3, 5, 7, 7, 5, 2, 1, 0, 0],
-    "day": [0, 0, 0, 0, 0, 0, 1, 3, 8, 10, 10, 7, 4, 5, 9, 10, 9, 6, 3, 1, 1, 0, 0, 0],
-    "commute": [0, 0, 0, 0, 0, 0, 2, 9, 10, 5, 4, 6, 7, 4, 4, 5, 8, 10, 6, 2, 1, 0, 0, 0],
-    "night": [5, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 6, 8, 9, 8],
-    "evening": [1, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 5, 5, 2, 2, 2, 3, 6, 9, 10, 8, 5, 3, 2],
-    "afternoon": [0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 10, 9, 7, 5, 2, 1, 0, 0, 0],
-}
-
-
-def _season(kind: str, doy: np.ndarray) -> np.ndarray:
-    """Relative weight of each day of the year for a season profile."""
-    if kind == "harvest":  # early-rice / wheat harvest in late May–June, late rice October–November
-        return 0.05 + 3.0 * np.exp(-0.5 * ((doy - 160) / 12) ** 2) + 4.0 * np.exp(-0.5 * ((doy - 305) / 14) ** 2)
-    if kind == "summer":
-        return 1 + 0.6 * np.exp(-0.5 * ((doy - 200) / 35) ** 2)
-    if kind == "winter":
-        return 1 + 0.6 * np.cos(2 * np.pi * (doy - 15) / 365)
-    if kind == "dry":
-        return 1 + 0.4 * np.cos(2 * np.pi * (doy - 30) / 365)
-    if kind == "spring_autumn":
-        return 1 + 0.3 * np.cos(4 * np.pi * (doy - 100) / 365)
-    return np.ones_like(doy, dtype=float)
 
 
 @dataclass
@@ -283,14 +80,7 @@ def _pick_locations(
         "main": np.flatnonzero(~urban & (seg_class == "主干路")),
     }
     kind_of_place = np.array(places.kind)
-    place_pools = {
-        "market": np.flatnonzero(kind_of_place == "市场"),
-        "school": np.flatnonzero(kind_of_place == "学校"),
-        "hospital": np.flatnonzero(kind_of_place == "医院"),
-        "site": np.flatnonzero(kind_of_place == "工地"),
-        "compound": np.flatnonzero(kind_of_place == "小区"),
-        "public": np.flatnonzero(np.isin(kind_of_place, ["车站", "公园", "广场", "商场", "景区"])),
-    }
+    place_pools = {name: np.flatnonzero(np.isin(kind_of_place, kinds)) for name, kinds in PLACE_LOCATIONS.items()}
     for name, pool in pools.items():
         idx = np.flatnonzero(kinds == name)
         if not len(idx):
@@ -366,15 +156,17 @@ def generate_cases(
 ) -> CaseSet:
     """Cases of ``years`` years up to ``end`` (inclusive) at ``scale`` times the report's volumes."""
     region = geo.region
+    config = geo.config
+    categories = config.categories
     days = np.arange(np.datetime64(end - dt.timedelta(days=365 * years - 1)), np.datetime64(end + dt.timedelta(days=1)))
     pydays = [dt.date.fromisoformat(str(d)) for d in days]
     doy = np.array([d.timetuple().tm_yday for d in pydays], dtype=float)
     working = np.array([region.calendar.is_working_day(d) for d in pydays])
     trend = np.linspace(0.95, 1.05, len(days))
     blocks = []
-    for proc, per_year in VOLUMES.items():
+    for proc, per_year in config.volumes.items():
         n = round(per_year * years * scale)
-        mix = MIX[proc]
+        mix = config.mix[proc]
         cats = np.array(list(mix))
         p = np.array(list(mix.values()), dtype=float)
         cat = rng.choice(cats, size=n, p=p / p.sum())
@@ -383,9 +175,9 @@ def generate_cases(
             if not len(idx):
                 continue
             weekday_w = np.where(working, 1.0, 0.35 if proc != "投诉举报" else 1.1)
-            w = weekday_w * _season(CATEGORIES[c][3], doy) * trend
+            w = weekday_w * season_weight(categories[c].season, doy) * trend
             day = rng.choice(len(days), size=len(idx), p=w / w.sum())
-            hours = np.array(_HOURS[CATEGORIES[c][2]], dtype=float)
+            hours = np.array(HOUR_PROFILES[categories[c].hours], dtype=float)
             hour = rng.choice(24, size=len(idx), p=hours / hours.sum())
             seconds = hour * 3600 + rng.integers(0, 3600, len(idx))
             received = days[day].astype("datetime64[s]") + seconds.astype("timedelta64[s]")
@@ -395,7 +187,7 @@ def generate_cases(
     # where
     loc_kind = np.empty(n, dtype=object)
     for c, group in cases.groupby("category", sort=True).groups.items():
-        mix = CATEGORIES[c][1]
+        mix = categories[c].locations
         loc_kind[np.asarray(group)] = rng.choice(
             list(mix), size=len(group), p=np.array(list(mix.values())) / sum(mix.values())
         )
@@ -417,7 +209,7 @@ def generate_cases(
     squads = geo.squads
     # how (source), who found it, and when each stage happened
     source = np.empty(n, dtype=object)
-    for proc, mix in SOURCES.items():
+    for proc, mix in config.sources.items():
         idx = np.flatnonzero(cases["proc"].to_numpy() == proc)
         source[idx] = rng.choice(list(mix), size=len(idx), p=np.array(list(mix.values())))
     source = source.astype(str)
@@ -461,13 +253,13 @@ def generate_cases(
     arrived = np.where(arrived > now, nat, arrived)
     dispatched = np.where(dispatched > now, nat, dispatched)
     # who: parties and complainants
-    party_kind = np.array([CATEGORIES[c][4] for c in cases["category"]])
+    party_kind = np.array([categories[c].party for c in cases["category"]])
     town_shorts = [t.short for t in geo.townships]
     person_name = people.names(rng, n)
     person_phone = people.mobiles(rng, n)
-    person_id = people.id_numbers(rng, n)
-    firm_name, individual = people.firms(rng, n, town_shorts)
-    firm_code = people.credit_codes(rng, n, individual)
+    person_id = people.id_numbers(rng, n, config.id_areas)
+    firm_name, individual = people.firms(rng, n, town_shorts, region.short_name)
+    firm_code = people.credit_codes(rng, n, region.code, individual)
     firm_phone = people.mobiles(rng, n)
     is_firm = (party_kind == "firm") | ((party_kind == "trader") & (rng.random(n) < 0.8))
     party = np.where(is_firm, firm_name, person_name).astype(object)
@@ -514,7 +306,7 @@ def generate_cases(
                 text, st = places.address[p], "门牌"
             else:
                 text, st = addresses.place_address(rng, places.name[p], places.kind[p])
-        pre = addresses.prefix(rng, region.name, region.city, region.province, t.name) if st != "村社区" else ""
+        pre = addresses.prefix(rng, config.address_prefixes, region, t.name, t.short) if st != "村社区" else ""
         address[i] = addresses.scribble(rng, pre + text)
         style[i] = st
     # coordinates from the phone app (GCJ-02) for part of the cases
@@ -532,20 +324,14 @@ def generate_cases(
         key = (proc[i], int(year[i]))
         counters[key] = counters.get(key, 0) + 1
         seq = counters[key]
-        if proc[i] == "一般程序":
-            number[i] = f"武综执立〔{year[i]}〕{seq:05d}号"
-        elif proc[i] == "重大案件":
-            number[i] = f"武综执重〔{year[i]}〕{seq:03d}号"
-        elif proc[i] == "简易程序":
-            number[i] = f"武综执简〔{year[i]}〕{seq:05d}号"
-        else:
-            number[i] = f"TS{str(received[i])[:10].replace('-', '')}{seq:05d}"
-    description = np.array([CATEGORIES[c][5] for c in cases["category"]], dtype=object)
+        day = str(received[i])[:10].replace("-", "")
+        number[i] = config.case_numbers[proc[i]].format(year=int(year[i]), seq=seq, date=day)
+    description = np.array([categories[c].description for c in cases["category"]], dtype=object)
     rows = pd.DataFrame(
         {
             "案件编号": number,
             "案由/类别": cases["category"].to_numpy(),
-            "执法领域": np.array([CATEGORIES[c][0] for c in cases["category"]]),
+            "执法领域": np.array([categories[c].domain for c in cases["category"]]),
             "程序类型": proc,
             "发现方式": source,
             "案件状态": status,
@@ -624,7 +410,8 @@ def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Ge
     for kind, share in lon_bad.items():
         for i in pick(share, coords):
             if kind == "outside_county":
-                x, y = [(120.04, 28.90), (119.64, 29.09), (119.93, 28.48), (119.42, 28.75)][int(rng.integers(0, 4))]
+                points = geo.config.outside_points
+                x, y = points[int(rng.integers(0, len(points)))]
                 rows.at[i, "经度"] = f"{x + rng.normal(0, 0.01):.6f}"
                 rows.at[i, "纬度"] = f"{y + rng.normal(0, 0.01):.6f}"
                 detail = "coordinates in a neighbouring county"

@@ -10,8 +10,6 @@ from etl.demo import people
 from etl.demo.geography import Geography
 from etl.demo.streets import Network
 
-CHIEFS_PER_SCALE = 65
-
 
 @dataclass
 class Chief:
@@ -29,7 +27,7 @@ class Chief:
 
 
 def build_chiefs(geo: Geography, net: Network, rng: np.random.Generator, scale: float) -> list[Chief]:
-    """About 65 × ``scale`` chiefs (at least one per squad), sharing out the streets of each squad."""
+    """The demo config's ``chiefs`` × ``scale`` chiefs (at least one per squad), sharing out each squad's streets."""
     squad_of_town = geo.squad_of_township()
     seg_squad = squad_of_town[net.seg_township]
     per_squad_streets: list[list[int]] = []
@@ -37,9 +35,9 @@ def build_chiefs(geo: Geography, net: Network, rng: np.random.Generator, scale: 
         mine = sorted({net.seg_street[s] for s in np.flatnonzero(seg_squad == q)})
         per_squad_streets.append(mine)
     load = np.array([sum(net.seg_length[np.flatnonzero(seg_squad == q)]) ** 0.5 for q in range(len(geo.squads))])
-    urban_bonus = np.array([2.5 if q < 3 else 1.0 for q in range(len(geo.squads))])
+    urban_bonus = np.array([2.5 if squad.urban else 1.0 for squad in geo.squads])
     share = load * urban_bonus
-    total = max(len(geo.squads), round(CHIEFS_PER_SCALE * scale))
+    total = max(len(geo.squads), round(geo.config.chiefs * scale))
     counts = np.maximum(1, np.floor(share / share.sum() * total).astype(int))
     while counts.sum() < total:
         counts[int(np.argmax(share / counts))] += 1
@@ -59,7 +57,8 @@ def build_chiefs(geo: Geography, net: Network, rng: np.random.Generator, scale: 
             segments = [s for st in mine for s in net.streets[st].segments if seg_squad[s] == q]
             first = net.streets[mine[0]].name
             role = "巷长" if first.endswith("巷") else "街长" if first.endswith("街") else "路长"
-            mode = "步行" if q < 3 and rng.random() < 0.5 else "电动车" if q < 3 or rng.random() < 0.6 else "汽车"
+            urban = squad.urban
+            mode = "步行" if urban and rng.random() < 0.5 else "电动车" if urban or rng.random() < 0.6 else "汽车"
             chiefs.append(
                 Chief(
                     code=f"JLZ{squad.code[2:]}{j + 1:03d}",

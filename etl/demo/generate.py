@@ -17,7 +17,7 @@ from shapely.geometry import MultiPolygon
 
 from etl.demo.cases import CaseSet, generate_cases
 from etl.demo.chiefs import Chief, build_chiefs
-from etl.demo.geography import SQUADS, Geography, build_geography
+from etl.demo.geography import Geography, build_geography
 from etl.demo.gps import UTC_OFFSET, Track, patrol_tracks, sanitation_tracks
 from etl.demo.places import Places, build_places
 from etl.demo.routes import Route, build_routes
@@ -207,11 +207,10 @@ def _write_jurisdictions(raw: Path, truth: Path, geo: Geography, stamp: dt.datet
     folder = raw / "jurisdictions"
     folder.mkdir()
     write_shapefile_zip(folder / "squad_jurisdictions.zip", frame, stamp, "squad_jurisdictions")
-    squad_of = {code: sq for sq, _, codes in SQUADS for code in codes}
     towns = [
         {
             "type": "Feature",
-            "properties": {"code": t.code, "name": t.name, "squad": squad_of[t.code], "approximate": True},
+            "properties": {"code": t.code, "name": t.name, "squad": t.squad, "approximate": True},
             "geometry": shapely.geometry.mapping(transform_geometry(t.polygon, crs)),
         }
         for t in geo.townships
@@ -298,12 +297,13 @@ def _write_stations(raw: Path, geo: Geography, net: Network, rng: np.random.Gene
         number = net.doors[s][0] + 2 * int(rng.integers(0, 6))
         addresses.append(f"{geo.region.name}{town.name}{net.streets[net.seg_street[s]].name}{number}号")
     lon, lat = _lonlat(geo, np.vstack([s.station for s in geo.squads]), gcj=True)
+    phone = geo.config.station_phone_prefix
     frame = pd.DataFrame(
         {
             "中队编号": [s.code for s in geo.squads],
             "中队名称": [s.name for s in geo.squads],
             "地址": addresses,
-            "联系电话": [f"0579-87{int(x):06d}" for x in rng.integers(0, 10**6, len(geo.squads))],
+            "联系电话": [f"{phone}{int(x):06d}" for x in rng.integers(0, 10**6, len(geo.squads))],
             "在编人数": [s.officers for s in geo.squads],
             "经度": np.char.mod("%.6f", lon),
             "纬度": np.char.mod("%.6f", lat),

@@ -1,4 +1,7 @@
-"""Demo geography: townships, the 13 squads and their jurisdictions and stations, in metric coordinates."""
+"""Demo geography: townships, the squads and their jurisdictions and stations, in metric coordinates.
+
+The squads and the county town come from the region's demo config (``etl/demo/config.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,49 +12,11 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from etl.demo.config import DemoConfig, load_demo_config
 from geo.admin_names import admin_aliases, display_name
 from geo.crs import from_wgs84, to_wgs84, transform_geometry
 from geo.region import Region
 from geo.township_geometry import township_geometry
-
-# The 13 squads: one per urban subdistrict, one per town (with a neighbouring 乡 where one is
-# close), and two squads for pairs of remote 乡. See etl/demo/README.md.
-SQUADS: list[tuple[str, str, list[str]]] = [
-    ("ZD01", "壶山中队", ["330723002"]),
-    ("ZD02", "熟溪中队", ["330723003"]),
-    ("ZD03", "白洋中队", ["330723001"]),
-    ("ZD04", "柳城中队", ["330723100", "330723204"]),
-    ("ZD05", "履坦中队", ["330723101"]),
-    ("ZD06", "桐琴中队", ["330723102"]),
-    ("ZD07", "泉溪中队", ["330723103"]),
-    ("ZD08", "新宅中队", ["330723104", "330723200"]),
-    ("ZD09", "王宅中队", ["330723105", "330723201"]),
-    ("ZD10", "桃溪中队", ["330723106"]),
-    ("ZD11", "茭道中队", ["330723107"]),
-    ("ZD12", "俞源中队", ["330723202", "330723203"]),
-    ("ZD13", "大溪口中队", ["330723206", "330723205"]),
-]
-URBAN = ("330723001", "330723002", "330723003")
-OLD_TOWN = "330723002"
-
-# Officers per squad (135 in all) and how quickly each squad gets to a scene:
-# (minutes before leaving, travel speed km/h). Mountain squads are slower.
-SQUAD_OFFICERS = [16, 14, 14, 9, 9, 10, 10, 10, 10, 9, 8, 8, 8]
-SQUAD_RESPONSE = [
-    (6, 18),
-    (8, 18),
-    (10, 20),
-    (22, 30),
-    (12, 35),
-    (14, 35),
-    (9, 35),
-    (18, 30),
-    (12, 32),
-    (16, 30),
-    (11, 35),
-    (25, 26),
-    (30, 24),
-]
 
 
 @dataclass
@@ -79,6 +44,8 @@ class Squad:
     officers: int
     delay_min: float
     speed_kmh: float
+    urban: bool = False  # all its townships lie in the county town
+    sweeping_routes: int = 1
     address: str = ""
     phone: str = ""
 
@@ -100,6 +67,7 @@ class Geography:
     """Everything spatial the generator starts from (metric CRS of the region)."""
 
     region: Region
+    config: DemoConfig
     outline: BaseGeometry
     townships: list[Township]
     villages: list[Village]
@@ -138,11 +106,18 @@ def short_name(name: str) -> str:
     return aliases[-1]
 
 
-def build_geography(region: Region) -> Geography:
-    """Townships, villages and squads of the region, from its config (polygons derived when not given)."""
+def build_geography(region: Region, config: DemoConfig | None = None) -> Geography:
+    """Townships, villages and squads of the region, from its config and its demo config.
+
+    Township polygons are derived when the region gives none; ``config`` defaults to the
+    ``demo.toml`` beside the region config. Raises :class:`geo.errors.ValidationError` when the
+    demo's squads do not tile the region's townships.
+    """
+    config = config or load_demo_config(region)
     geometry = township_geometry(region)
+    config.check_townships(list(geometry.townships["code"]), region.expected_squads)
     crs = region.metric_crs
-    squad_of = {code: squad for squad, _, codes in SQUADS for code in codes}
+    squad_of = config.squad_of_township()
     townships = []
     for row in geometry.townships.itertuples():
         polygon = transform_geometry(row.polygon, crs, inverse=True)
@@ -157,7 +132,8 @@ def build_geography(region: Region) -> Geography:
         villages.append(Village(row.code, shown, short, row.township, seat, row.approximate))
     by_code = {t.code: t for t in townships}
     squads = []
-    for i, (code, name, codes) in enumerate(SQUADS):
+    for i, spec in enumerate(config.squads):
+        codes = list(spec.townships)
         polygon = shapely.union_all([by_code[c].polygon for c in codes])
         seat = by_code[codes[0]].seat
         # the station: a building ~150 m from the first township's seat, inside the jurisdiction
@@ -165,9 +141,21 @@ def build_geography(region: Region) -> Geography:
         station = seat + 150.0 * np.array([np.cos(angle), np.sin(angle)])
         if not polygon.contains(Point(station)):
             station = seat
-        delay, speed = SQUAD_RESPONSE[i]
-        squads.append(Squad(code, name, codes, polygon, station, SQUAD_OFFICERS[i], delay, speed))
+        squads.append(
+            Squad(
+                spec.code,
+                spec.name,
+                codes,
+                polygon,
+                station,
+                spec.officers,
+                spec.delay_min,
+                spec.speed_kmh,
+                urban=config.is_urban(spec),
+                sweeping_routes=spec.sweeping_routes,
+            )
+        )
     outline = transform_geometry(region.outline, crs, inverse=True)
-    geo = Geography(region, outline, townships, villages, squads)
+    geo = Geography(region, config, outline, townships, villages, squads)
     geo.township_index = {t.code: i for i, t in enumerate(townships)}
     return geo

@@ -155,7 +155,7 @@ def patrol_tracks(
         weights = weights / weights.sum()
         interval = float(rng.choice([10, 15, 20, 30]))
         speed = SPEED_KMH[chief.mode]
-        urban = chief.squad < 3
+        urban = geo.squads[chief.squad].urban
         for day in dates:
             on_duty = calendar.is_working_day(day) or rng.random() < 0.2
             if not on_duty or rng.random() < 0.08:  # leave, meetings

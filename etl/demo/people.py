@@ -28,8 +28,6 @@ FIRM_TRADES = [
     ("养殖专业合作社", "企业"),
 ]
 
-# Administrative division codes seen on ID cards of residents (Wuyi and neighbours).
-ID_AREAS = ["330723", "330723", "330723", "330723", "330784", "330702", "330782", "330727", "331102", "362330"]
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = "10X98765432"
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -56,9 +54,9 @@ def mobiles(rng: np.random.Generator, n: int) -> list[str]:
     return [f"{h}{t:08d}" for h, t in zip(head, tail, strict=True)]
 
 
-def id_numbers(rng: np.random.Generator, n: int) -> list[str]:
-    """``n`` 18-character resident ID numbers with a valid check digit, born 1955–2004."""
-    area = rng.choice(ID_AREAS, size=n)
+def id_numbers(rng: np.random.Generator, n: int, areas: list[str] | tuple[str, ...]) -> list[str]:
+    """``n`` 18-character resident ID numbers with a valid check digit, born 1955–2004, of division codes ``areas``."""
+    area = rng.choice(areas, size=n)
     days = rng.integers(0, (2004 - 1955) * 365, n)
     births = np.datetime64("1955-01-01") + days.astype("timedelta64[D]")
     seq = rng.integers(1, 999, n)
@@ -70,10 +68,10 @@ def id_numbers(rng: np.random.Generator, n: int) -> list[str]:
     return np.char.add(first, checks).tolist()
 
 
-def credit_codes(rng: np.random.Generator, n: int, individual: np.ndarray | None = None) -> list[str]:
+def credit_codes(rng: np.random.Generator, n: int, division: str, individual: np.ndarray | None = None) -> list[str]:
     """``n`` unified social credit codes with valid check characters (92… sole traders, 91… firms).
 
-    Layout (GB 32100-2015): registration authority and type (2), division code (6), organisation
+    Layout (GB 32100-2015): registration authority and type (2), division code (6, ``division``), organisation
     code (8 + its own GB 11714 check character), check character.
     """
     body = rng.integers(0, 10, (n, 8))
@@ -82,7 +80,7 @@ def credit_codes(rng: np.random.Generator, n: int, individual: np.ndarray | None
     kind = np.where(individual if individual is not None else np.zeros(n, dtype=bool), "92", "91")
     body_text = (body + ord("0")).astype(np.uint8).tobytes()
     body_text = np.frombuffer(body_text, dtype="S8").astype(str) if n else np.array([], dtype=str)
-    first = np.char.add(np.char.add(np.char.add(kind, "330723"), body_text), org_char)
+    first = np.char.add(np.char.add(np.char.add(kind, division), body_text), org_char)
     lookup = np.full(128, -1)
     lookup[[ord(c) for c in _USCC_CHARS]] = np.arange(len(_USCC_CHARS))
     codes = lookup[np.frombuffer(first.astype("S17").tobytes(), dtype=np.uint8).reshape(n, 17)]
@@ -90,8 +88,12 @@ def credit_codes(rng: np.random.Generator, n: int, individual: np.ndarray | None
     return np.char.add(first, check).tolist()
 
 
-def firms(rng: np.random.Generator, n: int, places: list[str]) -> tuple[list[str], np.ndarray]:
-    """``n`` fictitious business names and whether each is a sole trader (个体工商户)."""
+def firms(rng: np.random.Generator, n: int, places: list[str], county: str) -> tuple[list[str], np.ndarray]:
+    """``n`` fictitious business names and whether each is a sole trader (个体工商户).
+
+    Sole traders are named after one of ``places`` (township short names), firms after ``county``
+    (the county's short name).
+    """
     trade = rng.integers(0, len(FIRM_TRADES), n)
     w1 = rng.integers(0, len(FIRM_WORDS), n)
     w2 = rng.integers(0, len(FIRM_WORDS), n)
@@ -100,6 +102,6 @@ def firms(rng: np.random.Generator, n: int, places: list[str]) -> tuple[list[str
     for i in range(n):
         name, kind = FIRM_TRADES[trade[i]]
         individual[i] = kind == "个体"
-        prefix = places[where[i]] if individual[i] else "武义"
+        prefix = places[where[i]] if individual[i] else county
         out.append(f"{prefix}{FIRM_WORDS[w1[i]]}{FIRM_WORDS[w2[i]]}{name}")
     return out, individual

@@ -6,36 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from etl.demo.geography import URBAN, Geography
+from etl.demo.geography import Geography
 from etl.demo.streets import Network
 
 COMPOUND_WORDS = list("阳光锦绣金色翠苑温泉名城湖畔江南明珠丽景华府御景君悦紫荆桂园和家碧水东方")
 COMPOUND_SUFFIX = ["小区", "花园", "苑", "家园", "公寓", "新村", "府"]
-
-URBAN_PLACES = [
-    ("壶山农贸市场", "市场", 3.0),
-    ("熟溪农贸市场", "市场", 2.5),
-    ("白洋农贸市场", "市场", 2.0),
-    ("城北菜市场", "市场", 1.5),
-    ("武义小商品市场", "市场", 1.5),
-    ("武义县第一中学", "学校", 1.5),
-    ("武义县第三中学", "学校", 1.0),
-    ("壶山中学", "学校", 1.2),
-    ("实验小学", "学校", 1.6),
-    ("壶山小学", "学校", 1.4),
-    ("熟溪小学", "学校", 1.3),
-    ("白洋小学", "学校", 1.0),
-    ("机关幼儿园", "学校", 0.8),
-    ("武义县第一人民医院", "医院", 2.0),
-    ("武义县中医院", "医院", 1.2),
-    ("武义县妇幼保健院", "医院", 0.8),
-    ("武义汽车站", "车站", 1.5),
-    ("武义火车站", "车站", 1.0),
-    ("熟溪公园", "公园", 1.0),
-    ("人民广场", "广场", 1.5),
-    ("武义商城", "商场", 1.5),
-    ("温泉度假村", "景区", 0.6),
-]
 
 
 @dataclass
@@ -76,14 +51,13 @@ def build_places(geo: Geography, net: Network, rng: np.random.Generator) -> Plac
     urban_segs = [s for s, st in enumerate(net.seg_street) if streets[st].urban and net.doors[s] is not None]
     old = [s for s in urban_segs if streets[net.seg_street[s]].old_town]
     rows: list[tuple[str, str, float, int]] = []
-    hints = {"壶山": "330723002", "熟溪": "330723003", "白洋": "330723001", "城北": "330723001"}
-    for name, kind, hot in URBAN_PLACES:
-        pool = old if kind == "市场" and name.startswith("壶山") else urban_segs
-        for word, code in hints.items():
-            if name.startswith(word) and pool is urban_segs:
-                # a place named after a subdistrict lies in it
-                pool = [s for s in urban_segs if net.seg_township[s] == geo.township_index[code]]
-        rows.append((name, kind, hot, int(rng.choice(pool))))
+    for spec in geo.config.urban_places:
+        pool = urban_segs
+        if spec.old_town:
+            pool = old
+        elif spec.township is not None:  # e.g. a place named after a subdistrict lies in it
+            pool = [s for s in urban_segs if net.seg_township[s] == geo.township_index[spec.township]]
+        rows.append((spec.name, spec.kind, spec.hot, int(rng.choice(pool))))
     used = {r[0] for r in rows}
     for _ in range(70):
         for _ in range(20):
@@ -102,7 +76,7 @@ def build_places(geo: Geography, net: Network, rng: np.random.Generator) -> Plac
             )
         )
     for town in geo.townships:
-        if town.code in URBAN:
+        if town.code in geo.config.urban_townships:
             continue
         mine = [
             s

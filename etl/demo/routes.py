@@ -54,29 +54,31 @@ def _walk(
 
 
 def build_routes(geo: Geography, net: Network, rng: np.random.Generator) -> list[Route]:
-    """Eight urban routes and one in each town with a street grid (about 18 in all)."""
+    """Each squad's ``sweeping_routes`` routes over its named streets (Wuyi: 8 urban, one per town, 18 in all)."""
     squad_of_town = geo.squad_of_township()
     seg_squad = squad_of_town[net.seg_township]
     named = np.array([d is not None for d in net.doors])
     routes: list[Route] = []
-    plan = [(0, 3), (1, 3), (2, 2)] + [(q, 1) for q in range(3, len(geo.squads))]
+    plan = [(q, squad.sweeping_routes) for q, squad in enumerate(geo.squads)]
     numerals = "一二三四五六七八九十"
     for q, count in plan:
         allowed = named & (seg_squad == q)
         candidates = np.flatnonzero(allowed)
         if not len(candidates):
             continue
+        urban = geo.squads[q].urban
         for j in range(count):
             start = int(rng.choice(candidates))
-            walk = _walk(net, rng, start, allowed, rng.uniform(5000, 9000) if q < 3 else rng.uniform(2000, 3500))
+            walk = _walk(net, rng, start, allowed, rng.uniform(5000, 9000) if urban else rng.uniform(2000, 3500))
             parts = []
             for s, backwards in walk:
                 coords = net.seg_coords[s][::-1] if backwards else net.seg_coords[s]
                 parts.append(coords if not parts else coords[1:])
             squad = geo.squads[q]
             short = squad.name[:-2]
-            plate = f"浙G{PLATE_LETTERS[int(rng.integers(0, len(PLATE_LETTERS)))]}{int(rng.integers(1000, 9999))}"
-            morning = ("05:00", "07:30") if q < 3 else ("05:30", "07:30")
+            letter = PLATE_LETTERS[int(rng.integers(0, len(PLATE_LETTERS)))]
+            plate = f"{geo.config.plate_prefix}{letter}{int(rng.integers(1000, 9999))}"
+            morning = ("05:00", "07:30") if urban else ("05:30", "07:30")
             afternoon = ("14:00", "16:00")
             routes.append(
                 Route(
@@ -87,7 +89,7 @@ def build_routes(geo: Geography, net: Network, rng: np.random.Generator) -> list
                     line=np.vstack(parts),
                     vehicle=plate,
                     crew=f"{short}环卫{numerals[j]}组",
-                    shifts=[morning, afternoon] if q < 3 else [morning],
+                    shifts=[morning, afternoon] if urban else [morning],
                 )
             )
     return routes

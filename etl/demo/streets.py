@@ -14,30 +14,9 @@ import numpy as np
 import shapely
 from scipy.spatial import Delaunay, cKDTree
 
-from etl.demo.geography import URBAN, Geography
+from etl.demo.geography import Geography
 
 ROAD_CLASSES = ("主干路", "次干路", "支路", "巷", "乡村道路")
-
-# Synthetic urban names (plausible for a Zhejiang county town; not a survey of Wuyi's streets).
-URBAN_MAIN = ["熟溪路", "温泉路", "武川路", "永康街", "江滨路", "白洋路", "明招路", "城东路", "城西路", "工业大道"]
-URBAN_SECONDARY = ["解放街", "新华街", "人民路", "胜利街", "建设路", "公园路", "车站路", "育才路", "溪南街", "商城路"]
-URBAN_MINOR = [
-    "壶山上街",
-    "壶山下街",
-    "鸣阳路",
-    "栖霞路",
-    "塔山路",
-    "星光街",
-    "金星路",
-    "齐心路",
-    "中南街",
-    "丰乐路",
-    "凤凰路",
-    "荷花路",
-    "茶花路",
-    "民主街",
-]
-URBAN_LANES = ["鼓楼巷", "柴市巷", "米行巷", "祠堂巷", "井头巷", "后塘巷", "打铁巷", "染坊巷", "城隍巷", "桥头巷"]
 
 
 @dataclass
@@ -135,24 +114,25 @@ def _grid(
     return keys
 
 
-def _urban_lines() -> list[tuple[str, float, float, float, str, str]]:
+def _urban_lines(names: dict[str, tuple[str, ...]]) -> list[tuple[str, float, float, float, str, str]]:
+    """The county town's grid lines, named in order from the demo config's street names."""
     lines = []
-    mains = iter(URBAN_MAIN)
+    mains = iter(names["main"])
     for u in (-2400, -1200, 0, 1200, 2400):
         lines.append(("ns", u, -2000, 2400, next(mains), "主干路"))
     for v in (-1800, -600, 600, 1800):
         lines.append(("ew", v, -2400, 3000, next(mains), "主干路"))
-    secondary = iter(URBAN_SECONDARY)
+    secondary = iter(names["secondary"])
     for u in (-1800, -600, 600, 1800, 3000):
         lines.append(("ns", u, -2000, 2400, next(secondary), "次干路"))
     for v in (-1200, 0, 1200, 2400):
         lines.append(("ew", v, -2400, 3000, next(secondary), "次干路"))
-    minor = iter(URBAN_MINOR)
+    minor = iter(names["minor"])
     for u in (-1500, -900, -300, 300, 900, 1500, 2100):
         lines.append(("ns", u, -1200, 1200, next(minor), "支路"))
     for v in (-900, -300, 300, 900, 1500, -1500, 2100):
         lines.append(("ew", v, -1800, 1800 if abs(v) < 1200 else 2400, next(minor), "支路"))
-    lanes = iter(URBAN_LANES)
+    lanes = iter(names["lanes"])
     for u in (-450, -150, 150, 450):
         lines.append(("ns", u, -300, 300, next(lanes), "巷"))
     for v in (-150, 150, 450, -450):
@@ -189,15 +169,17 @@ def _wiggle(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, parts: int, 
 def build_network(geo: Geography, rng: np.random.Generator) -> Network:
     """The synthetic network: urban grid, town grids, roads linking township seats, village roads."""
     net = Network()
+    config = geo.config
+    urban = set(config.urban_townships)
     by_code = {t.code: t for t in geo.townships}
-    urban_area = shapely.union_all([by_code[c].polygon for c in URBAN])
-    centre = by_code["330723002"].seat + np.array([300.0, 0.0])
-    urban_keys = _grid(net, rng, centre, np.deg2rad(12), _urban_lines(), urban_area, True, old_town_radius=700)
-    del urban_keys
+    urban_area = shapely.union_all([by_code[c].polygon for c in config.urban_townships])
+    centre = by_code[config.old_town].seat + np.array(config.grid_offset_m)
+    angle = np.deg2rad(config.grid_angle_deg)
+    _grid(net, rng, centre, angle, _urban_lines(config.urban_streets), urban_area, True, old_town_radius=700)
     seat_node: dict[str, int] = {}
     urban_nodes = np.vstack(net.nodes)
     for town in geo.townships:
-        if town.code in URBAN:
+        if town.code in urban:
             seat_node[town.code] = int(np.argmin(((urban_nodes - town.seat) ** 2).sum(axis=1)))
             continue
         angle = np.deg2rad(rng.uniform(-25, 25))
@@ -216,7 +198,7 @@ def build_network(geo: Geography, rng: np.random.Generator) -> Network:
     used_names: set[str] = set()
     for a, b in sorted(edges):
         ta, tb = geo.townships[a], geo.townships[b]
-        if ta.code in URBAN and tb.code in URBAN:
+        if ta.code in urban and tb.code in urban:
             continue
         length = float(np.hypot(*(seats[b] - seats[a])))
         if length > 16000:
@@ -224,7 +206,8 @@ def build_network(geo: Geography, rng: np.random.Generator) -> Network:
         line = shapely.LineString(seats[[a, b]])
         if geo.outline.intersection(line).length < 0.97 * line.length:
             continue
-        first = lambda t: "武" if t.code in URBAN else t.short[0]  # noqa: E731
+        # named from both ends' first characters; the county town by the county's (武柳线)
+        first = lambda t: geo.region.short_name[0] if t.code in urban else t.short[0]  # noqa: E731
         name = f"{first(ta)}{first(tb)}线"
         if name in used_names:
             name = f"{ta.short[:2]}{tb.short[:2]}线"

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from etl.runs import Run, RunReport, run_job
-from geo.admin_names import admin_aliases, admin_kind, display_name
+from geo.admin_names import admin_aliases, admin_kind, county_aliases, display_name
 from geo.errors import ValidationError
 from geo.models import AdminArea
 from geo.region import Region
@@ -54,7 +54,7 @@ def load_region(engine: Engine, region: Region) -> RunReport:
             level="county",
             kind=admin_kind(region.name, "county"),
             parent_code=None,
-            aliases=admin_aliases(region.name, "county"),
+            aliases=county_aliases(region.name, region.short_name),
             approximate=False,
             geom=from_shape(multi, srid=4326),
             seat=None,

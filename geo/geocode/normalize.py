@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from geo.admin_names import admin_aliases
+from geo.admin_names import county_aliases
 from geo.region import Region
 
 # Frequent misspellings and variant characters in typed addresses (applied after NFKC).
@@ -159,7 +159,7 @@ class RegionNames:
         return cls(
             provinces=forms(region.province, ("省", "自治区")),
             cities=forms(region.city, ("市",)),
-            counties=tuple(admin_aliases(region.name, "county")),
+            counties=tuple(county_aliases(region.name, region.short_name)),
             neighbours=tuple(sorted(set(region.neighbours) - {region.city}, key=len, reverse=True)),
             county_name=region.name,
         )

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.demo.cases import MIX, VOLUMES, generate_cases
+from etl.demo.cases import generate_cases
+from etl.demo.config import DemoConfig, load_demo_config
 from etl.demo.geography import build_geography
 from etl.demo.places import build_places
 from etl.demo.streets import build_network
@@ -29,17 +30,23 @@ def cases(region: Region):
     return generate_cases(geo, net, places, rng, dt.date(2026, 11, 27), 1, 0.5)
 
 
-def test_volumes_follow_the_2021_report(cases) -> None:
+@pytest.fixture(scope="module")
+def demo_config(region: Region) -> DemoConfig:
+    """The demo facts the cases follow (regions/wuyi/demo.toml)."""
+    return load_demo_config(region)
+
+
+def test_volumes_follow_the_2021_report(cases, demo_config: DemoConfig) -> None:
     rows = cases.rows.drop_duplicates("案件编号")
     counts = rows["程序类型"].value_counts()
-    for procedure, per_year in VOLUMES.items():
+    for procedure, per_year in demo_config.volumes.items():
         assert counts[procedure] == pytest.approx(per_year * 0.5, abs=2)
     assert rows["上报时间"].min() >= "2025-11-28" and rows["上报时间"].max() <= "2026-11-27 23:59:59"
 
 
-def test_category_shares_within_each_procedure_type(cases) -> None:
+def test_category_shares_within_each_procedure_type(cases, demo_config: DemoConfig) -> None:
     rows = cases.rows.drop_duplicates("案件编号")
-    for procedure, mix in MIX.items():
+    for procedure, mix in demo_config.mix.items():
         if procedure == "重大案件":
             continue  # too few to test shares
         share = rows[rows["程序类型"] == procedure]["案由/类别"].value_counts(normalize=True)
