@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 from sqlalchemy import select
 
+from etl.readers.encoding import forced_encoding
 from etl.report import console, print_summary
 from geo.cli import run_cli
 from geo.db import writer_engine
@@ -65,11 +66,17 @@ def job_module(kind: str) -> ModuleType:
     default=None,
     help="Column mapping file (TOML) overriding the default headers.",
 )
+@click.option(
+    "--encoding",
+    default=None,
+    help="Text encoding of the CSV/DBF files (e.g. gbk, big5, shift_jis, utf-8); wins over source.toml and detection.",
+)
 @click.option("--force", is_flag=True, help="Load even when identical input was loaded before.")
-def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bool) -> None:
+def load(kind: str, path: Path, crs: str | None, mapping: Path | None, encoding: str | None, force: bool) -> None:
     """Load PATH (a file, a zip or a folder) as KIND."""
     module = job_module(kind)
-    report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force)
+    with forced_encoding(encoding):
+        report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force)
     print_summary([report])
 
 

@@ -29,7 +29,8 @@ class Layer:
     encoding
         Text encoding of the attributes where the reader had to decide it.
     problems
-        Per row (by frame index), why the geometry could not be built (e.g. non-numeric 经度).
+        Per row (by frame index), why the row cannot be loaded: its geometry could not be built
+        (e.g. non-numeric 经度) or a cell is longer than the limit (:mod:`etl.readers.limits`).
     """
 
     frame: gpd.GeoDataFrame
