@@ -106,8 +106,7 @@ def decode(data: bytes, source: str, encoding: str | None = None) -> tuple[str, 
             raise InputError(
                 f"cannot read {source}: the bytes are not {encoding} (bad byte at offset {exc.start})"
             ) from exc
-    used = detect_encoding(data, source)
-    return data.decode(used), used
+    return _detected(data, source)
 
 
 def detect_encoding(data: bytes, source: str = "text") -> str:
@@ -119,11 +118,15 @@ def detect_encoding(data: bytes, source: str = "text") -> str:
         When the bytes are none of these, or decode as GB18030 into text that is not plausibly
         Chinese; the message names ``source`` and, when one fits, the likely encoding.
     """
+    return _detected(data, source)[1]
+
+
+def _detected(data: bytes, source: str) -> tuple[str, str]:
+    """The text and codec of :func:`detect_encoding` (the bytes are decoded once)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+        return data.decode("utf-8-sig"), "utf-8-sig"
     try:
-        data.decode("utf-8")
-        return "utf-8"
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
@@ -136,7 +139,7 @@ def detect_encoding(data: bytes, source: str = "text") -> str:
         ) from exc
     share, unusual = implausible_share(text, "gb18030")
     if share <= IMPLAUSIBLE_SHARE or unusual < IMPLAUSIBLE_MIN:
-        return "gb18030"
+        return text, "gb18030"
     likely = _likely(data, better_than=share)
     if likely:
         name = likely[0]
