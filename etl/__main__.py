@@ -11,6 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from etl.geocode_cli import geocode
+from etl.readers.encoding import forced_encoding
 from etl.report import changed_summary, console, print_summary
 from geo.cli import run_cli
 from geo.db import writer_engine
@@ -66,13 +67,26 @@ def job_module(kind: str) -> ModuleType:
     default=None,
     help="Column mapping file (TOML) overriding the default headers.",
 )
+@click.option(
+    "--encoding",
+    default=None,
+    help="Text encoding of the CSV/DBF files (e.g. gbk, big5, shift_jis, utf-8); wins over source.toml and detection.",
+)
 @click.option("--force", is_flag=True, help="Load even when identical input was loaded before.")
 @click.option(
     "--accept-foreign",
     is_flag=True,
     help="cases: load a file whose rows mostly lie outside the region or match no address in it.",
 )
-def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bool, accept_foreign: bool) -> None:
+def load(
+    kind: str,
+    path: Path,
+    crs: str | None,
+    mapping: Path | None,
+    encoding: str | None,
+    force: bool,
+    accept_foreign: bool,
+) -> None:
     """Load PATH (a file, a zip or a folder) as KIND."""
     module = job_module(kind)
     options: dict[str, object] = {}
@@ -80,7 +94,8 @@ def load(kind: str, path: Path, crs: str | None, mapping: Path | None, force: bo
         if kind != "cases":
             raise click.BadParameter("--accept-foreign applies to cases only", param_hint="--accept-foreign")
         options["accept_foreign"] = True
-    report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force, **options)
+    with forced_encoding(encoding):
+        report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force, **options)
     print_summary([report])
 
 

@@ -21,13 +21,14 @@ def _addresses(source: Path | None, column: str | None) -> list[str]:
         return [line.rstrip("\r\n") for line in stream]
     import pandas as pd
 
-    from etl.readers.tabular import detect_encoding, read_table
+    from etl.readers.encoding import detect_encoding
+    from etl.readers.tabular import read_table
 
     if source is not None:
         frame = read_table(source).frame
     else:
         data = sys.stdin.buffer.read()
-        frame = pd.read_csv(io.StringIO(data.decode(detect_encoding(data))), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(data.decode(detect_encoding(data, "stdin"))), dtype=str, keep_default_na=False)
     if column not in frame.columns:
         raise click.ClickException(f"no column {column!r}; columns: {', '.join(map(str, frame.columns))}")
     return frame[column].astype(str).tolist()

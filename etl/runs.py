@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from geo.errors import EgisError
 from geo.models import EtlReject, EtlRun
+from geo.settings import get_settings
 
 
 @dataclass
@@ -45,14 +46,14 @@ class Run:
         return len(self.rejects)
 
     def reject(self, row_number: int | None, raw: Any, reason: str, source_file: str | None = None) -> None:
-        """Keep a row that cannot be loaded, with its reason and its raw content."""
+        """Keep a row that cannot be loaded, with its reason and raw content (cut when long: :func:`stored_raw`)."""
         self.rejects.append(
             {
                 "run_id": self.id,
                 "source_file": source_file or self.source_path,
                 "row_number": row_number,
-                "raw": _jsonable(raw),
                 "reason": reason,
+                **stored_raw(raw),
             }
         )
 
@@ -84,6 +85,34 @@ def _jsonable(raw: Any) -> Any:
     if isinstance(raw, dict):
         return json.loads(json.dumps({str(k): v for k, v in raw.items()}, default=str, ensure_ascii=False))
     return {"value": json.loads(json.dumps(raw, default=str, ensure_ascii=False))}
+
+
+def stored_raw(raw: Any) -> dict[str, Any]:
+    """A reject's raw row as stored: ``raw`` (cut to ``EGIS_ETL_REJECT_RAW_BYTES``), ``raw_bytes``, ``raw_sha256``.
+
+    The length and SHA-256 are of the whole row as JSON text (UTF-8), so a cut row can still be
+    matched against its file; ``raw_truncated`` says whether it was cut. Long string values are
+    shortened (ending in ``…``), keys and short values kept.
+    """
+    whole = _jsonable(raw)
+    text = json.dumps(whole, ensure_ascii=False)
+    data = text.encode()
+    bound = get_settings().etl_reject_raw_bytes
+    stored, truncated = whole, False
+    if len(data) > bound and isinstance(whole, dict):
+        cap = bound
+        while cap > 1 and len(json.dumps(stored, ensure_ascii=False).encode()) > bound:
+            cap //= 2
+            stored = {k: v[:cap] + "…" if isinstance(v, str) and len(v) > cap else v for k, v in whole.items()}
+        if len(json.dumps(stored, ensure_ascii=False).encode()) > bound:  # long keys or nested values
+            stored = {"_truncated": data[:bound].decode(errors="ignore") + "…"}
+        truncated = True
+    return {
+        "raw": stored,
+        "raw_bytes": len(data) if whole is not None else None,
+        "raw_sha256": hashlib.sha256(data).hexdigest() if whole is not None else None,
+        "raw_truncated": truncated,
+    }
 
 
 def file_hash(path: Path) -> str:

@@ -107,6 +107,10 @@ class EtlReject(Base):
     row_number: Mapped[int | None] = mapped_column(Integer)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reason: Mapped[str] = mapped_column(Text)
+    # raw is cut to EGIS_ETL_REJECT_RAW_BYTES; length and hash are of the whole row (JSON text, UTF-8)
+    raw_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    raw_truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
 class ChangeHistory(Base):

@@ -89,6 +89,47 @@ class Settings(BaseSettings):
         default=None, alias="EGIS_SECRET_KEY", description="Session signing key of the dashboard (secret)."
     )
 
+    etl_max_file_mb: float = Field(
+        default=512,
+        gt=0,
+        alias="EGIS_ETL_MAX_FILE_MB",
+        description="Largest single input file (a plain file or one zip member, uncompressed) the ETL reads, MB.",
+    )
+    etl_max_archive_mb: float = Field(
+        default=1024,
+        gt=0,
+        alias="EGIS_ETL_MAX_ARCHIVE_MB",
+        description="Most a zip (with the zips inside it) may expand to in total, MB.",
+    )
+    etl_max_archive_ratio: float = Field(
+        default=200,
+        gt=1,
+        alias="EGIS_ETL_MAX_ARCHIVE_RATIO",
+        description="Highest compression ratio (uncompressed / compressed) of a zip member larger than 16 MB.",
+    )
+    etl_max_archive_members: int = Field(
+        default=10_000, gt=0, alias="EGIS_ETL_MAX_ARCHIVE_MEMBERS", description="Most members a zip may hold."
+    )
+    etl_max_archive_depth: int = Field(
+        default=2,
+        ge=0,
+        alias="EGIS_ETL_MAX_ARCHIVE_DEPTH",
+        description="How deep zips inside zips are read (1: a zip in the input zip; 0: none).",
+    )
+    etl_max_field_chars: int = Field(
+        default=65_536,
+        gt=0,
+        alias="EGIS_ETL_MAX_FIELD_CHARS",
+        description="Longest cell (characters); a row with a longer one is rejected with the reason.",
+    )
+    etl_reject_raw_bytes: int = Field(
+        default=4096,
+        ge=256,
+        alias="EGIS_ETL_REJECT_RAW_BYTES",
+        description="A rejected row's raw content is stored cut to about this many bytes (with the hash and "
+        "length of the whole).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _empty_url_is_unset(cls, value: str | None) -> str | None:

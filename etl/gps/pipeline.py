@@ -25,6 +25,7 @@ from etl.gps.stored import inside, rederive_windows, stop_intervals, stored_in_w
 from etl.gps.vehicle_csv import read_vehicle_table
 from etl.mapping import Mapping
 from etl.progress import track
+from etl.readers.encoding import declared_encoding
 from etl.runs import Run
 from geo.crs import from_wgs84, normalize_crs, to_wgs84
 from geo.errors import EgisError
@@ -104,7 +105,12 @@ class GpsLoader:
             else:
                 timezone = str(source.settings.get("timezone") or self.region.timezone)
                 fixes = read_vehicle_table(
-                    source.path, self.mapping, crs=crs, timezone=timezone, subject_kind=source.subject_kind
+                    source.path,
+                    self.mapping,
+                    crs=crs,
+                    timezone=timezone,
+                    subject_kind=source.subject_kind,
+                    encoding=declared_encoding(source.settings),
                 )
         except EgisError as exc:
             if str(source.path) == source.name:

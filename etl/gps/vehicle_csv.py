@@ -37,7 +37,13 @@ def parse_local_times(values: pd.Series, timezone: str) -> np.ndarray:
 
 
 def read_vehicle_table(
-    path: Path, mapping: Mapping, *, crs: str, timezone: str, subject_kind: str = "sanitation"
+    path: Path,
+    mapping: Mapping,
+    *,
+    crs: str,
+    timezone: str,
+    subject_kind: str = "sanitation",
+    encoding: str | None = None,
 ) -> FileFixes:
     """Read a vehicle GPS table: plate, local time, lon/lat in ``crs``, speed (km/h) and heading.
 
@@ -51,13 +57,15 @@ def read_vehicle_table(
         The CRS of the coordinates (recorded; converted later).
     timezone
         Zone of times written without an offset.
+    encoding
+        The CSV's declared encoding; ``None``: detected.
 
     Raises
     ------
     InputError
         When the file cannot be read (names the file); ValidationError when a required column is missing.
     """
-    table = read_table(path)
+    table = read_table(path, encoding=encoding)
     frame = mapping.apply(table.frame, str(path))
     n = len(frame)
     subject = frame["subject_id"].astype(str).str.strip().to_numpy(dtype=object)
@@ -79,6 +87,8 @@ def read_vehicle_table(
     problems[np.isnan(x)] = "row without a valid longitude"
     problems[ts == NAT] = "row without a valid time"
     problems[subject == ""] = "row without a vehicle (subject)"
+    for position, reason in table.problems.items():  # e.g. a cell longer than the limit
+        problems[position] = reason
     bad = problems != ""
     where = np.flatnonzero(bad)
     rejects = [(int(rows[pos]), content, str(problems[pos])) for pos, content in zip(where, raw(where), strict=True)]

@@ -133,6 +133,7 @@ def _check_layer(
         converted[present] = to_storage(shapely.force_2d(geoms[present]), used)
     cleaned = np.empty(len(raw), dtype=object)
     simple = _already_fine(converted, present, target)
+    simple &= ~raw.index.isin(list(problems))  # a row the reader found unloadable (e.g. an oversized cell)
     cleaned[simple] = converted[simple]
     for i in np.flatnonzero(~simple):
         index = raw.index[i]

@@ -219,12 +219,16 @@ class CaseLoader:
         """Every data row of every table file, mapped to model fields."""
         rows: list[CaseRow] = []
         for index, source in enumerate(files):
-            table = read_table(source.path)
+            table = read_table(source.path, encoding=source.encoding, name=source.name)
             shown = source.name
             present = frozenset(self.mapping.resolve(list(table.frame.columns)))
             mapped = self.mapping.apply(table.frame, shown)
             raws = table.frame.to_dict("records")
             for position, values in enumerate(mapped.to_dict("records")):
+                if position in table.problems:  # e.g. a cell longer than the limit: rejected, not loaded
+                    self.run.read += 1
+                    self.run.reject(table.row_number(position), raws[position], table.problems[position], shown)
+                    continue
                 rows.append(
                     CaseRow(
                         shown,

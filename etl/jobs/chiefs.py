@@ -56,12 +56,15 @@ def load(
         wanted_streets: dict[str, list[str]] = {}
         with source_files(Path(path), TABLE_SUFFIXES) as files:
             for source in track(files, "reading chiefs"):
-                table = read_table(source.path)
+                table = read_table(source.path, encoding=source.encoding, name=source.name)
                 frame = column_mapping.apply(table.frame, source.name)
                 originals = table.frame.to_dict("records")
                 for i, row in enumerate(frame.to_dict("records")):
                     run.read += 1
                     number = table.row_number(i)
+                    if i in table.problems:  # e.g. a cell longer than the limit
+                        run.reject(number, originals[i], table.problems[i], source.name)
+                        continue
                     code, name = str(row.get("code", "")).strip(), str(row.get("name", "")).strip()
                     if not code or not name:
                         run.reject(

@@ -19,6 +19,7 @@ from shapely.geometry import LinearRing, LineString, MultiLineString, MultiPoint
 from shapely.geometry.base import BaseGeometry
 
 from etl.readers.layer import Layer, geo_frame
+from etl.readers.limits import ArchiveBudget, check_members, oversized_cells, read_member
 from geo.errors import InputError
 
 KML_SUFFIXES = {".kml", ".kmz"}
@@ -98,15 +99,18 @@ def _kml_bytes(path: Path) -> bytes:
     if path.suffix.lower() != ".kmz":
         return path.read_bytes()
     with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.lower().endswith(".kml")]
-        if not names:
+        members = {m.filename: m for m in check_members(archive, str(path)) if m.filename.lower().endswith(".kml")}
+        if not members:
             raise InputError(f"cannot read {path}: the KMZ holds no .kml document")
-        main = "doc.kml" if "doc.kml" in names else names[0]
-        return archive.read(main)
+        main = members.get("doc.kml") or next(iter(members.values()))
+        return read_member(archive, main, str(path), ArchiveBudget())
 
 
 def read_kml(path: Path | str) -> list[Layer]:
     """The placemarks of a KML or KMZ file as one layer (row number = placemark order, from 1).
+
+    A KMZ's document is read within the zip bounds of :mod:`etl.readers.limits`; a placemark with
+    a field longer than the limit keeps that reason in the layer's ``problems``.
 
     Raises
     ------
@@ -151,4 +155,5 @@ def read_kml(path: Path | str) -> list[Layer]:
     problems = {}
     if "_problem" in frame:
         problems = {i: p for i, p in frame.pop("_problem").items() if isinstance(p, str)}
+    problems.update(oversized_cells(frame))
     return [Layer(geo_frame(frame, geoms), str(path), "EPSG:4326", "utf-8", problems)] if records else []

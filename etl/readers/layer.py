@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-RAW_WKT_CHARS = 4000  # geometry text kept in a reject's raw row is cut after this many characters
-
 
 @dataclass
 class Layer:
@@ -29,7 +27,8 @@ class Layer:
     encoding
         Text encoding of the attributes where the reader had to decide it.
     problems
-        Per row (by frame index), why the geometry could not be built (e.g. non-numeric 经度).
+        Per row (by frame index), why the row cannot be loaded: its geometry could not be built
+        (e.g. non-numeric 经度) or a cell is longer than the limit (:mod:`etl.readers.limits`).
     """
 
     frame: gpd.GeoDataFrame
@@ -48,8 +47,7 @@ class Layer:
             raw[str(column)] = _plain(value)
         geom = row.get("geometry")
         if geom is not None and not (isinstance(geom, float) and np.isnan(geom)):
-            text = shapely.to_wkt(geom, rounding_precision=7)
-            raw["geometry"] = text if len(text) <= RAW_WKT_CHARS else text[:RAW_WKT_CHARS] + "…"
+            raw["geometry"] = shapely.to_wkt(geom, rounding_precision=7)  # cut when stored (etl.runs.stored_raw)
         return raw
 
 

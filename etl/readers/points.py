@@ -29,8 +29,11 @@ def _number(text: str) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def read_points(path: Path | str, mapping: Mapping) -> list[Layer]:
+def read_points(path: Path | str, mapping: Mapping, encoding: str | None = None) -> list[Layer]:
     """Rows of a CSV/XLSX table with geometry from the lon/lat (or WKT) columns named by ``mapping``.
+
+    ``encoding`` is the CSV's declared encoding (``None``: detected). A row with a cell longer than
+    the limit keeps that reason in the layer's ``problems`` (the job rejects it).
 
     Raises
     ------
@@ -38,7 +41,7 @@ def read_points(path: Path | str, mapping: Mapping) -> list[Layer]:
         When the file cannot be read, or has neither lon/lat nor WKT columns.
     """
     path = Path(path)
-    table = read_table(path)
+    table = read_table(path, encoding=encoding)
     frame = table.frame
     found = mapping.resolve(list(frame.columns))
     geoms: list = [None] * len(frame)
@@ -67,5 +70,6 @@ def read_points(path: Path | str, mapping: Mapping) -> list[Layer]:
             f"cannot read {path}: no coordinate columns (lon/lat or WKT; expected e.g. {', '.join(wanted[:6])}); "
             f"headers: {', '.join(frame.columns)}"
         )
+    problems.update(table.problems)
     layer_frame = geo_frame(pd.DataFrame(frame), geoms, first_row=table.first_data_row)
     return [Layer(layer_frame, str(path), None, table.encoding, problems)]

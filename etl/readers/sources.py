@@ -1,9 +1,12 @@
 """Expand a PATH (file, zip or folder) into readable geo files, with each file's ``source.toml`` settings.
 
 A folder loads every readable file of the kinds asked for (sub-folders too); a zip is unpacked
-into a temporary folder first (shapefiles keep their ``.cpg``/``.prj`` siblings). The nearest
+into a temporary folder first (shapefiles keep their ``.cpg``/``.prj`` siblings), and so are zips
+inside it down to ``EGIS_ETL_MAX_ARCHIVE_DEPTH``. Every file and every zip is held to the bounds
+of :mod:`etl.readers.limits` (file size, total expansion, compression ratio, member count); a
+member whose name would leave the folder (zip slip) is never written. The nearest
 ``source.toml`` (the file's folder, then its parents up to PATH; for a zip member, the zip's
-folder too) gives per-source settings such as ``crs = "gcj02"``.
+folder too) gives per-source settings such as ``crs = "gcj02"`` or ``encoding = "big5"``.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from etl.mapping import Mapping
+from etl.readers.encoding import declared_encoding
 from etl.readers.kml import KML_SUFFIXES, read_kml
 from etl.readers.layer import Layer
+from etl.readers.limits import ArchiveBudget, check_file_size, check_members, extract_member, limits, safe_member_path
 from etl.readers.points import TABLE_SUFFIXES, read_points
-from etl.readers.vector import VECTOR_SUFFIXES, read_vector
-from geo.errors import ConfigError, InputError
+from etl.readers.vector import VECTOR_SUFFIXES, read_vector, sidecars
+from geo.errors import ConfigError, EgisError, InputError
 
 GEO_SUFFIXES = VECTOR_SUFFIXES | KML_SUFFIXES | TABLE_SUFFIXES
 SOURCE_CONFIG = "source.toml"
@@ -35,6 +40,11 @@ class SourceFile:
     path: Path
     name: str
     config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def encoding(self) -> str | None:
+        """The declared text encoding (``--encoding``, else ``encoding`` in ``source.toml``); ``None``: detect."""
+        return declared_encoding(self.config)
 
 
 def _config(folders: list[Path]) -> dict[str, Any]:
@@ -70,41 +80,77 @@ def source_files(path: Path | str, suffixes: set[str]) -> Iterator[list[SourceFi
     Raises
     ------
     InputError
-        When ``path`` does not exist, is of the wrong kind, or holds no readable file.
+        When ``path`` does not exist, is of the wrong kind, holds no readable file, or breaks a
+        bound of :mod:`etl.readers.limits` (the message names the file and the limit).
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"cannot read {path}: no such file or folder")
     with tempfile.TemporaryDirectory(prefix="egis-etl-") as scratch:
-        found = _collect(path, path if path.is_dir() else path.parent, suffixes, Path(scratch), [])
+        walk = _Walk(suffixes, Path(scratch))
+        found = walk.collect(path, str(path), path if path.is_dir() else path.parent, [], 0)
         if not found:
             raise InputError(f"cannot read {path}: no readable file of the kinds {', '.join(sorted(suffixes))} in it")
         yield found
 
 
-def _collect(path: Path, root: Path, suffixes: set[str], scratch: Path, outer: list[Path]) -> list[SourceFile]:
-    if path.is_dir():
-        found: list[SourceFile] = []
-        for item in sorted(p for p in path.rglob("*") if p.is_file()):
-            if item.suffix.lower() in suffixes or item.suffix.lower() == ".zip":
-                found += _collect(item, root, suffixes, scratch, outer)
-        return found
-    suffix = path.suffix.lower()
-    if suffix == ".zip":
-        target = scratch / f"{len(list(scratch.iterdir()))}_{path.stem}"
+class _Walk:
+    """One expansion of an input: the kinds wanted, the scratch folder, and the zip budget left."""
+
+    def __init__(self, suffixes: set[str], scratch: Path) -> None:
+        self.suffixes, self.scratch = suffixes, scratch
+        self.budget = ArchiveBudget()
+        self.unpacked = 0
+
+    def collect(self, path: Path, shown: str, root: Path, outer: list[Path], depth: int) -> list[SourceFile]:
+        """The files under ``path`` (named ``shown`` in messages); ``depth`` = zips it lies inside."""
+        if path.is_dir():
+            found: list[SourceFile] = []
+            for item in sorted(p for p in path.rglob("*") if p.is_file()):
+                if item.suffix.lower() in self.suffixes or item.suffix.lower() == ".zip":
+                    found += self.collect(item, _inside(shown, path, item), root, outer, depth)
+            return found
+        suffix = path.suffix.lower()
+        if suffix == ".zip":
+            return self._unzip(path, shown, root, outer, depth)
+        if suffix not in self.suffixes:
+            raise InputError(
+                f"cannot read {shown}: {suffix or 'no suffix'} is not one of {', '.join(sorted(self.suffixes))}"
+            )
+        if depth == 0:  # zip members were bounded while extracting
+            check_file_size(path, shown)
+            if suffix == ".shp":
+                for sibling in sidecars(path).values():
+                    check_file_size(sibling, shown.removesuffix(path.name) + sibling.name)
+        return [SourceFile(path, shown, _config([*_folders_up(path.parent, root), *outer]))]
+
+    def _unzip(self, path: Path, shown: str, root: Path, outer: list[Path], depth: int) -> list[SourceFile]:
+        deepest = limits().archive_depth
+        if depth > deepest:
+            raise InputError(
+                f"cannot read {shown}: 压缩包嵌套超过 {deepest} 层 (a zip inside zips deeper than the limit of "
+                f"{deepest}; unpack it, or raise EGIS_ETL_MAX_ARCHIVE_DEPTH)"
+            )
+        if depth == 0:
+            check_file_size(path, shown)
+        self.unpacked += 1
+        target = self.scratch / f"{self.unpacked}_{path.stem}"
+        target.mkdir()
         try:
             with zipfile.ZipFile(path) as archive:
-                for member in archive.infolist():
-                    if member.is_dir() or ".." in Path(member.filename).parts or member.filename.startswith("/"):
-                        continue
-                    archive.extract(member, target)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InputError(f"cannot read {path}: {type(exc).__name__}: {exc}") from exc
-        inner = _collect(target, target, suffixes, scratch, [*_folders_up(path.parent, root), *outer])
-        return [SourceFile(f.path, f"{path}!{f.path.relative_to(target)}", f.config) for f in inner]
-    if suffix not in suffixes:
-        raise InputError(f"cannot read {path}: {suffix or 'no suffix'} is not one of {', '.join(sorted(suffixes))}")
-    return [SourceFile(path, str(path), _config([*_folders_up(path.parent, root), *outer]))]
+                for member in check_members(archive, shown):
+                    destination = safe_member_path(member, target)
+                    if destination is not None:
+                        extract_member(archive, member, destination, shown, self.budget)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
+            raise InputError(f"cannot read {shown}: {type(exc).__name__}: {exc}") from exc
+        folders = [*_folders_up(path.parent, root), *outer]
+        return self.collect(target, f"{shown}!", target, folders, depth + 1)
+
+
+def _inside(shown: str, folder: Path, item: Path) -> str:
+    """The display name of ``item`` found under ``folder`` (shown as ``shown``; a zip's folder ends in ``!``)."""
+    return shown + item.relative_to(folder).as_posix() if shown.endswith("!") else str(item)
 
 
 def read_source_file(source: SourceFile, mapping: Mapping) -> list[Layer]:
@@ -116,14 +162,19 @@ def read_source_file(source: SourceFile, mapping: Mapping) -> list[Layer]:
         When the file cannot be read.
     """
     suffix = source.path.suffix.lower()
-    if suffix in KML_SUFFIXES:
-        layers = read_kml(source.path)
-    elif suffix in TABLE_SUFFIXES:
-        layers = read_points(source.path, mapping)
-    elif suffix in VECTOR_SUFFIXES:
-        layers = read_vector(source.path)
-    else:
-        raise InputError(f"cannot read {source.name}: unknown format {suffix!r}")
+    try:
+        if suffix in KML_SUFFIXES:
+            layers = read_kml(source.path)
+        elif suffix in TABLE_SUFFIXES:
+            layers = read_points(source.path, mapping, source.encoding)
+        elif suffix in VECTOR_SUFFIXES:
+            layers = read_vector(source.path, source.encoding)
+        else:
+            raise InputError(f"cannot read {source.name}: unknown format {suffix!r}")
+    except EgisError as exc:
+        if str(source.path) == source.name or str(source.path) not in str(exc):
+            raise
+        raise type(exc)(str(exc).replace(str(source.path), source.name)) from exc
     for layer in layers:
         layer.source = layer.source.replace(str(source.path), source.name, 1)
     return layers

@@ -1,18 +1,23 @@
 """CSV and XLSX tables as exported by Chinese office systems: every cell as text, encoding detected.
 
 CSV exports come in GBK/GB18030 (Excel on Chinese Windows) or UTF-8 with or without BOM. The
-encoding is detected from the bytes, never guessed from the file name.
+encoding is detected from the bytes and checked for plausibility (:mod:`etl.readers.encoding`),
+never guessed from the file name; a declared encoding wins. Rows with a cell longer than the
+limit (:mod:`etl.readers.limits`) are marked in ``Table.problems`` for the job to reject.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from etl.readers.encoding import decode
+from etl.readers.limits import check_archive_file, check_header, oversized_cells
 from geo.errors import InputError
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -21,40 +26,25 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 
 @dataclass(frozen=True)
 class Table:
-    """A table read from a file: text cells, the detected encoding, and the 1-based file row of each record."""
+    """A table read from a file: text cells, the encoding, the 1-based file row of each record, rows to reject.
+
+    ``problems`` maps a row position in ``frame`` to why that row cannot be loaded (a cell longer
+    than the limit); every job rejects those rows with the reason.
+    """
 
     frame: pd.DataFrame
     encoding: str
     first_data_row: int = 2  # row number in the file of frame.iloc[0] (header is row 1)
+    problems: dict[Any, str] = field(default_factory=dict)
 
     def row_number(self, position: int) -> int:
         """File row number of the record at ``position`` in the frame."""
         return self.first_data_row + position
 
 
-def detect_encoding(data: bytes) -> str:
-    """``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030`` (a superset of GBK), from the bytes.
-
-    Raises
-    ------
-    InputError
-        When the bytes are none of these.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        data.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError as exc:
-        raise InputError(f"text is neither UTF-8 nor GBK/GB18030 (bad byte at offset {exc.start})") from exc
-
-
-def read_table(path: Path | str, sheet: str | int | None = 0) -> Table:
+def read_table(
+    path: Path | str, sheet: str | int | None = 0, *, encoding: str | None = None, name: str | None = None
+) -> Table:
     """Read a CSV or Excel table with every cell as a stripped string ('' for empty).
 
     Parameters
@@ -63,6 +53,11 @@ def read_table(path: Path | str, sheet: str | int | None = 0) -> Table:
         A ``.csv``/``.txt``/``.tsv`` or ``.xlsx``/``.xls`` file.
     sheet
         Excel sheet name or index.
+    encoding
+        The CSV's declared encoding (a Python codec, see :func:`etl.readers.encoding.declared_encoding`);
+        ``None``: detected from the bytes.
+    name
+        How to name the file in messages (``a.zip!b.csv`` for a zip member); default ``path``.
 
     Raises
     ------
@@ -70,32 +65,33 @@ def read_table(path: Path | str, sheet: str | int | None = 0) -> Table:
         When the file cannot be read at all; the message names the file and the cause.
     """
     path = Path(path)
+    shown = name or str(path)
     suffix = path.suffix.lower()
     try:
         if suffix in CSV_SUFFIXES:
-            data = path.read_bytes()
-            encoding = detect_encoding(data)
-            text = data.decode(encoding)
+            text, encoding = decode(path.read_bytes(), shown, encoding)
             dialect = _sniff(text)
             frame = pd.read_csv(
                 io.StringIO(text), dtype=str, keep_default_na=False, sep=dialect, engine="c", skipinitialspace=True
             )
         elif suffix in EXCEL_SUFFIXES:
+            check_archive_file(path, shown)  # an XLSX is a zip: bound its expansion before calamine opens it
             encoding = "xlsx"
             frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, engine="calamine")
         else:
-            raise InputError(f"cannot read {path}: unknown table format {suffix!r} (use CSV or XLSX)")
+            raise InputError(f"cannot read {shown}: unknown table format {suffix!r} (use CSV or XLSX)")
     except InputError as exc:
-        if str(path) in str(exc):
+        if shown in str(exc):
             raise
-        raise InputError(f"cannot read {path}: {exc}") from exc
+        raise InputError(f"cannot read {shown}: {exc}") from exc
     except FileNotFoundError as exc:
-        raise InputError(f"cannot read {path}: file not found") from exc
+        raise InputError(f"cannot read {shown}: file not found") from exc
     except Exception as exc:  # pandas/calamine raise many kinds for broken files
-        raise InputError(f"cannot read {path}: {type(exc).__name__}: {exc}") from exc
+        raise InputError(f"cannot read {shown}: {type(exc).__name__}: {exc}") from exc
+    check_header(list(frame.columns), shown)
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     frame = frame.apply(lambda column: column.astype(str).str.strip())
-    return Table(frame=frame, encoding=encoding)
+    return Table(frame=frame, encoding=encoding, problems=oversized_cells(frame))
 
 
 def _sniff(text: str) -> str:

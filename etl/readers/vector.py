@@ -1,8 +1,10 @@
 """GDAL-readable vector files (Shapefile, GeoPackage, GeoJSON, GPX) read with pyogrio, every layer.
 
-Shapefile attribute text: a ``.cpg`` names the code page and is honoured; without one (and
-without a code page byte in the ``.dbf`` header) the text is decoded as UTF-8 when it is valid
-UTF-8 and as GB18030 (a superset of GBK) otherwise, never silently as Latin-1.
+Shapefile attribute text: a declared encoding (``--encoding``, ``encoding`` in ``source.toml``)
+wins; else a ``.cpg`` names the code page and is honoured; without one (and without a code page
+byte in the ``.dbf`` header) the text is detected like a CSV's (:mod:`etl.readers.encoding`):
+UTF-8 when it is valid UTF-8, GB18030 (a superset of GBK) when that reads as plausible Chinese, and
+otherwise the load stops naming the likely encoding (Big5, Shift-JIS); never silently Latin-1.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import pyogrio
 import pyogrio.raw
 import shapely
 
+from etl.readers.encoding import detect_encoding
 from etl.readers.layer import Layer, geo_frame
-from etl.readers.tabular import detect_encoding
+from etl.readers.limits import oversized_cells
 from geo.crs import normalize_crs
 from geo.errors import ConfigError, InputError
 
@@ -44,11 +47,19 @@ def sidecars(path: Path) -> dict[str, Path]:
     return {p.suffix.lower(): p for p in path.parent.iterdir() if p.stem == path.stem and p != path and p.is_file()}
 
 
-def shapefile_encoding(path: Path) -> str | None:
-    """The codec of a shapefile's attribute text: from the ``.cpg``, else detected from the ``.dbf`` bytes.
+def shapefile_encoding(path: Path, declared: str | None = None) -> str | None:
+    """The codec of a shapefile's attribute text: ``declared``, else the ``.cpg``, else detected from the ``.dbf``.
 
     Returns ``None`` when GDAL should decide (a code page byte in the ``.dbf`` header, or no ``.dbf``).
+
+    Raises
+    ------
+    InputError
+        When the ``.dbf`` text (without ``.cpg``) decodes only into gibberish; names the file and
+        the likely encoding.
     """
+    if declared:
+        return declared
     siblings = sidecars(path)
     cpg = siblings.get(".cpg")
     if cpg is not None:
@@ -68,14 +79,19 @@ def shapefile_encoding(path: Path) -> str | None:
     if data[29] not in (0, 0x57) and cpg is None:  # 0x57 = "ANSI", says nothing
         return None
     header_len = int.from_bytes(data[8:10], "little")
-    try:
-        return "utf-8" if detect_encoding(data[header_len:]) in {"utf-8", "utf-8-sig"} else "gb18030"
-    except InputError:
-        return "gb18030"
+    detected = detect_encoding(data[header_len:], f"{path} (its .dbf, no .cpg)")
+    return "utf-8" if detected in {"utf-8", "utf-8-sig"} else detected
 
 
-def read_vector(path: Path | str) -> list[Layer]:
+def read_vector(path: Path | str, encoding: str | None = None) -> list[Layer]:
     """Every non-empty feature layer of a GDAL-readable vector file.
+
+    Parameters
+    ----------
+    path
+        The file (a ``.shp`` with its sibling files beside it).
+    encoding
+        The declared encoding of a shapefile's attributes; ``None``: ``.cpg`` or detected.
 
     Raises
     ------
@@ -90,7 +106,7 @@ def read_vector(path: Path | str) -> list[Layer]:
         raise InputError(f"cannot read {path}: {exc}") from exc
     if suffix == ".gpx":
         names = [n for n in names if n in GPX_GEOMETRY_LAYERS]
-    encoding = shapefile_encoding(path) if suffix == ".shp" else None
+    encoding = shapefile_encoding(path, encoding) if suffix == ".shp" else None
     layers: list[Layer] = []
     for name in names:
         try:
@@ -112,7 +128,8 @@ def read_vector(path: Path | str) -> list[Layer]:
         crs = _crs(info.get("crs"), path)
         attributes = frame.drop(columns=["geometry"], errors="ignore")
         source = str(path) if len(names) == 1 else f"{path}#{name}"
-        layers.append(Layer(geo_frame(attributes, geoms), source, crs, encoding))
+        features = geo_frame(attributes, geoms)
+        layers.append(Layer(features, source, crs, encoding, oversized_cells(features)))
     return layers
 
 

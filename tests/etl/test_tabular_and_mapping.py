@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from etl.mapping import load_mapping
-from etl.readers.tabular import detect_encoding, read_table
+from etl.readers.encoding import detect_encoding
+from etl.readers.tabular import read_table
 from geo.errors import ConfigError, InputError, ValidationError
 
 ROWS = [
