@@ -22,9 +22,9 @@ import pytest
 import requests
 from sqlalchemy import text
 
+from bench._seed import COMPLAINANT_NAME, COMPLAINANT_PHONE, PARTY_NAME, PARTY_PHONE, Seeded
 from geo.db import get_engine
 from tests.dashboard.conftest import http_session
-from bench._seed import COMPLAINANT_NAME, COMPLAINANT_PHONE, PARTY_NAME, PARTY_PHONE, Seeded
 
 PLANTED = (PARTY_NAME, PARTY_PHONE, COMPLAINANT_NAME, COMPLAINANT_PHONE)
 MASKED_NAME = PARTY_NAME[0] + "**"
