@@ -7,11 +7,12 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, delete, func, insert, literal, select, update
+from sqlalchemy import Engine, String, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.auth.passwords import hash_password, verify_password
 from dashboard.auth.roles import ROLE_LABELS, Principal
+from geo.db import Bind, transaction
 from geo.errors import EgisError
 from geo.models import AuditEntry, KioskToken, User, UserSession
 
@@ -94,7 +95,7 @@ def _update(engine: Engine, username: str, change: str, **values: Any) -> None:
         if user_id is None:
             raise AuthError(f"no user {username!r}")
         ended = conn.execute(delete(UserSession).where(UserSession.user_id == user_id)).rowcount
-        _audit(conn, username, "user_changed", target=change, detail={"sessions_revoked": ended})
+        audit(conn, username, "user_changed", target=change, detail={"sessions_revoked": ended})
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
@@ -214,31 +215,23 @@ def kiosk_token_valid(engine: Engine, token: str) -> str | None:
 
 
 def audit(
-    engine: Engine,
+    bind: Bind,
     username: str | None,
     action: str,
     target: str | None = None,
     detail: dict[str, Any] | None = None,
     remote_addr: str | None = None,
 ) -> None:
-    """Append one entry to the audit log (logins, lockouts, changes of users, exports, views of personal data)."""
-    with engine.begin() as conn:
-        _audit(conn, username, action, target, detail, remote_addr)
+    """Append one entry to the audit log (logins, lockouts, changes of users, exports, views of personal data).
 
-
-def _audit(
-    conn: Connection,
-    username: str | None,
-    action: str,
-    target: str | None = None,
-    detail: dict[str, Any] | None = None,
-    remote_addr: str | None = None,
-) -> None:
-    conn.execute(
-        insert(AuditEntry).values(
-            username=username, action=action, target=target, detail=detail or {}, remote_addr=remote_addr
+    Given a Connection, the entry is part of the caller's transaction.
+    """
+    with transaction(bind) as conn:
+        conn.execute(
+            insert(AuditEntry).values(
+                username=username, action=action, target=target, detail=detail or {}, remote_addr=remote_addr
+            )
         )
-    )
 
 
 _DUMMY_HASH = hash_password("timing-equaliser-" + secrets.token_hex(8))
