@@ -111,13 +111,18 @@ def users_list() -> None:
 
 @users.command("demo")
 def users_demo() -> None:
-    """Create the demo accounts (one per role, squad and street chief) and print how to log in."""
-    from dashboard.auth.demo import _password_file, ensure_demo_users
+    """Create the demo accounts (one per role, squad and street chief, each with its own password)."""
+    from dashboard.auth.demo import credentials_file, demo_credentials, ensure_demo_users, kiosk_link
 
     created = ensure_demo_users(writer_engine())
     roles = sorted({role for role in created.values()})
-    click.echo(f"demo accounts: {len(created)} ({', '.join(roles)}); e.g. admin, zhihui, zd01, viewer")
-    click.echo(_password_file().read_text(encoding="utf-8").strip())
+    passwords = demo_credentials()
+    click.echo(f"demo accounts: {len(created)} ({', '.join(roles)}), each with its own password")
+    for username in ("admin", "zhihui", "zd01", "viewer"):
+        if username in passwords:
+            click.echo(f"  {username:8} {passwords[username]}")
+    click.echo(f"wall screen: {kiosk_link()}")
+    click.echo(f"every account and password: {credentials_file()}")
 
 
 @main.group()

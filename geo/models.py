@@ -485,3 +485,47 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class UserSession(Base):
+    """A login session of a user; the browser holds the token, only its hash is stored here.
+
+    Deleting the row ends the session at once in every worker (logout, new password, disabled
+    user, changed role).
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"), Index("ix_user_sessions_expires_at", "expires_at"))
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = created_at()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginFailure(Base):
+    """One failed login (wrong password or unknown user), counted for the lockout; kept one window long."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_ts", "username", "ts"),
+        Index("ix_login_failures_remote_addr_ts", "remote_addr", "ts"),
+        Index("ix_login_failures_ts", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    username: Mapped[str] = mapped_column(String(64))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+
+
+class LoginLock(Base):
+    """A temporary login lock of an account or a client address (``kind`` 'account' or 'address')."""
+
+    __tablename__ = "login_locks"
+    __table_args__ = (CheckConstraint("kind IN ('account', 'address')", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -7,6 +7,7 @@ for configuration.
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -129,6 +130,36 @@ class Settings(BaseSettings):
         description="A rejected row's raw content is stored cut to about this many bytes (with the hash and "
         "length of the whole).",
     )
+    secure_cookies: bool = Field(
+        default=False,
+        alias="EGIS_SECURE_COOKIES",
+        description="Mark the session cookie Secure (sent over HTTPS only) and send HSTS; turn on behind HTTPS.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        alias="EGIS_TRUSTED_PROXIES",
+        description="Comma-separated addresses or CIDR blocks of the reverse proxies in front of the dashboard. "
+        "Only a request from one of them has its client address taken from X-Forwarded-For; unset: the "
+        "header is ignored and the connection's address is the client's.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=0,
+        alias="EGIS_LOGIN_MAX_FAILURES",
+        description="Failed logins of one account within the window that lock the account (0: no account lock).",
+    )
+    login_max_failures_per_address: int = Field(
+        default=30,
+        ge=0,
+        alias="EGIS_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        description="Failed logins from one client address within the window that lock the address (0: off).",
+    )
+    login_window_min: float = Field(
+        default=15.0, gt=0, alias="EGIS_LOGIN_WINDOW_MIN", description="Minutes over which failed logins are counted."
+    )
+    login_lockout_min: float = Field(
+        default=15.0, gt=0, alias="EGIS_LOGIN_LOCKOUT_MIN", description="Minutes an account or address stays locked."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -149,10 +180,31 @@ class Settings(BaseSettings):
             raise ValueError("EGIS_BASEMAP_CRS must be 'wgs84' or 'gcj02'")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxy_networks(cls, value: str) -> str:
+        _networks(value)  # raises ValueError naming the bad entry
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The reverse proxies whose ``X-Forwarded-For`` is believed (``EGIS_TRUSTED_PROXIES``)."""
+        return _networks(self.trusted_proxies)
+
     @property
     def embedded(self) -> bool:
         """True when the project runs its own PostGIS cluster (``DATABASE_URL`` unset)."""
         return self.database_url is None
+
+
+def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    networks = []
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"EGIS_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR block") from None
+    return tuple(networks)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""Users, kiosk tokens and the audit log in the database."""
+"""Users, their login sessions, kiosk tokens and the audit log in the database."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, String, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.auth.passwords import hash_password, verify_password
 from dashboard.auth.roles import ROLE_LABELS, Principal
+from geo.db import Bind, transaction
 from geo.errors import EgisError
-from geo.models import AuditEntry, KioskToken, User
+from geo.models import AuditEntry, KioskToken, User, UserSession
 
 KIOSK_USER = "kiosk"
 
@@ -66,28 +67,35 @@ def add_user(
 def set_role(
     engine: Engine, username: str, role: str, *, squad_code: str | None = None, chief_code: str | None = None
 ) -> None:
-    """Change a user's role (and squad / chief binding)."""
+    """Change a user's role (and squad / chief binding); the user's open sessions end."""
     _check_role(role, squad_code, chief_code)
-    _update(engine, username, role=role, squad_code=squad_code, chief_code=chief_code)
+    _update(engine, username, "role_changed", role=role, squad_code=squad_code, chief_code=chief_code)
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password; the user's open sessions end."""
     try:
-        _update(engine, username, password_hash=hash_password(password))
+        hashed = hash_password(password)
     except ValueError as exc:
         raise AuthError(str(exc)) from exc
+    _update(engine, username, "password_changed", password_hash=hashed)
 
 
 def set_active(engine: Engine, username: str, active: bool) -> None:
-    """Enable or disable a user (disabled users cannot log in; existing sessions end)."""
-    _update(engine, username, active=active)
+    """Enable or disable a user (disabled users cannot log in; their open sessions end)."""
+    _update(engine, username, "enabled" if active else "disabled", active=active)
 
 
-def _update(engine: Engine, username: str, **values: Any) -> None:
+def _update(engine: Engine, username: str, change: str, **values: Any) -> None:
+    """Apply ``values`` to the user, end their sessions and audit both, in one transaction."""
     with engine.begin() as conn:
-        if conn.execute(update(User).where(User.username == username).values(**values)).rowcount == 0:
+        user_id = conn.execute(
+            update(User).where(User.username == username).values(**values).returning(User.id)
+        ).scalar()
+        if user_id is None:
             raise AuthError(f"no user {username!r}")
+        ended = conn.execute(delete(UserSession).where(UserSession.user_id == user_id)).rowcount
+        audit(conn, username, "user_changed", target=change, detail={"sessions_revoked": ended})
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
@@ -121,21 +129,57 @@ def authenticate(engine: Engine, username: str, password: str) -> Principal | No
     return Principal(row["username"], row["role"], row["squad_code"], row["chief_code"], row["display_name"])
 
 
-def load_principal(engine: Engine, username: str) -> Principal | None:
-    """The principal of an active user (called on every request with a session)."""
-    if username == KIOSK_USER:
-        return Principal(KIOSK_USER, "command_center", display_name="大屏")
+def kiosk_principal() -> Principal:
+    """The principal of a wall screen logged in by a kiosk link."""
+    return Principal(KIOSK_USER, "command_center", display_name="大屏")
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a session or kiosk token (SHA-256, hex); the token itself is never stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(engine: Engine, username: str, hours: float, remote_addr: str | None = None) -> str:
+    """Open a login session for ``username``; returns its token (for the signed session cookie).
+
+    Expired sessions of every user are dropped on the way.
+    """
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(delete(UserSession).where(UserSession.expires_at < func.now()))
+        conn.execute(
+            insert(UserSession).from_select(
+                ["token_hash", "user_id", "expires_at", "remote_addr"],
+                select(
+                    literal(token_hash(token), String(64)),
+                    User.id,
+                    func.now() + dt.timedelta(hours=hours),
+                    literal(remote_addr, String(64)),
+                ).where(User.username == username),
+            )
+        )
+    return token
+
+
+def session_principal(engine: Engine, token: str) -> Principal | None:
+    """The principal of an open, unexpired session of an active user, else None (every request)."""
     with engine.connect() as conn:
         row = conn.execute(
-            select(User.username, User.role, User.squad_code, User.chief_code, User.display_name).where(
-                User.username == username, User.active.is_(True)
+            select(User.username, User.role, User.squad_code, User.chief_code, User.display_name)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.token_hash == token_hash(token),
+                UserSession.expires_at > func.now(),
+                User.active.is_(True),
             )
         ).first()
     return Principal(*row) if row else None
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def end_session(engine: Engine, token: str) -> bool:
+    """End one session (logout); True when it was open."""
+    with engine.begin() as conn:
+        return conn.execute(delete(UserSession).where(UserSession.token_hash == token_hash(token))).rowcount > 0
 
 
 def create_kiosk_token(engine: Engine, label: str, days: int = 365) -> str:
@@ -145,7 +189,7 @@ def create_kiosk_token(engine: Engine, label: str, days: int = 365) -> str:
         conn.execute(
             insert(KioskToken).values(
                 label=label,
-                token_hash=_token_hash(token),
+                token_hash=token_hash(token),
                 expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=days),
             )
         )
@@ -163,7 +207,7 @@ def kiosk_token_valid(engine: Engine, token: str) -> str | None:
     with engine.connect() as conn:
         return conn.execute(
             select(KioskToken.label).where(
-                KioskToken.token_hash == _token_hash(token),
+                KioskToken.token_hash == token_hash(token),
                 KioskToken.revoked.is_(False),
                 (KioskToken.expires_at.is_(None)) | (KioskToken.expires_at > dt.datetime.now(dt.UTC)),
             )
@@ -171,15 +215,18 @@ def kiosk_token_valid(engine: Engine, token: str) -> str | None:
 
 
 def audit(
-    engine: Engine,
+    bind: Bind,
     username: str | None,
     action: str,
     target: str | None = None,
     detail: dict[str, Any] | None = None,
     remote_addr: str | None = None,
 ) -> None:
-    """Append one entry to the audit log (logins, exports, views of personal data)."""
-    with engine.begin() as conn:
+    """Append one entry to the audit log (logins, lockouts, changes of users, exports, views of personal data).
+
+    Given a Connection, the entry is part of the caller's transaction.
+    """
+    with transaction(bind) as conn:
         conn.execute(
             insert(AuditEntry).values(
                 username=username, action=action, target=target, detail=detail or {}, remote_addr=remote_addr

@@ -2,8 +2,8 @@
 
 Both are NOLOGIN group roles; a session takes one on at connection start (``-c role=…`` in the
 connection options), so the same login works for the embedded cluster and an external server
-whose login user is a member of both. The reader may only SELECT, plus append to the audit log
-and stamp a user's last login.
+whose login user is a member of both. The reader may only SELECT, plus append to the audit log,
+stamp a user's last login, and keep the login sessions and the login lockout.
 """
 
 from __future__ import annotations
@@ -63,6 +63,11 @@ def ensure_roles(engine: Engine) -> None:
                 conn.execute(text(f"GRANT INSERT ON audit_log TO {READER}"))
                 conn.execute(text(f"GRANT USAGE ON SEQUENCE audit_log_id_seq TO {READER}"))
                 conn.execute(text(f"GRANT UPDATE (last_login_at) ON users TO {READER}"))
+            if conn.execute(text("SELECT to_regclass('user_sessions')")).scalar():
+                # the dashboard keeps its login sessions and the login lockout itself
+                for table in ("user_sessions", "login_failures", "login_locks"):
+                    conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {READER}"))
+                conn.execute(text(f"GRANT USAGE ON SEQUENCE login_failures_id_seq TO {READER}"))
     except DBAPIError as exc:
         raise DatabaseError(
             f"cannot set up the database roles {READER}/{WRITER} ({exc.orig}); ask the database administrator "

@@ -235,3 +235,40 @@ def wait_for_traces(page, graph_id: str, layer: str, timeout_ms: int = 20000) ->
         timeout=timeout_ms,
     )
     return map_state(page, graph_id)
+
+
+# -- the app in-process behind the Flask test client, on a fresh schema of its own -------------
+AUTH_PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def auth_db(schema_url: URL, schema_engine, monkeypatch, tmp_path) -> Iterator[object]:
+    """DATABASE_URL pointed at a fresh schema (var/ in a temporary folder), with two users."""
+    from dashboard.auth.web import forget_principals
+
+    monkeypatch.setenv("DATABASE_URL", schema_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("EGIS_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    forget_principals()
+    add_user(schema_engine, "admin", AUTH_PASSWORD, "admin")
+    add_user(schema_engine, "leader3", AUTH_PASSWORD, "squad_leader", squad_code="ZD03")
+    yield schema_engine
+    forget_principals()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def client(auth_db):
+    """A Flask test client of a new app on the ``auth_db`` schema."""
+    from dashboard.app import create_app
+
+    return create_app().server.test_client()
+
+
+def login(client, username: str, password: str = AUTH_PASSWORD, next_: str = "/cases", **request):
+    """Log ``client`` in through the form (GET /login for the token, then POST); the POST's response."""
+    client.get("/login", **request)
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    form = {"username": username, "password": password, "csrf": csrf, "next": next_}
+    return client.post("/login", data=form, **request)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,11 +15,11 @@ from sqlalchemy.engine import URL
 
 from dashboard.auth.passwords import hash_password, verify_password
 from dashboard.auth.roles import Principal, scope_for
-from dashboard.auth.store import AuthError, add_user, create_kiosk_token, revoke_kiosk_token, set_active
-from dashboard.auth.web import forget_principals
-from geo.settings import PROJECT_ROOT, get_settings
-
-PASSWORD = "correct-horse-42"
+from dashboard.auth.store import AuthError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_role
+from dashboard.auth.web import safe_next
+from geo.settings import PROJECT_ROOT
+from tests.dashboard.conftest import AUTH_PASSWORD as PASSWORD
+from tests.dashboard.conftest import login
 
 
 def test_passwords_are_argon2_hashes() -> None:
@@ -54,34 +55,6 @@ def test_kiosk_may_open_only_the_wall() -> None:
     assert Principal("a", "admin").may_open("/cases")
 
 
-@pytest.fixture
-def auth_db(schema_url: URL, schema_engine: Engine, monkeypatch, tmp_path) -> Iterator[Engine]:
-    """DATABASE_URL pointed at a fresh schema (var/ in a temporary folder), with two users."""
-    monkeypatch.setenv("DATABASE_URL", schema_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("EGIS_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    forget_principals()
-    add_user(schema_engine, "admin", PASSWORD, "admin")
-    add_user(schema_engine, "leader3", PASSWORD, "squad_leader", squad_code="ZD03")
-    yield schema_engine
-    forget_principals()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def client(auth_db: Engine):
-    from dashboard.app import create_app
-
-    return create_app().server.test_client()
-
-
-def _login(client, username: str, password: str = PASSWORD):
-    client.get("/login")
-    with client.session_transaction() as session:
-        csrf = session["csrf"]
-    return client.post("/login", data={"username": username, "password": password, "csrf": csrf, "next": "/cases"})
-
-
 def _audit(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text("SELECT username, action FROM audit_log ORDER BY id"))]
@@ -97,9 +70,9 @@ def test_pages_and_api_need_a_session(client) -> None:
 
 
 def test_login_logout_and_audit(client, auth_db: Engine) -> None:
-    assert _login(client, "admin", "wrong-password").status_code == 401
-    assert _login(client, "nobody").status_code == 401
-    response = _login(client, "admin")
+    assert login(client, "admin", "wrong-password").status_code == 401
+    assert login(client, "nobody").status_code == 401
+    response = login(client, "admin")
     assert response.status_code == 302 and response.headers["Location"] == "/cases"
     assert client.get("/_dash-layout").status_code == 200
     client.get("/logout")
@@ -118,30 +91,169 @@ def test_login_needs_the_csrf_token(client) -> None:
     assert response.status_code == 400
 
 
-def test_open_redirects_are_refused(client) -> None:
+def test_a_login_post_without_cookie_or_token_logs_nobody_in(client, auth_db: Engine) -> None:
+    """Login CSRF: an empty token must not match an empty session (a page elsewhere posting the form)."""
+    for form in (
+        {"username": "admin", "password": PASSWORD},
+        {"username": "admin", "password": PASSWORD, "csrf": ""},
+    ):
+        client.delete_cookie("session")
+        response = client.post("/login", data=form)
+        assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+        assert client.get("/_dash-layout").status_code == 401
+    assert ("admin", "login") not in _audit(auth_db)
+
+
+def test_a_login_posted_by_another_site_is_refused_even_with_a_token(client) -> None:
     client.get("/login")
     with client.session_transaction() as session:
         csrf = session["csrf"]
+    form = {"username": "admin", "password": PASSWORD, "csrf": csrf}
+    response = client.post("/login", data=form, headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 400
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.post("/login", data=form, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 302
+
+
+CRAFTED_NEXT = [
+    "https://evil.example/",
+    "//evil.example",
+    "////evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "\\\\evil.example",
+    "%2F%2Fevil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    " //evil.example",
+    "javascript:alert(1)",
+    "http:/evil.example",
+    "evil.example",
+]
+
+
+def test_open_redirects_are_refused(client) -> None:
+    for target in CRAFTED_NEXT:
+        response = login(client, "admin", next_=target)
+        assert response.status_code == 302 and response.headers["Location"] == "/", target
+        client.get("/logout")
+    # a next given in the query string arrives decoded: %2F%2F is // there
+    client.get("/login?next=%2F%2Fevil.example")
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
     response = client.post(
-        "/login", data={"username": "admin", "password": PASSWORD, "csrf": csrf, "next": "https://evil.example/"}
+        "/login?next=%2F%2Fevil.example", data={"username": "admin", "password": PASSWORD, "csrf": csrf}
     )
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", CRAFTED_NEXT)
+def test_safe_next_keeps_only_paths_of_this_site(target: str) -> None:
+    assert safe_next(target) == "/"
+
+
+def test_a_page_asked_for_before_login_is_opened_after_it(client) -> None:
+    asked = client.get("/cases?tab=all&window=30")
+    assert asked.status_code == 302
+    form = client.get(asked.headers["Location"]).get_data(as_text=True)
+    hidden = re.search(r'name="next" value="([^"]*)"', form)
+    assert hidden is not None
+    next_ = html.unescape(hidden.group(1))
+    response = login(client, "admin", next_=next_)
+    assert response.headers["Location"] == "/cases?tab=all&window=30"  # the whole query came back, nothing else
+
+
 def test_sessions_expire(client) -> None:
-    _login(client, "admin")
+    login(client, "admin")
     assert client.get("/_dash-layout").status_code == 200
     with client.session_transaction() as session:
         session["expires"] = time.time() - 1
     assert client.get("/_dash-layout").status_code == 401
 
 
+def _session_cookie(client) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _replay(app_client, cookie: str) -> int:
+    """Status of a Dash API request made by another browser holding a copy of ``cookie``."""
+    app_client.set_cookie("session", cookie)
+    return app_client.get("/_dash-layout").status_code
+
+
+def test_a_cookie_copied_before_logout_is_worthless_after_it(client, auth_db: Engine) -> None:
+    login(client, "admin")
+    stolen = _session_cookie(client)
+    other = client.application.test_client()
+    assert _replay(other, stolen) == 200
+    client.get("/logout")
+    assert _replay(other, stolen) == 401
+    page = other.get("/cases")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    assert _audit(auth_db)[-1] == ("admin", "logout")
+
+
+def test_logout_ends_only_its_own_session(client) -> None:
+    login(client, "admin")
+    desktop = client.application.test_client()
+    login(desktop, "admin")
+    client.get("/logout")
+    assert client.get("/_dash-layout").status_code == 401
+    assert desktop.get("/_dash-layout").status_code == 200
+
+
 def test_disabled_user_loses_access(client, auth_db: Engine) -> None:
-    _login(client, "leader3")
+    login(client, "leader3")
+    stolen = _session_cookie(client)
     assert client.get("/_dash-layout").status_code == 200
     set_active(auth_db, "leader3", False)
-    forget_principals()
+    assert client.get("/_dash-layout").status_code == 401  # at once, no cache period
+    set_active(auth_db, "leader3", True)
+    assert _replay(client.application.test_client(), stolen) == 401  # enabling again does not revive it
+
+
+def test_a_new_role_ends_the_sessions_of_the_old_one(client, auth_db: Engine) -> None:
+    login(client, "leader3")
+    set_role(auth_db, "leader3", "viewer")
     assert client.get("/_dash-layout").status_code == 401
+    login(client, "leader3")
+    assert client.get("/_dash-layout").status_code == 200
+
+
+def test_password_change_and_disabling_on_the_command_line_end_open_sessions(
+    client, auth_db: Engine, schema_url: URL
+) -> None:
+    env = dict(os.environ, DATABASE_URL=schema_url.render_as_string(hide_password=False))
+
+    def run(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "dashboard", "users", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
+        assert done.returncode == 0, done.stderr
+
+    admin = client.application.test_client()
+    login(admin, "admin")
+    login(client, "leader3")
+    stolen = _session_cookie(client)
+    run("passwd", "leader3", "--password", "a-new-password-7")
+    assert _replay(client.application.test_client(), stolen) == 401
+    assert admin.get("/_dash-layout").status_code == 200  # other users keep their sessions
+    assert login(client, "leader3").status_code == 401  # the old password is gone
+    assert login(client, "leader3", "a-new-password-7").status_code == 302
+    stolen = _session_cookie(client)
+    run("disable", "leader3")
+    assert _replay(client.application.test_client(), stolen) == 401
+    with auth_db.connect() as conn:
+        changes = conn.execute(
+            text("SELECT target, detail->>'sessions_revoked' FROM audit_log WHERE action = 'user_changed' ORDER BY id")
+        ).all()
+    assert changes == [("password_changed", "1"), ("disabled", "1")]
 
 
 def test_kiosk_token_opens_the_wall_only_until_revoked(client, auth_db: Engine) -> None:
@@ -152,8 +264,7 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(client, auth_db: Engine) 
     assert client.get("/cases").headers["Location"] == "/wall"
     assert client.get("/_dash-layout").status_code == 200
     revoke_kiosk_token(auth_db, "大厅1号屏")
-    forget_principals()
-    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/_dash-layout").status_code == 401  # at once, no cache period
     with auth_db.connect() as conn:
         stored = conn.execute(text("SELECT token_hash FROM kiosk_tokens")).scalar()
     assert token not in stored  # only the hash is kept
@@ -164,7 +275,7 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(client, auth_db: Engine) 
     [b"not json", b"{}", b'{"output": "x.y", "inputs": "zzz"}', b'{"output": 5, "changedPropIds": [null]}'],
 )
 def test_malformed_callback_requests_get_4xx_without_traceback(client, body: bytes) -> None:
-    _login(client, "admin")
+    login(client, "admin")
     response = client.post("/_dash-update-component", data=body, content_type="application/json")
     assert 400 <= response.status_code < 500
     assert "Traceback" not in response.get_data(as_text=True)
@@ -197,15 +308,25 @@ def test_users_command_line(schema_url: URL) -> None:
     assert link.returncode == 0 and "/kiosk?token=" in link.stdout
 
 
-def test_demo_accounts_are_created_once(auth_db: Engine) -> None:
-    from dashboard.auth.demo import demo_password, ensure_demo_users
+def test_demo_accounts_are_created_once_each_with_a_password_of_its_own(auth_db: Engine, tmp_path) -> None:
+    from dashboard.auth.demo import credentials_file, demo_credentials, ensure_demo_users, kiosk_link
     from dashboard.auth.store import authenticate
 
     with auth_db.begin() as conn:
         conn.execute(text("INSERT INTO squads (code, name) VALUES ('ZD01', '白洋中队')"))
         conn.execute(text("INSERT INTO street_chiefs (code, name, squad_code) VALUES ('JZ0001', '王某', 'ZD01')"))
+    add_user(auth_db, "zhihui", "an-old-shared-password", "command_center")  # made by an older version
     first = ensure_demo_users(auth_db)
     assert first["zd01"] == "squad_leader" and first["jz0001"] == "street_chief" and first["zhihui"] == "command_center"
-    assert ensure_demo_users(auth_db) == first
-    principal = authenticate(auth_db, "zd01", demo_password())
+    passwords = demo_credentials()
+    assert set(passwords) == set(first)
+    assert len(set(passwords.values())) == len(passwords)  # no two accounts share a password
+    link = kiosk_link()
+    assert link and "/kiosk?token=" in link
+    assert credentials_file().stat().st_mode & 0o777 == 0o600
+    assert ensure_demo_users(auth_db) == first and demo_credentials() == passwords and kiosk_link() == link
+    principal = authenticate(auth_db, "zd01", passwords["zd01"])
     assert principal is not None and principal.scope.squads == ("ZD01",)
+    assert authenticate(auth_db, "zd01", passwords["admin"]) is None
+    assert authenticate(auth_db, "zhihui", "an-old-shared-password") is None  # got a password of its own
+    assert authenticate(auth_db, "zhihui", passwords["zhihui"]) is not None

@@ -1,7 +1,7 @@
 """case search trigram indexes (pg_trgm GIN on case number, address, description, category)
 
 Revision ID: 1102
-Revises: 0901
+Revises: 1101
 Create Date: 2026-11-28
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "1102"
-down_revision = "0901"
+down_revision = "1101"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """change history of merged records; case numbers normalised (NFKC, trimmed, upper case)
 
 Revision ID: 1103
-Revises: 0901
+Revises: 1102
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "1103"
-down_revision = "0901"
+down_revision = "1102"
 branch_labels = None
 depends_on = None
 

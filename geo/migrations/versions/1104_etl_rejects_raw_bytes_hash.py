@@ -1,7 +1,7 @@
 """etl_rejects: length, SHA-256 and a truncated flag for the raw row (stored cut to a bound)
 
 Revision ID: 1104
-Revises: 0901
+Revises: 1103
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1104"
-down_revision = "0901"
+down_revision = "1103"
 branch_labels = None
 depends_on = None
 
