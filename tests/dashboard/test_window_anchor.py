@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import dash
 import flask
 import pytest
-from layers.kpis import wall_figures
+from layers.queries.kpis import wall_figures
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
