@@ -108,6 +108,7 @@ class Region:
     township_polygons: Path | None = None  # None: derive approximate polygons from the seats
     approximate_seats: dict[str, tuple[float, float]] = field(default_factory=dict)  # WGS-84, by code
     neighbours: tuple[str, ...] = ()
+    outside_places_file: Path | None = None  # provinces, cities, counties outside (geo/geocode/outside.py)
     time_limits: dict[str, TimeLimit] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
@@ -209,6 +210,7 @@ def load_region(path: Path | str) -> Region:
     gazetteer = raw.get("gazetteer", {})
     polygons_value = gazetteer.get("township_polygons", "derive")
     township_polygons = None if polygons_value == "derive" else file("gazetteer", "township_polygons")
+    outside_places = file("gazetteer", "outside_places", required=False)
     approximate_seats: dict[str, tuple[float, float]] = {}
     try:
         seats_crs_extra = normalize_crs(gazetteer.get("approximate_seats_crs", "EPSG:4326"))
@@ -267,6 +269,7 @@ def load_region(path: Path | str) -> Region:
         township_polygons=township_polygons,
         approximate_seats=approximate_seats,
         neighbours=tuple(region_section.get("neighbours", [])),
+        outside_places_file=outside_places,
         time_limits=limits,
         calendar=WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(years)),
     )
