@@ -105,6 +105,7 @@ class Region:
     villages_file: Path | None
     seats_file: Path | None
     seats_crs: str
+    outline_check_max_offset_m: float = 200.0  # centroid offset allowed against the check outline
     township_polygons: Path | None = None  # None: derive approximate polygons from the seats
     approximate_seats: dict[str, tuple[float, float]] = field(default_factory=dict)  # WGS-84, by code
     neighbours: tuple[str, ...] = ()
@@ -126,20 +127,13 @@ class Region:
     @cached_property
     def outline(self) -> BaseGeometry:
         """The county outline in WGS-84, converted from the configured file and CRS."""
-        geom = _read_geometry(self.outline_file)
+        geom = read_geometry(self.outline_file)
         geom = shapely.make_valid(transform_geometry(geom, self.outline_crs))
         return geom
 
-    def outline_check(self) -> float | None:
-        """Intersection over union of the outline against the independent check outline."""
-        if self.outline_check_file is None:
-            return None
-        other = _read_geometry(self.outline_check_file)
-        ours = self.outline
-        return ours.intersection(other).area / ours.union(other).area
 
-
-def _read_geometry(path: Path) -> BaseGeometry:
+def read_geometry(path: Path) -> BaseGeometry:
+    """The geometry of a GeoJSON file (a FeatureCollection is unioned), in the file's own coordinates."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -262,6 +256,7 @@ def load_region(path: Path | str) -> Region:
         outline_crs=normalize_crs(raw["outline"].get("crs", "EPSG:4326")),
         outline_check_file=file("outline", "check_file", required=False),
         outline_check_min_iou=float(raw["outline"].get("check_min_iou", 0.9)),
+        outline_check_max_offset_m=float(raw["outline"].get("check_max_offset_m", 200)),
         townships_file=file("gazetteer", "townships", required=False),
         villages_file=file("gazetteer", "villages", required=False),
         seats_file=file("gazetteer", "seats", required=False),

@@ -21,6 +21,7 @@ from etl.runs import Run, RunReport, run_job
 from geo.admin_names import admin_aliases, admin_kind, display_name
 from geo.errors import ValidationError
 from geo.models import AdminArea
+from geo.outline_check import check_outline
 from geo.region import Region
 from geo.spatial import area_km2
 from geo.township_geometry import read_csv, township_geometry
@@ -39,14 +40,13 @@ def load_region(engine: Engine, region: Region) -> RunReport:
 
     def body(conn: Connection, run: Run) -> None:
         outline = region.outline
-        iou = region.outline_check()
-        if iou is not None:
-            run.stats["outline_check_iou"] = round(iou, 4)
-            if iou < region.outline_check_min_iou:
-                raise ValidationError(
-                    f"the county outline disagrees with the check outline (IoU {iou:.3f} < "
-                    f"{region.outline_check_min_iou}): wrong CRS in [outline]?"
-                )
+        check = check_outline(region)
+        if check is not None:
+            run.stats["outline_check_iou"] = round(check.configured.iou, 4)
+            run.stats["outline_check_offset_m"] = round(check.configured.offset_m, 1)
+            problem = check.problem()
+            if problem:
+                raise ValidationError(problem)
         multi = outline if isinstance(outline, MultiPolygon) else MultiPolygon([outline])
         county = dict(
             code=region.code.ljust(12, "0"),
