@@ -59,6 +59,15 @@ class WorkCalendar:
         """True when the config lists the official holidays of ``year`` (else weekends only)."""
         return year in self.years
 
+    def uncovered_years(self, start: dt.date, end: dt.date) -> tuple[int, ...]:
+        """The years from ``start`` to ``end`` (both included) whose holidays the config does not list.
+
+        Working days counted in such a year skip weekends only: New Year and the Spring Festival
+        count as working days and make-up Saturdays do not.
+        """
+        first, last = sorted((start.year, end.year))
+        return tuple(year for year in range(first, last + 1) if not self.covers(year))
+
     def add_working_days(self, start: dt.date, days: int) -> dt.date:
         """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
         current = start

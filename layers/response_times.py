@@ -13,7 +13,17 @@ from geo.region import get_region
 from layers._filters import case_where, squad_where, window_bounds
 from layers._frames import read_frame, read_geoframe
 from layers._geometry import feature_collection, simplified_wkb
-from layers._response import STAGES, STATS, due_times, lookback_days, stage_hours, summarise, working_days_taken
+from layers._response import (
+    STAGES,
+    STATS,
+    calendar_note,
+    due_times,
+    lookback_days,
+    stage_hours,
+    summarise,
+    uncovered_years,
+    working_days_taken,
+)
 from layers._style import SEQUENTIAL
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -90,7 +100,7 @@ class ResponseTimesLayer(Layer):
         shapes = read_geoframe(conn, sql, squads.binds)
         out = shapes.merge(by_squad, on="squad_code", how="left")
         out[["cases", "due", "on_time"]] = out[["cases", "due", "on_time"]].fillna(0).astype(int)
-        out.attrs.update(by_squad=by_squad, by_category=by_category)
+        out.attrs.update(by_squad=by_squad, by_category=by_category, calendar_note=case_calendar_note(cases))
         return out
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
@@ -122,7 +132,9 @@ class ResponseTimesLayer(Layer):
         by_category = data.attrs.get("by_category", pd.DataFrame())
         due = int(by_squad["due"].sum()) if len(by_squad) else 0
         on_time = int(by_squad["on_time"].sum()) if len(by_squad) else 0
+        calendar = data.attrs.get("calendar_note")
         summary = {
+            "日历提示": calendar,
             "指标": METRICS[metric],
             "到期案件数": due,
             "按期办结数": on_time,
@@ -135,5 +147,15 @@ class ResponseTimesLayer(Layer):
             legend=[LegendItem(METRICS[metric], SEQUENTIAL[-1][1])],
             summary=summary,
             data=data,
-            notes=["按期办结率 = 期限落在所选时段内的案件中按期办结的比例；以工作日计的期限按节假日和调休日历计算"],
+            notes=[
+                "按期办结率 = 期限落在所选时段内的案件中按期办结的比例；以工作日计的期限按节假日和调休日历计算",
+                *([calendar] if calendar else []),
+            ],
         )
+
+
+def case_calendar_note(cases: pd.DataFrame) -> str | None:
+    """The note for cases (``received_at``, ``procedure_type``, ``category``, ``due_at``) whose due times
+    were counted in a year the region's holiday calendar does not list, e.g.
+    ``2027年节假日安排尚未录入，到期时间按周末计算``; None when every year is listed."""
+    return calendar_note(uncovered_years(cases, get_region()))

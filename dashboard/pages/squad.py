@@ -17,6 +17,7 @@ from dashboard.access import request_scope
 from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
 from layers import case_records, directory
 from layers.base import LayerParams
+from layers.response_times import case_calendar_note
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
 
@@ -235,6 +236,9 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
         wanted.append("underpatrolled")  # the ranked list needs it even when it is not drawn
     results, notes = data.layers(wanted, params)
     rows = data.read(case_records.case_rows, params, limit=None)
+    calendar = case_calendar_note(rows)
+    if calendar:  # due times counted in a year whose holidays are not in the region config
+        notes.append(calendar)
     drawn = {k: v for k, v in results.items() if k in {"jurisdictions", "stations", *(overlays or [])}}
     ranked = _ranked_rows(results.get("underpatrolled"))
     start, stop = params.start, params.end

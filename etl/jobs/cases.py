@@ -27,6 +27,9 @@ from etl.jobs._case_checks import (
     MISMATCH_M,
     WGS84_AS_GCJ02_CONVERTED_M,
     WGS84_AS_GCJ02_RAW_M,
+    calendar_gaps,
+    calendar_warning,
+    case_time_limit,
     check_stages,
     due_at,
     durations_min,
@@ -354,8 +357,7 @@ class CaseLoader:
         record.update(row.record)
         record.setdefault("geom", None)
         record.setdefault("source_crs", None)
-        kinds = [values.get("procedure_type"), values.get("category")]
-        limit = self.region.time_limit(next((k for k in kinds if k in self.region.time_limits), None))
+        limit = case_time_limit(values, self.region)
         record["due_at"] = due_at(record["received_at"], limit, self.region)
         record["time_limit"] = limit.label()
         record.update(
@@ -389,6 +391,10 @@ class CaseLoader:
         self.run.stats["flags"] = {FLAG_LABELS.get(f, f): n for f, n in flags.most_common()}
         self.run.stats["inserted"], self.run.stats["updated"] = inserted, updated
         self.run.stats["point_sources"] = dict(Counter(r.attrs.get("point_source") or "none" for r in rows))
+        gaps = calendar_gaps([(r.record.get("received_at"), r.values) for r in rows], self.region)
+        if gaps:  # due times counted in a year the holiday calendar does not list
+            self.run.stats["calendar_uncovered"] = {str(year): count for year, count in gaps.items()}
+            self.run.warn(calendar_warning(gaps, self.region))
 
 
 _TIME_COLUMNS = ("received_at", "dispatched_at", "arrived_at", "closed_at")

@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
+from etl.jobs._case_checks import calendar_warning
+from etl.jobs.due_times import recompute_due_times
 from etl.runs import Run, RunReport, run_job
 from geo.admin_names import admin_aliases, admin_kind, display_name
 from geo.errors import ValidationError
@@ -131,6 +133,12 @@ def load_region(engine: Engine, region: Region) -> RunReport:
         run.stats["villages"] = sum(r["level"] == "village" for r in rows)
         run.stats["with_seat"] = sum(r["seat"] is not None for r in rows)
         run.stats["approximate"] = sum(r["approximate"] for r in rows)
+        # The config holds the time limits and the holiday calendar: due times of loaded cases follow it.
+        due = recompute_due_times(conn, region)
+        run.stats["due_times_recomputed"] = due.changed
+        if due.gaps:
+            run.stats["calendar_uncovered"] = {str(year): count for year, count in due.gaps.items()}
+            run.warn(calendar_warning(due.gaps, region))
 
     # The hash covers the config and its reference files, so editing either reloads.
     return run_job(engine, "region", region.path.parent, body, source_crs=region.outline_crs)
