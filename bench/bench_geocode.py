@@ -208,6 +208,12 @@ def synthetic(args: argparse.Namespace) -> None:
     geocoder = Geocoder(index)
     results = [geocoder.geocode(s[0]) for s in sample]
     report_accuracy(sample, results)
+    outside_villages = synthetic_outside_villages(geocoder)
+    leaked = sum(r.point is not None for r in outside_villages)
+    print(
+        f"outside-county addresses naming a neighbour's township and a Wuyi village name, matched inside: "
+        f"{leaked}/{len(outside_villages)}"
+    )
 
 
 def report_accuracy(sample: list[tuple], results: list) -> None:
@@ -340,6 +346,12 @@ def demo(args: argparse.Namespace) -> None:
     outside_sample = synthetic_outside(geocoder)
     leaked = sum(r.point is not None for r in outside_sample)
     print(f"outside-county addresses built from Wuyi road names, matched inside: {leaked}/{len(outside_sample)}")
+    outside_villages = synthetic_outside_villages(geocoder)
+    leaked = sum(r.point is not None for r in outside_villages)
+    print(
+        f"outside-county addresses naming a neighbour's township and a Wuyi village name, matched inside: "
+        f"{leaked}/{len(outside_villages)}"
+    )
     if args.load_cases:
         from etl.jobs import cases
 
@@ -364,6 +376,33 @@ def synthetic_outside(geocoder: Geocoder) -> list:
     return [
         geocoder.geocode(f"{rng.choice(NEIGHBOURS)}{rng.choice(roads)}{rng.randint(1, 300)}号") for _ in range(1000)
     ]
+
+
+# Real townships of neighbouring counties (with the short county name people write before them).
+NEIGHBOUR_TOWNSHIPS = [
+    ("东阳", "南马镇"),
+    ("东阳", "横店镇"),
+    ("永康", "西城街道"),
+    ("永康", "古山镇"),
+    ("永康", "芝英镇"),
+    ("义乌", "佛堂镇"),
+    ("义乌", "稠城街道"),
+    ("缙云", "壶镇镇"),
+    ("磐安", "尖山镇"),
+    ("磐安", "安文街道"),
+]
+
+
+def synthetic_outside_villages(geocoder: Geocoder) -> list:
+    """东阳南马镇西溪村-style addresses: a neighbour's township (with or without its county) and a Wuyi village name."""
+    rng = random.Random(13)
+    villages = sorted({area.name for area in geocoder.index.villages.values()})
+    out = []
+    for _ in range(1000):
+        county, township = rng.choice(NEIGHBOUR_TOWNSHIPS)
+        prefix = rng.choice([county, f"{county}市" if county in {"东阳", "永康", "义乌"} else f"{county}县", ""])
+        out.append(geocoder.geocode(f"{prefix}{township}{rng.choice(villages)}"))
+    return out
 
 
 def main() -> None:

@@ -110,6 +110,21 @@ def rematch() -> None:
     print_summary([rematch_fixes(writer_engine())])
 
 
+@main.command("due-times")
+def due_times() -> None:
+    """Recompute the due times of loaded cases from the region's time limits and holiday calendar."""
+    from etl.jobs._case_checks import calendar_warning
+    from etl.jobs.due_times import recompute_due_times
+
+    region = get_region()
+    with writer_engine().begin() as conn:
+        done = recompute_due_times(conn, region)
+    console.print(f"due times recomputed: {done.changed:,} cases changed")
+    warning = calendar_warning(done.gaps, region)
+    if warning:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
 @main.command("generate-demo")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", default=20211231, show_default=True, help="Random seed; same seed, same files.")

@@ -69,6 +69,15 @@ class WorkCalendar:
         """True when the config lists the official holidays of ``year`` (else weekends only)."""
         return year in self.years
 
+    def uncovered_years(self, start: dt.date, end: dt.date) -> tuple[int, ...]:
+        """The years from ``start`` to ``end`` (both included) whose holidays the config does not list.
+
+        Working days counted in such a year skip weekends only: New Year and the Spring Festival
+        count as working days and make-up Saturdays do not.
+        """
+        first, last = sorted((start.year, end.year))
+        return tuple(year for year in range(first, last + 1) if not self.covers(year))
+
     def add_working_days(self, start: dt.date, days: int) -> dt.date:
         """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
         current = start
@@ -115,9 +124,11 @@ class Region:
     villages_file: Path | None
     seats_file: Path | None
     seats_crs: str
+    outline_check_max_offset_m: float = 200.0  # centroid offset allowed against the check outline
     township_polygons: Path | None = None  # None: derive approximate polygons from the seats
     approximate_seats: dict[str, tuple[float, float]] = field(default_factory=dict)  # WGS-84, by code
     neighbours: tuple[str, ...] = ()
+    outside_places_file: Path | None = None  # provinces, cities, counties outside (geo/geocode/outside.py)
     time_limits: dict[str, TimeLimit] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     intake: Intake = field(default_factory=Intake)
@@ -136,20 +147,13 @@ class Region:
     @cached_property
     def outline(self) -> BaseGeometry:
         """The county outline in WGS-84, converted from the configured file and CRS."""
-        geom = _read_geometry(self.outline_file)
+        geom = read_geometry(self.outline_file)
         geom = shapely.make_valid(transform_geometry(geom, self.outline_crs))
         return geom
 
-    def outline_check(self) -> float | None:
-        """Intersection over union of the outline against the independent check outline."""
-        if self.outline_check_file is None:
-            return None
-        other = _read_geometry(self.outline_check_file)
-        ours = self.outline
-        return ours.intersection(other).area / ours.union(other).area
 
-
-def _read_geometry(path: Path) -> BaseGeometry:
+def read_geometry(path: Path) -> BaseGeometry:
+    """The geometry of a GeoJSON file (a FeatureCollection is unioned), in the file's own coordinates."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -235,6 +239,7 @@ def load_region(path: Path | str) -> Region:
     gazetteer = raw.get("gazetteer", {})
     polygons_value = gazetteer.get("township_polygons", "derive")
     township_polygons = None if polygons_value == "derive" else file("gazetteer", "township_polygons")
+    outside_places = file("gazetteer", "outside_places", required=False)
     approximate_seats: dict[str, tuple[float, float]] = {}
     try:
         seats_crs_extra = normalize_crs(gazetteer.get("approximate_seats_crs", "EPSG:4326"))
@@ -287,6 +292,7 @@ def load_region(path: Path | str) -> Region:
         outline_crs=normalize_crs(raw["outline"].get("crs", "EPSG:4326")),
         outline_check_file=file("outline", "check_file", required=False),
         outline_check_min_iou=float(raw["outline"].get("check_min_iou", 0.9)),
+        outline_check_max_offset_m=float(raw["outline"].get("check_max_offset_m", 200)),
         townships_file=file("gazetteer", "townships", required=False),
         villages_file=file("gazetteer", "villages", required=False),
         seats_file=file("gazetteer", "seats", required=False),
@@ -294,6 +300,7 @@ def load_region(path: Path | str) -> Region:
         township_polygons=township_polygons,
         approximate_seats=approximate_seats,
         neighbours=tuple(region_section.get("neighbours", [])),
+        outside_places_file=outside_places,
         time_limits=limits,
         calendar=WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(years)),
         intake=intake,

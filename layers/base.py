@@ -73,6 +73,7 @@ SUMMARY_LABELS: dict[str, str] = {
     "by_chief": "按街路长",
     "by_route": "按路线",
     "by_squad": "按中队",
+    "calendar_note": "日历提示",
     "cases": "案件数",
     "cases_due": "到期案件数",
     "cells": "网格数",

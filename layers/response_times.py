@@ -19,10 +19,12 @@ from layers.registry import register
 from layers.stats.response_time import (
     STAGES,
     STATS,
+    calendar_note,
     due_times,
     lookback_days,
     stage_hours,
     summarise,
+    uncovered_years,
     working_days_taken,
 )
 
@@ -98,7 +100,7 @@ class ResponseTimesLayer(Layer):
         shapes = read_geoframe(conn, sql, squads.binds)
         out = shapes.merge(by_squad, on="squad_code", how="left")
         out[["cases", "due", "on_time"]] = out[["cases", "due", "on_time"]].fillna(0).astype(int)
-        out.attrs.update(by_squad=by_squad, by_category=by_category)
+        out.attrs.update(by_squad=by_squad, by_category=by_category, calendar_note=case_calendar_note(cases))
         return out
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
@@ -130,7 +132,9 @@ class ResponseTimesLayer(Layer):
         by_category = data.attrs.get("by_category", pd.DataFrame())
         due = int(by_squad["due"].sum()) if len(by_squad) else 0
         on_time = int(by_squad["on_time"].sum()) if len(by_squad) else 0
+        calendar = data.attrs.get("calendar_note")
         summary = {
+            "calendar_note": calendar,
             "metric": metric,
             "cases_due": due,
             "closed_on_time": on_time,
@@ -143,5 +147,15 @@ class ResponseTimesLayer(Layer):
             legend=[LegendItem(METRICS[metric], SEQUENTIAL[-1][1])],
             summary=summary,
             data=data,
-            notes=["按期办结率 = 期限落在所选时段内的案件中按期办结的比例；以工作日计的期限按节假日和调休日历计算"],
+            notes=[
+                "按期办结率 = 期限落在所选时段内的案件中按期办结的比例；以工作日计的期限按节假日和调休日历计算",
+                *([calendar] if calendar else []),
+            ],
         )
+
+
+def case_calendar_note(cases: pd.DataFrame) -> str | None:
+    """The note for cases (``received_at``, ``procedure_type``, ``category``, ``due_at``) whose due times
+    were counted in a year the region's holiday calendar does not list, e.g.
+    ``2027年节假日安排尚未录入，到期时间按周末计算``; None when every year is listed."""
+    return calendar_note(uncovered_years(cases, get_region()))

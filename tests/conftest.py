@@ -8,8 +8,10 @@ demo data, and command-line programs started by tests use the test database too.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -102,6 +104,41 @@ def schema_engine(schema_url: URL) -> Engine:
 def region() -> Region:
     """The configured region (Wuyi)."""
     return get_region()
+
+
+def calendar_block(config: str, year: int) -> str:
+    """The ``[calendar.<year>]`` section of a region config's text ("" when there is none)."""
+    found = re.search(rf"^\[calendar\.{year}\]\n(?:(?!\[).*\n?)*", config, flags=re.MULTILINE)
+    return found.group(0) if found else ""
+
+
+@pytest.fixture
+def region_lacking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Region]]:
+    """Make the configured region (``EGIS_REGION``) a copy of Wuyi's whose calendar lacks the given years.
+
+    ``region_lacking(2025)`` returns the copy; its folder is the copy's own, so a test can edit
+    its ``region.toml`` (add the year back). The real region is configured again afterwards.
+    """
+
+    def make(*years: int) -> Region:
+        folder = tmp_path / ("region-" + "-".join(str(y) for y in years))
+        shutil.copytree(get_region().path.parent, folder)
+        config = folder / "region.toml"
+        text_ = config.read_text(encoding="utf-8")
+        for year in years:
+            block = calendar_block(text_, year)
+            assert block, f"the region config has no [calendar.{year}]"
+            text_ = text_.replace(block, "")
+        config.write_text(text_, encoding="utf-8")
+        monkeypatch.setenv("EGIS_REGION", str(config))
+        get_settings.cache_clear()
+        lacking = get_region()
+        assert not any(lacking.calendar.covers(y) for y in years)
+        return lacking
+
+    yield make
+    monkeypatch.delenv("EGIS_REGION", raising=False)
+    get_settings.cache_clear()
 
 
 # -- a small gazetteer world for the geocoder and case ETL tests ----------------------------

@@ -17,6 +17,7 @@ from dashboard.access import request_scope
 from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
 from layers.base import SUMMARY_LABELS, LayerParams
 from layers.queries import case_records, directory
+from layers.response_times import case_calendar_note
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
 
@@ -239,6 +240,9 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
     else:
         rows = data.read(case_records.case_rows, params, limit=None)
         count = len(rows)
+    calendar = case_calendar_note(rows) if not rows.empty else None
+    if calendar:  # due times counted in a year whose holidays are not in the region config
+        notes.append(calendar)
     drawn = {k: v for k, v in results.items() if k in {"jurisdictions", "stations", *(overlays or [])}}
     ranked = _ranked_rows(results.get("underpatrolled"))
     start, stop = params.start, params.end

@@ -166,6 +166,9 @@ def snapshot(scale: float = 1.0) -> tuple:
     per_squad = [row for row in per_squad if row["squad_code"] in names]
     stamp = f"数据截至 {fmt.local_time(kpis['data_as_of'])} · 刷新于 {now:%H:%M:%S}"
     warnings = [n for n in dict.fromkeys(notes) if "尚未提供" in n]  # method notes are for desk pages
+    calendar = results["response_times"].summary.get("calendar_note") if "response_times" in results else None
+    if calendar:  # due times counted in a year whose holidays are not in the region config
+        warnings.append(calendar)
     stale = _stale(kpis["last_load_at"], now)
     if stale:
         warnings.insert(0, stale)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from geo.region import Region, TimeLimit
@@ -198,6 +201,52 @@ def durations_min(times: dict[str, dt.datetime | None]) -> dict[str, float]:
         if a is not None and b is not None and b >= a:
             out[name] = round((b - a).total_seconds() / 60, 1)
     return out
+
+
+def case_time_limit(values: Mapping[str, Any], region: Region) -> TimeLimit:
+    """The time limit of a case: by its procedure type when configured, else its category, else the default."""
+    kinds = [values.get("procedure_type"), values.get("category")]
+    return region.time_limit(next((k for k in kinds if k in region.time_limits), None))
+
+
+def calendar_gaps(cases: Iterable[tuple[dt.datetime | None, Mapping[str, Any]]], region: Region) -> dict[int, int]:
+    """Cases whose due time was counted in working days of a year the calendar does not list, per year.
+
+    Parameters
+    ----------
+    cases
+        (received time, values with ``procedure_type`` and ``category``) of each case.
+    region
+        Its time limits and working-day calendar.
+
+    Returns
+    -------
+    dict
+        Year → number of cases counted in it (a case spanning New Year counts in both years).
+    """
+    gaps: Counter[int] = Counter()
+    for received, values in cases:
+        if received is None:
+            continue
+        limit = case_time_limit(values, region)
+        if limit.unit != "working_days":
+            continue
+        start = received.astimezone(region.tz).date()
+        gaps.update(region.calendar.uncovered_years(start, due_at(received, limit, region).date()))
+    return dict(sorted(gaps.items()))
+
+
+def calendar_warning(gaps: dict[int, int], region: Region) -> str | None:
+    """The run warning for :func:`calendar_gaps` (None when every year is covered)."""
+    if not gaps:
+        return None
+    years = ", ".join(f"{year} ({count} cases)" for year, count in gaps.items())
+    first = next(iter(gaps))
+    return (
+        f"the working-day calendar has no public holidays for {years}: their due times count weekends only; "
+        f"add [calendar.{first}] (the State Council notice) to {region.path.name} and reload the region "
+        f"(python -m etl region) to recompute them"
+    )
 
 
 def due_at(received: dt.datetime, limit: TimeLimit, region: Region) -> dt.datetime:

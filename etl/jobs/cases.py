@@ -32,6 +32,9 @@ from etl.jobs._case_checks import (
     WGS84_AS_GCJ02_CONVERTED_M,
     WGS84_AS_GCJ02_RAW_M,
     TimeBounds,
+    calendar_gaps,
+    calendar_warning,
+    case_time_limit,
     check_stages,
     due_at,
     durations_min,
@@ -477,8 +480,7 @@ class CaseLoader:
         record: dict[str, Any] = {"case_number": row.number}
         record.update({f: v for f, v in row.given.items() if f in TEXT_FIELDS or f in STAGES})
         record.update(row.record)
-        kinds = [row.effective("procedure_type"), row.effective("category")]
-        limit = self.region.time_limit(next((k for k in kinds if k in self.region.time_limits), None))
+        limit = case_time_limit({k: row.effective(k) for k in ("procedure_type", "category")}, self.region)
         record["due_at"] = due_at(row.effective("received_at"), limit, self.region)
         record["time_limit"] = limit.label()
         if result is not None:
@@ -527,6 +529,13 @@ class CaseLoader:
         self.run.stats["inserted"], self.run.stats["updated"] = inserted, updated
         self.run.stats["changed_fields"] = dict(sorted(fields.items(), key=lambda item: (-item[1], item[0])))
         self.run.stats["point_sources"] = dict(Counter(r.record["attrs"].get("point_source") or "none" for r in rows))
+        gaps = calendar_gaps(
+            [(r.effective("received_at"), {k: r.effective(k) for k in ("procedure_type", "category")}) for r in rows],
+            self.region,
+        )
+        if gaps:  # due times counted in a year the holiday calendar does not list
+            self.run.stats["calendar_uncovered"] = {str(year): count for year, count in gaps.items()}
+            self.run.warn(calendar_warning(gaps, self.region))
 
 
 _TRANSIENT_ATTRS = ("point", "coordinates_given", "coordinates_inside")

@@ -17,10 +17,13 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
+from etl.jobs._case_checks import calendar_warning
+from etl.jobs.due_times import recompute_due_times
 from etl.runs import Run, RunReport, run_job
 from geo.admin_names import admin_aliases, admin_kind, county_aliases, display_name
 from geo.errors import ValidationError
 from geo.models import AdminArea
+from geo.outline_check import check_outline
 from geo.region import Region
 from geo.spatial import area_km2
 from geo.township_geometry import read_csv, township_geometry
@@ -39,14 +42,13 @@ def load_region(engine: Engine, region: Region) -> RunReport:
 
     def body(conn: Connection, run: Run) -> None:
         outline = region.outline
-        iou = region.outline_check()
-        if iou is not None:
-            run.stats["outline_check_iou"] = round(iou, 4)
-            if iou < region.outline_check_min_iou:
-                raise ValidationError(
-                    f"the county outline disagrees with the check outline (IoU {iou:.3f} < "
-                    f"{region.outline_check_min_iou}): wrong CRS in [outline]?"
-                )
+        check = check_outline(region)
+        if check is not None:
+            run.stats["outline_check_iou"] = round(check.configured.iou, 4)
+            run.stats["outline_check_offset_m"] = round(check.configured.offset_m, 1)
+            problem = check.problem()
+            if problem:
+                raise ValidationError(problem)
         multi = outline if isinstance(outline, MultiPolygon) else MultiPolygon([outline])
         county = dict(
             code=region.code.ljust(12, "0"),
@@ -131,6 +133,12 @@ def load_region(engine: Engine, region: Region) -> RunReport:
         run.stats["villages"] = sum(r["level"] == "village" for r in rows)
         run.stats["with_seat"] = sum(r["seat"] is not None for r in rows)
         run.stats["approximate"] = sum(r["approximate"] for r in rows)
+        # The config holds the time limits and the holiday calendar: due times of loaded cases follow it.
+        due = recompute_due_times(conn, region)
+        run.stats["due_times_recomputed"] = due.changed
+        if due.gaps:
+            run.stats["calendar_uncovered"] = {str(year): count for year, count in due.gaps.items()}
+            run.warn(calendar_warning(due.gaps, region))
 
     # The hash covers the config and its reference files, so editing either reloads.
     return run_job(engine, "region", region.path.parent, body, source_crs=region.outline_crs)

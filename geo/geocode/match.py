@@ -79,6 +79,7 @@ class _Context:
     matched: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     score: float = 1.0
+    outside: str | None = None  # a township named with its suffix that this county does not have
 
 
 class Geocoder:
@@ -156,6 +157,11 @@ class Geocoder:
             )
         parsed = parse(rest, self.index.lexicon)
         ctx = self._admin(parsed)
+        if ctx.outside:
+            # A township this county does not have (东阳南马镇, 永康西城街道): its village is not
+            # looked up in this county.
+            county = self.index.names.county_name
+            return GeocodeResult(address, UNMATCHED, reason=f"地址不在{county}（{county}无{ctx.outside}）")
         for step in (self._door, self._cross, self._place_exact, self._road, self._place_fuzzy, self._area):
             result = step(address, parsed, ctx)
             if result is not None:
@@ -182,10 +188,17 @@ class Geocoder:
             ctx.township = index.township_names.get(parsed.township)
         for text in parsed.unknown_admin:
             if ctx.township is None and text.endswith(("街道", "镇", "乡")):
+                stem = text.removesuffix("街道").removesuffix("镇").removesuffix("乡")
                 found = process.extractOne(text, list(index.township_names), scorer=fuzz.ratio, score_cutoff=75)
-                if found:
+                if stem in index.township_names:  # 壶山镇 for 壶山街道: the suffix is wrong, the name is ours
+                    ctx.township = index.township_names[stem]
+                    ctx.score *= 0.95
+                elif found:
                     ctx.township = index.township_names[found[0]]
                     ctx.score *= 0.9 * found[1] / 100
+                else:
+                    ctx.outside = text
+                    return ctx
             elif parsed.village is None and text.endswith(("村", "社区")):
                 parsed.village = self._fuzzy_village(text, ctx.township)
         hint = parsed.area_hint
@@ -199,7 +212,19 @@ class Geocoder:
             codes = index.village_names.get(parsed.village, [])
             if ctx.township:
                 codes = [c for c in codes if index.villages[c].township_code == ctx.township]
-            if len(codes) == 1:
+            # Two villages one of which is written exactly (后山村 beside 后山村社区, both 后山村 in
+            # short): the exact name wins.
+            codes = [c for c in codes if index.villages[c].name == parsed.village] or codes
+            towns = {index.villages[c].township_code for c in codes}
+            if len(codes) > 1 and len(towns) == 1 and None not in towns:
+                # Same short form for two villages of one township (王宅 for 王宅村 and 王宅社区):
+                # the township is known, the village is not.
+                ctx.township = ctx.township or towns.pop()
+                if not ctx.matched:
+                    ctx.matched.append(index.townships[ctx.township].name)
+                names = "、".join(sorted(index.villages[c].name for c in codes))
+                ctx.notes.append(f"“{parsed.village}”在{index.townships[ctx.township].name}有多个村社区（{names}）")
+            elif len(codes) == 1:
                 ctx.village = codes[0]
                 area = index.villages[codes[0]]
                 ctx.township = ctx.township or area.township_code

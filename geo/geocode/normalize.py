@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from geo.admin_names import county_aliases
+from geo.geocode.outside import OutsideNames, read_outside_places
 from geo.region import Region
 
 # Frequent misspellings and variant characters in typed addresses (applied after NFKC).
@@ -140,12 +141,12 @@ class RegionNames:
     provinces: tuple[str, ...]
     cities: tuple[str, ...]
     counties: tuple[str, ...]
-    neighbours: tuple[str, ...]
     county_name: str
+    outside: OutsideNames = field(default_factory=OutsideNames)
 
     @classmethod
     def from_region(cls, region: Region) -> RegionNames:
-        """Province, city and county forms (full and short) and the neighbours of ``region``."""
+        """Province, city and county forms (full and short), and the places outside ``region``."""
 
         def forms(name: str, suffixes: tuple[str, ...]) -> tuple[str, ...]:
             if not name:
@@ -156,12 +157,17 @@ class RegionNames:
                     out.append(name[: -len(suffix)])
             return tuple(out)
 
+        provinces = forms(region.province, ("省", "自治区"))
+        cities = forms(region.city, ("市",))
+        counties = tuple(county_aliases(region.name, region.short_name))
+        rows = list(read_outside_places(region.outside_places_file)) if region.outside_places_file else []
+        rows += [(name, "") for name in region.neighbours if name != region.city]
         return cls(
-            provinces=forms(region.province, ("省", "自治区")),
-            cities=forms(region.city, ("市",)),
-            counties=tuple(county_aliases(region.name, region.short_name)),
-            neighbours=tuple(sorted(set(region.neighbours) - {region.city}, key=len, reverse=True)),
+            provinces=provinces,
+            cities=cities,
+            counties=counties,
             county_name=region.name,
+            outside=OutsideNames.build(rows, {*provinces, *cities, *counties, region.short_name}),
         )
 
 
@@ -205,6 +211,27 @@ def strip_region(
     def starts_local(rest: str) -> bool:
         return local(rest) or any(rest.startswith(c) for c in names.counties)
 
+    def local_length(rest: str) -> int:
+        """Length of the longest name of this county (township, village, road, place) ``rest`` starts with."""
+        for n in range(min(len(rest), 12), 1, -1):
+            if rest[:n] in local_prefixes or rest[:n] in local_names:
+                return n
+        return 0
+
+    def outside_at_start(rest: str) -> str | None:
+        """The outside place ``rest`` starts with, unless a longer or equally long local name starts there too.
+
+        舟山市定海区 is outside even in a county with a 舟山镇 (舟山市 is longer than 舟山); 江山
+        alone is this county's village, not 江山市.
+        """
+        hit = names.outside.at_start(rest)
+        if hit and len(hit[0]) > local_length(rest):
+            return hit[1]
+        other = _OTHER_AREA.match(rest)
+        if other and len(other.group(1)) > local_length(rest):
+            return other.group(1)
+        return None
+
     rest = text
     for province in names.provinces:
         if rest.startswith(province):
@@ -221,6 +248,8 @@ def strip_region(
             if index == 0 or starts_local(after):
                 named_city = city
                 rest = after
+            elif outside := outside_at_start(after):
+                return Stripped(after, outside=outside)  # 金华婺城区: the short city form, then a district
             break
     named_county = False
     stripping = True
@@ -234,12 +263,9 @@ def strip_region(
                     named_county = stripping = True
                 break
     if not named_county:
-        for neighbour in names.neighbours:
-            if rest.startswith(neighbour):
-                return Stripped(rest, outside=neighbour)
-        other = _OTHER_AREA.match(rest)
-        if other and not local(rest):
-            return Stripped(rest, outside=other.group(1))
+        outside = outside_at_start(rest)
+        if outside:
+            return Stripped(rest, outside=outside)
         if named_city and not starts_local(rest):
             # 金华市 followed by nothing of this county: an address in the city proper.
             return Stripped(rest, outside=named_city)

@@ -38,7 +38,10 @@ _DOOR = re.compile(r"^(?:(?P<lane>\d+)弄)?(?P<door>\d+)(?:-\d+)*(?:号|(?![\d�
 _DETAIL = re.compile(r"(?:\d+(?:幢|号楼|楼|单元|室|层|组|号))+$")
 _ROAD_DOOR = re.compile(rf"(?P<road>{_ROAD})(?P<door>(?:\d+弄)?\d+(?:-\d+)*号)")
 _NAME_DOOR = re.compile(r"(?P<road>[\u4e00-\u9fff]{2,10}?)(?P<door>\d+(?:-\d+)*号)")
+# A township-level name with its suffix (南马镇, 西城街道), not a compound or scenery word ending in
+# the same character (XX小镇, 江南水乡).
 _UNKNOWN_TOWNSHIP = re.compile(r"^([\u4e00-\u9fff]{2,4}?(?:街道|镇|乡))(?![路街巷道])")
+_NOT_TOWNSHIPS = ("小镇", "古镇", "水乡", "家乡", "故乡", "城乡", "老乡")
 _UNKNOWN_VILLAGE = re.compile(r"^([\u4e00-\u9fff]{2,4}?(?:社区|村))(?![路街巷道委])(?:委会|居委会)?")
 _GROUP = re.compile(r"^\d+组")
 
@@ -135,6 +138,10 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParsedAddress:
         if hit and hit[0] == "township" and result.township is None:
             result.township = hit[1]
             rest = rest[len(hit[1]) :]
+            for suffix in ("街道", "镇", "乡"):  # 壶山镇 for 壶山街道: the short form, then a wrong suffix
+                if rest.startswith(suffix) and len(rest) > len(suffix) + 1:
+                    rest = rest[len(suffix) :]
+                    break
             continue
         if hit and hit[0] == "village" and result.village is None:
             result.village = hit[1]
@@ -146,6 +153,11 @@ def parse(text: str, lexicon: Lexicon | None = None) -> ParsedAddress:
         if hit:
             break
         unknown = _UNKNOWN_TOWNSHIP.match(rest) if result.township is None else None
+        if unknown and unknown.group(1).endswith(_NOT_TOWNSHIPS):
+            unknown = None
+        if unknown and len(rest) == len(unknown.group(0)):
+            result.unknown_admin.append(unknown.group(1))  # the address is a township name alone
+            break
         unknown = unknown or (_UNKNOWN_VILLAGE.match(rest) if result.village is None else None)
         if unknown and len(rest) > len(unknown.group(0)) + 1:
             result.unknown_admin.append(unknown.group(1))

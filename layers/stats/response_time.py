@@ -63,6 +63,36 @@ def due_times(frame: pd.DataFrame, region: Region) -> pd.Series:
     return given.where(given.notna(), computed)
 
 
+def uncovered_years(frame: pd.DataFrame, region: Region) -> list[int]:
+    """Years in which working days of these cases were counted but whose holidays the region does not list.
+
+    ``frame`` needs ``received_at``, ``procedure_type``, ``category`` and ``due_at`` (stored, or
+    computed by :func:`due_times`). Only cases whose limit is in working days count.
+    """
+    if not len(frame):
+        return []
+    tz = region.tz
+    working = _limit_keys(frame, region).map(lambda k: region.time_limit(k).unit == "working_days")
+    received = pd.to_datetime(frame["received_at"], utc=True)
+    due = due_times(frame, region)
+    # A due time at local midnight after the last day belongs to that day.
+    spans = pd.DataFrame(
+        {
+            "first": received.dt.tz_convert(tz).dt.year,
+            "last": (due - pd.Timedelta(seconds=1)).dt.tz_convert(tz).dt.year,
+        }
+    )[working.to_numpy() & received.notna().to_numpy() & due.notna().to_numpy()]
+    years = {int(y) for first, last in spans.drop_duplicates().itertuples(index=False) for y in range(first, last + 1)}
+    return sorted(y for y in years if not region.calendar.covers(y))
+
+
+def calendar_note(years: list[int]) -> str | None:
+    """The note shown where due times were counted in years the holiday calendar lacks (None when none)."""
+    if not years:
+        return None
+    return f"{'、'.join(str(y) for y in years)}年节假日安排尚未录入，到期时间按周末计算"
+
+
 def working_days_taken(frame: pd.DataFrame, region: Region) -> pd.Series:
     """Working days in (received day, closed day] for cases whose limit is in working days, else NaN."""
     tz = region.tz

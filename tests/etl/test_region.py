@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from sqlalchemy import Engine, text
 
 from etl.jobs.region import load_region
+from geo.errors import ValidationError
 from geo.region import Region
 
 
@@ -72,3 +76,17 @@ def test_township_polygons_are_derived_tile_the_county_and_are_marked_approximat
     assert overlap < 0.01 and gap < 0.01
     # every village seat, known or placed, lies in its own township; most are placed (approximate)
     assert own[0] == own[1] == 279 and 250 < own[2] < 279
+
+
+def test_a_wrong_outline_crs_stops_the_load_with_a_message_naming_the_right_one(
+    schema_engine: Engine, region: Region
+) -> None:
+    wrong = dataclasses.replace(region, outline_crs="EPSG:4326")  # the GCJ-02 file left unconverted
+    with pytest.raises(ValidationError, match='likely gcj02, set crs = "gcj02"'):
+        load_region(schema_engine, wrong)
+    with schema_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM admin_areas")).scalar() == 0
+        status = conn.execute(text("SELECT status FROM etl_runs WHERE job = 'region' ORDER BY id DESC")).scalar()
+    assert status == "failed"
+    report = load_region(schema_engine, region)
+    assert report.status == "succeeded" and report.stats["outline_check_offset_m"] < 100

@@ -45,7 +45,7 @@ def test_online_answers_fill_gaps_inside_the_county_only(index: GazetteerIndex, 
         {
             "温泉度假村": located(119.808, 28.886),
             "火星基地": located(121.5, 31.2),  # Shanghai: outside the county, never taken
-            "某某乡": located(119.8, 28.9, level="区县"),  # too coarse
+            "某某山庄": located(119.8, 28.9, level="区县"),  # too coarse
         }
     )
     geocoder = Geocoder(index, online=TiandituGeocoder("k", tmp_path, fetch=service))
@@ -53,11 +53,12 @@ def test_online_answers_fill_gaps_inside_the_county_only(index: GazetteerIndex, 
     assert spa.level == "小区或地点" and spa.point == (119.808, 28.886) and spa.matched[-1] == "天地图"
     assert "天地图" in spa.reason and spa.score == pytest.approx(0.72)
     assert geocoder.geocode("火星基地").level == "未匹配"
-    assert geocoder.geocode("某某乡政府").level == "未匹配"
+    assert geocoder.geocode("某某山庄").level == "未匹配"
     # Offline matches, refusals and outside-county addresses never reach the service.
     assert geocoder.geocode("熟溪街道解放街25号").level == "门牌"
     assert geocoder.geocode("熟溪街道温泉度假村").level == "乡镇"
     assert geocoder.geocode("永康市西城街道").level == "未匹配" and geocoder.geocode("不详").level == "未匹配"
+    assert geocoder.geocode("某某乡政府").level == "未匹配"  # a township the county does not have: outside
     assert len(service.asked) == 3 and all("浙江省武义县" in asked for asked in service.asked)
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
+import shapely.geometry
 
+from geo.crs import gcj02_to_bd09
 from geo.errors import ConfigError, ValidationError
+from geo.outline_check import check_outline
 from geo.region import Region, load_region
 from geo.spatial import area_km2
 
@@ -20,8 +27,32 @@ def test_wuyi_config(region: Region) -> None:
 
 
 def test_outline_converted_from_gcj02_matches_the_wgs84_outline(region: Region) -> None:
-    assert region.outline_check() > 0.95
+    check = check_outline(region)
+    assert check is not None and check.problem() is None
+    assert check.configured.iou > 0.95 and check.configured.offset_m < 100
     assert 1500 < area_km2(region.outline, region.metric_crs) < 1650  # official ~1,577 km²
+
+
+@pytest.mark.parametrize("wrong", ["EPSG:4326", "bd09"])
+def test_an_outline_read_in_the_wrong_crs_fails_naming_the_right_one(region: Region, wrong: str) -> None:
+    # Left unconverted, the GCJ-02 outline still overlaps the true one at IoU ~0.94 (above the 0.9
+    # threshold): the ~600 m offset of the centroids is what gives it away.
+    check = check_outline(dataclasses.replace(region, outline_crs=wrong))
+    assert check is not None and check.configured.iou > region.outline_check_min_iou
+    assert check.configured.offset_m > 400 and check.best.crs == "gcj02"
+    problem = check.problem()
+    assert problem is not None and 'set crs = "gcj02"' in problem and repr(wrong) in problem
+
+
+def test_a_baidu_outline_declared_gcj02_fails_naming_bd09(region: Region, tmp_path: Path) -> None:
+    raw = shapely.geometry.shape(json.loads(region.outline_file.read_text(encoding="utf-8")))
+    baidu = shapely.transform(raw, lambda xy: np.column_stack(gcj02_to_bd09(xy[:, 0], xy[:, 1])))
+    path = tmp_path / "outline_bd09.geojson"
+    path.write_text(json.dumps(shapely.geometry.mapping(baidu)), encoding="utf-8")
+    declared_gcj = check_outline(dataclasses.replace(region, outline_file=path, outline_crs="gcj02"))
+    assert 'set crs = "bd09"' in declared_gcj.problem()
+    right = check_outline(dataclasses.replace(region, outline_file=path, outline_crs="bd09"))
+    assert right.problem() is None and right.configured.offset_m < 100
 
 
 def test_time_limits(region: Region) -> None:

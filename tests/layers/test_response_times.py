@@ -95,3 +95,25 @@ def test_scope_restricts_squads(db: Connection, seed: Seed) -> None:
     result = render("response_times", db, params)
     assert list(result.data["squad_code"]) == ["ZD02"]
     assert [r["squad_code"] for r in result.summary["by_squad"]] == ["ZD02"]
+
+
+def test_a_window_counted_in_a_year_the_calendar_lacks_carries_a_note(
+    db: Connection, seed: Seed, region_lacking
+) -> None:
+    _squads(seed)
+    complaint = {"procedure_type": "投诉举报", "squad_code": "ZD01"}  # 5 working days
+    seed.case(119.81, 28.89, local(2024, 12, 30, 10), **complaint)  # falls due in January 2025
+    seed.case(119.81, 28.89, local(2024, 12, 2, 10), procedure_type="一般程序", squad_code="ZD01")
+    window = LayerParams(start=dt.date(2024, 12, 1), end=dt.date(2024, 12, 31), options={"as_of": AS_OF})
+    listed = render("response_times", db, window)
+    assert listed.summary["calendar_note"] is None and not any("尚未录入" in n for n in listed.notes)
+
+    region_lacking(2025)
+    lacking = render("response_times", db, window)
+    note = "2025年节假日安排尚未录入，到期时间按周末计算"
+    assert lacking.summary["calendar_note"] == note and note in lacking.notes
+    # Calendar-day limits never touch the calendar: without the complaint there is nothing to say.
+    general_only = LayerParams(
+        start=dt.date(2024, 12, 1), end=dt.date(2024, 12, 31), procedure_types=("一般程序",), options={"as_of": AS_OF}
+    )
+    assert render("response_times", db, general_only).summary["calendar_note"] is None
