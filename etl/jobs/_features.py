@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 from etl.mapping import Mapping, load_mapping
 from etl.offset_check import offset_warning
 from etl.progress import stage, track
+from etl.readers.input_files import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.layer import Layer
-from etl.readers.sources import GEO_SUFFIXES, read_source_file, source_files
 from etl.runs import Run
 from etl.source_crs import declared_crs, is_geographic, resolve_crs, to_storage
 from etl.validate import coerce, outside_region

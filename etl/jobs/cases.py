@@ -40,7 +40,7 @@ from etl.jobs._case_checks import (
     parse_stages,
 )
 from etl.mapping import Mapping, load_mapping
-from etl.readers.sources import SourceFile, source_config, source_files
+from etl.readers.input_files import SourceFile, source_config, source_files
 from etl.readers.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, read_table
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge, stored_rows

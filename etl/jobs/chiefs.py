@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection
 from etl.lookup import split_names, squad_codes
 from etl.mapping import load_mapping
 from etl.progress import track
+from etl.readers.input_files import source_files
 from etl.readers.points import TABLE_SUFFIXES
-from etl.readers.sources import source_files
 from etl.readers.tabular import read_table
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge

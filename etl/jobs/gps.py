@@ -10,10 +10,10 @@ from sqlalchemy.engine import Connection
 from etl.gps.config import GpsConfig
 from etl.gps.match import StreetIndex
 from etl.gps.pipeline import load_sources
-from etl.gps.sources import GPS_SUFFIXES, gps_sources
-from etl.gps.stored import rematch_all
+from etl.gps.rederive import rematch_all
+from etl.gps.track_files import GPS_SUFFIXES, gps_sources
 from etl.mapping import load_mapping
-from etl.readers.sources import source_files
+from etl.readers.input_files import source_files
 from etl.runs import Run, RunReport, run_job
 from geo.crs import normalize_crs
 from geo.region import get_region

@@ -1,7 +1,7 @@
 """Load sanitation routes (清扫路线, e.g. KML from 奥维互动地图) merged by route code, and the streets each covers.
 
 The route code is 路线编号, or the route's name when there is none. After loading, each route
-is linked to the street segments it runs along (see :mod:`etl.route_match`).
+is linked to the street segments it runs along (see :mod:`etl.jobs._route_segments`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._route_segments import match_routes
 from etl.lookup import squad_codes
 from etl.mapping import load_mapping
-from etl.route_match import match_routes
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
 from geo.models import SanitationRoute

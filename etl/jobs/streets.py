@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._route_segments import match_routes
 from etl.jobs.gps import rematch_in
 from etl.lookup import fill_townships, midpoints, squads_of
 from etl.mapping import load_mapping
-from etl.route_match import match_routes
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge
 from geo.models import StreetSegment
