@@ -15,12 +15,15 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._job_run import run_file_job
+from etl.jobs.registry import job
 from etl.lookup import fill_townships
-from etl.mapping import load_mapping
-from etl.runs import Run, RunReport, run_job
+from etl.runs import Run, RunReport
 from etl.upsert import merge
 from geo.models import Place
 from geo.region import get_region
+
+JOB = job("places")
 
 
 def load(
@@ -30,7 +33,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "places", "point", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "point", region, crs=crs, mapping=mapping)
         features.reject(run, (features.text("name") == "").to_numpy(), "place has no name")
         names = features.text("name")
         keys = features.text("place_key")
@@ -65,10 +68,8 @@ def load(
             )
             for i, g in enumerate(ewkb(geoms))
         ]
-        merged = merge(conn, Place.__table__, rows, ["place_key"])
+        merged = merge(conn, Place.__table__, rows, JOB.merge_key)
         run.loaded += len(rows)
         run.stats.update(merged.counts())
 
-    return run_job(
-        engine, "places", path, body, source_crs=crs, mapping=load_mapping("places", mapping).fingerprint(), force=force
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

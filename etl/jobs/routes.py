@@ -14,14 +14,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._job_run import run_file_job
 from etl.jobs._route_segments import match_routes
+from etl.jobs.registry import job
 from etl.lookup import squad_codes
-from etl.mapping import load_mapping
-from etl.runs import Run, RunReport, run_job
+from etl.runs import Run, RunReport
 from etl.upsert import merge
 from geo.models import SanitationRoute
 from geo.region import get_region
 from geo.spatial import length_m
+
+JOB = job("routes")
 
 
 def load(
@@ -31,7 +34,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "routes", "multiline", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "multiline", region, crs=crs, mapping=mapping)
         codes, names = features.text("route_code"), features.text("name")
         nameless = ((codes == "") & (names == "")).to_numpy()
         features.reject(run, nameless, "route has neither a route code (路线编号) nor a name")
@@ -73,7 +76,7 @@ def load(
             )
             for i, g in enumerate(ewkb(geoms))
         ]
-        merged = merge(conn, SanitationRoute.__table__, rows, ["route_code"])
+        merged = merge(conn, SanitationRoute.__table__, rows, JOB.merge_key)
         run.loaded += len(rows)
         run.stats.update(merged.counts())
         ids = list(
@@ -83,6 +86,4 @@ def load(
         )
         run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg(), ids)
 
-    return run_job(
-        engine, "routes", path, body, source_crs=crs, mapping=load_mapping("routes", mapping).fingerprint(), force=force
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

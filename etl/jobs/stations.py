@@ -12,13 +12,15 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features, resolve_squad_codes
+from etl.jobs._job_run import run_file_job
+from etl.jobs.registry import job
 from etl.lookup import squad_codes
-from etl.mapping import load_mapping
-from etl.runs import Run, RunReport, run_job
+from etl.runs import Run, RunReport
 from etl.upsert import merge
 from geo.models import Squad
 from geo.region import get_region
 
+JOB = job("stations")
 OPTIONAL = {"station_address": "address", "phone": "phone", "officers": "officers"}  # column → mapped field
 
 
@@ -37,7 +39,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "stations", "point", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "point", region, crs=crs, mapping=mapping)
         known = squad_codes(conn)
         names_by_code = {code: name for name, code in known.items() if name.endswith("中队")}
         codes = resolve_squad_codes(features, run, known)
@@ -72,16 +74,8 @@ def load(
         for row in rows:  # a file without e.g. 在编人数 leaves the stored value alone
             for column in absent:
                 row.pop(column)
-        merged = merge(conn, Squad.__table__, rows, ["code"])
+        merged = merge(conn, Squad.__table__, rows, JOB.merge_key)
         run.loaded += len(rows)
         run.stats.update(merged.counts())
 
-    return run_job(
-        engine,
-        "stations",
-        path,
-        body,
-        source_crs=crs,
-        mapping=load_mapping("stations", mapping).fingerprint(),
-        force=force,
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

@@ -19,16 +19,18 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._job_run import run_file_job
 from etl.jobs._route_segments import match_routes
 from etl.jobs.gps import rematch_in
+from etl.jobs.registry import job
 from etl.lookup import fill_townships, midpoints, squads_of
-from etl.mapping import load_mapping
-from etl.runs import Run, RunReport, run_job
+from etl.runs import Run, RunReport
 from etl.upsert import merge
 from geo.models import StreetSegment
 from geo.region import get_region
 from geo.spatial import length_m
 
+JOB = job("streets")
 DOOR_FIELDS = ("left_from", "left_to", "right_from", "right_to")
 
 
@@ -51,7 +53,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "streets", "line", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "line", region, crs=crs, mapping=mapping)
         names = features.text("name")
         keys = features.text("segment_key").map(lambda k: k.removesuffix(".0"))
         generated = keys == ""
@@ -96,7 +98,7 @@ def load(
             )
             for i, g in enumerate(ewkb(geoms))
         ]
-        merged = merge(conn, StreetSegment.__table__, rows, ["segment_key"])
+        merged = merge(conn, StreetSegment.__table__, rows, JOB.merge_key)
         run.loaded += len(rows)
         run.stats.update(merged.counts())
         if merged.inserted or merged.updated:
@@ -104,12 +106,4 @@ def load(
             # GPS fixes follow the network: matched again and their visits rebuilt in this transaction
             run.stats["gps_fixes_rematched"], run.stats["segment_visits"] = rematch_in(conn)
 
-    return run_job(
-        engine,
-        "streets",
-        path,
-        body,
-        source_crs=crs,
-        mapping=load_mapping("streets", mapping).fingerprint(),
-        force=force,
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)
