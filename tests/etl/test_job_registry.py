@@ -73,26 +73,36 @@ def test_every_merge_key_is_a_unique_key_of_its_table_and_every_kind_has_a_mappi
         assert load_mapping(entry.kind).kind == entry.kind
 
 
-def _literal_keys(path: Path) -> list[str]:
-    """Calls of ``merge(...)`` in ``path`` whose key (4th argument or ``key=``) is written inline."""
-    found = []
+KEY_POSITION = {"merge": 3, "merge_features": 4}  # etl.upsert.merge, etl.jobs._features.merge_features
+
+
+def _merge_calls(path: Path) -> tuple[int, list[str]]:
+    """How many merges ``path`` calls, and those whose key (positional or ``key=``) is written inline."""
+    calls, inline = 0, []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Call) or getattr(node.func, "id", getattr(node.func, "attr", "")) != "merge":
+        name = getattr(node.func, "id", getattr(node.func, "attr", "")) if isinstance(node, ast.Call) else ""
+        if name not in KEY_POSITION:
             continue
-        key = node.args[3] if len(node.args) > 3 else next((k.value for k in node.keywords if k.arg == "key"), None)
+        calls += 1
+        position = KEY_POSITION[name]
+        key = node.args[position] if len(node.args) > position else None
+        key = next((k.value for k in node.keywords if k.arg == "key"), key)
         if isinstance(key, ast.List | ast.Tuple | ast.Constant):
-            found.append(f"{path.name}:{node.lineno}")
-    return found
+            inline.append(f"{path.name}:{node.lineno}")
+    return calls, inline
 
 
 def test_the_jobs_merge_on_their_registry_key_not_an_inline_one(tmp_path: Path) -> None:
-    modules = sorted((PROJECT_ROOT / "etl" / "jobs").glob("*.py"))
-    calls = [p.name for p in modules if "merge(" in p.read_text(encoding="utf-8")]
-    assert {"stations.py", "streets.py", "cases.py"} <= set(calls)
-    assert [hit for path in modules for hit in _literal_keys(path)] == []
+    found = {path.name: _merge_calls(path) for path in sorted((PROJECT_ROOT / "etl" / "jobs").glob("*.py"))}
+    merging = {name for name, (calls, _) in found.items() if calls}
+    assert {f"{entry.kind}.py" for entry in JOBS if entry.writes == "merge"} <= merging
+    assert [hit for _, inline in found.values() for hit in inline] == []
     written_inline = tmp_path / "old.py"  # the checker finds what the jobs used to write
-    written_inline.write_text('merged = merge(conn, Squad.__table__, rows, ["code"])\nmerge(c, t, r, key=("a",))\n')
-    assert _literal_keys(written_inline) == ["old.py:1", "old.py:2"]
+    written_inline.write_text(
+        'merged = merge(conn, Squad.__table__, rows, ["code"])\nmerge(c, t, r, key=("a",))\n'
+        'merge_features(conn, run, Place.__table__, rows, ["place_key"])\n'
+    )
+    assert _merge_calls(written_inline) == (3, ["old.py:1", "old.py:2", "old.py:3"])
 
 
 @pytest.mark.parametrize(
