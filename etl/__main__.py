@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import ModuleType
 
 import click
 from rich.table import Table
 from sqlalchemy import select
 
 from etl.geocode_cli import geocode
+from etl.jobs.registry import JOBS, OPTION_FLAGS, job, kinds, markdown_table
 from etl.readers.encoding import forced_encoding
 from etl.report import changed_summary, console, print_summary
 from geo.cli import run_cli
@@ -40,25 +39,14 @@ def demo() -> None:
     print_summary(load_demo(writer_engine()))
 
 
-LOAD_KINDS = ("jurisdictions", "streets", "places", "stations", "chiefs", "routes", "gps", "cases")
+def _load_help() -> str:
+    lines = ["Load PATH (a file, a zip or a folder) as KIND.", "", "\b", "Kinds, in load order (python -m etl jobs):"]
+    lines += [f"  {entry.kind:<14} {entry.reads}" for entry in JOBS]
+    return "\n".join(lines)
 
 
-def job_module(kind: str) -> ModuleType:
-    """The module ``etl.jobs.<kind>`` that loads ``kind``; a clear error when it is not installed."""
-    name = f"etl.jobs.{kind}"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        raise click.ClickException(f"no loader for {kind!r} in this installation (module {name} is missing)") from exc
-    if not callable(getattr(module, "load", None)):
-        raise click.ClickException(f"module {name} has no load() function")
-    return module
-
-
-@main.command()
-@click.argument("kind", type=click.Choice(LOAD_KINDS))
+@main.command(help=_load_help())
+@click.argument("kind", type=click.Choice(kinds()))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--crs", default=None, help="CRS of the coordinates: EPSG:n, gcj02 or bd09 (wins over source.toml).")
 @click.option(
@@ -87,16 +75,37 @@ def load(
     force: bool,
     accept_foreign: bool,
 ) -> None:
-    """Load PATH (a file, a zip or a folder) as KIND."""
-    module = job_module(kind)
-    options: dict[str, object] = {}
+    """Load PATH as KIND (the help lists the kinds of the job registry, etl/jobs/registry.py)."""
+    entry = job(kind)
+    given = {"crs": crs, "mapping": mapping, "encoding": encoding, "accept_foreign": accept_foreign or None}
+    for option, value in given.items():
+        if value is not None and option not in entry.options:
+            flag = OPTION_FLAGS[option]
+            takes = " ".join(entry.flags()) or "none"
+            raise click.BadParameter(f"{flag} does not apply to {kind} (it takes: {takes})", param_hint=flag)
+    options = {key: given[key] for key in ("crs", "mapping") if key in entry.options}
     if accept_foreign:
-        if kind != "cases":
-            raise click.BadParameter("--accept-foreign applies to cases only", param_hint="--accept-foreign")
         options["accept_foreign"] = True
+    module = entry.job_module()
     with forced_encoding(encoding):
-        report = module.load(writer_engine(), path, crs=crs, mapping=mapping, force=force, **options)
+        report = module.load(writer_engine(), path, force=force, **options)
     print_summary([report])
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="Print the README's job table.")
+def jobs(markdown: bool) -> None:
+    """List the ETL jobs in load order: what each reads, where it writes, its natural key, what it needs first."""
+    if markdown:
+        click.echo(markdown_table())
+        return
+    table = Table(title="ETL jobs (load order; the region comes first: python -m etl region)")
+    for column in ("kind", "reads", "table", "natural key", "after", "options"):
+        table.add_column(column)
+    for entry in JOBS:
+        key, after = ", ".join(entry.merge_key), ", ".join(entry.after)
+        table.add_row(entry.kind, entry.reads, entry.table, key, after, " ".join(entry.flags()))
+    console.print(table)
 
 
 main.add_command(geocode)

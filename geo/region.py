@@ -192,7 +192,7 @@ def read_config_toml(path: Path, what: str, hint: str) -> dict:
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from exc
 
 
-def load_region(path: Path | str) -> Region:
+def read_region(path: Path | str) -> Region:
     """Read and validate a region config file; every problem is reported at once."""
     path = Path(path).resolve()
     raw = read_config_toml(path, "region config", "set EGIS_REGION")
@@ -331,7 +331,7 @@ def _read_intake(section: dict, problems: list[str]) -> Intake:
 
 @lru_cache(maxsize=4)
 def _cached_region(path: str) -> Region:
-    return load_region(path)
+    return read_region(path)
 
 
 def get_region() -> Region:

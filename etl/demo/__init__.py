@@ -6,29 +6,19 @@ The generator lives in this package (``etl.demo.generate.generate_demo``,
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from etl.jobs.region import load_region
+from etl.jobs.registry import JOBS
 from etl.runs import RunReport
 from geo.region import get_region
 from geo.settings import get_settings
 
-# (job, folder under raw/, CRS declared as a user would with --crs) in dependency order: streets
-# take their squad from jurisdictions, chiefs and routes link to streets, GPS is matched to
-# streets, cases are geocoded on all of them. The KML routes were drawn in an Amap-based app.
-DEMO_SOURCES = (
-    ("jurisdictions", "jurisdictions", None),
-    ("stations", "stations", None),
-    ("streets", "streets", None),
-    ("places", "places", None),
-    ("chiefs", "chiefs", None),
-    ("routes", "routes", "gcj02"),
-    ("gps", "gps", None),
-    ("cases", "cases", None),
-)
+# The CRS each demo folder is declared in, as a user would with --crs (others: the files' own).
+# The KML routes were drawn in an Amap-based app. Every job's files are in raw/<kind>/.
+DEMO_CRS = {"routes": "gcj02"}
 
 
 def demo_folder() -> Path:
@@ -47,14 +37,14 @@ def ensure_demo_files(folder: Path | None = None, *, seed: int = 20211231, scale
 
 
 def load_demo(engine: Engine, folder: Path | None = None, jobs: tuple[str, ...] | None = None) -> list[RunReport]:
-    """Generate (if needed) and load the demo: the region, then every source (or only ``jobs``) in order.
+    """Generate (if needed) and load the demo: the region, then every job (or only ``jobs``) in the registry's order.
 
     A second call changes nothing (identical input is skipped).
     """
     raw = ensure_demo_files(folder) / "raw"
     reports = [load_region(engine, get_region())]
-    for job, sub, crs in DEMO_SOURCES:
-        if jobs is None or job in jobs:
-            module = importlib.import_module(f"etl.jobs.{job}")
-            reports.append(module.load(engine, raw / sub, crs=crs))
+    for entry in JOBS:
+        if jobs is None or entry.kind in jobs:
+            module = entry.job_module()
+            reports.append(module.load(engine, raw / entry.kind, crs=DEMO_CRS.get(entry.kind)))
     return reports

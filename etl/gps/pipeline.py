@@ -16,12 +16,12 @@ from sqlalchemy.engine import Connection
 from etl.gps.clean import clean
 from etl.gps.config import GpsConfig, config_from
 from etl.gps.derive import derive, visits
+from etl.gps.fix_writer import FIX_COLUMNS, VISIT_COLUMNS, BackgroundCopy, encode_fixes, encode_visits
 from etl.gps.fixes import FileFixes
-from etl.gps.gpx import read_gpx
+from etl.gps.gpx_fixes import read_gpx_fixes
 from etl.gps.match import StreetIndex
-from etl.gps.sources import GpsSource
-from etl.gps.store import FIX_COLUMNS, VISIT_COLUMNS, BackgroundCopy, encode_fixes, encode_visits
-from etl.gps.stored import inside, rederive_windows, stop_intervals, stored_in_windows, windows_table
+from etl.gps.rederive import inside, rederive_windows, stop_intervals, stored_in_windows, windows_table
+from etl.gps.track_files import GpsSource
 from etl.gps.vehicle_csv import read_vehicle_table
 from etl.mapping import Mapping
 from etl.progress import track
@@ -101,7 +101,7 @@ class GpsLoader:
         crs = normalize_crs(self.crs or source.settings.get("crs") or "EPSG:4326")
         try:
             if source.format == "gpx":
-                fixes = read_gpx(source.path, source.default_subject, source.subject_kind)
+                fixes = read_gpx_fixes(source.path, source.default_subject, source.subject_kind)
             else:
                 timezone = str(source.settings.get("timezone") or self.region.timezone)
                 fixes = read_vehicle_table(

@@ -8,6 +8,7 @@ and source CRS of each, for the job to validate its own fields and write.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from etl.mapping import Mapping, load_mapping
 from etl.offset_check import offset_warning
 from etl.progress import stage, track
+from etl.readers.input_files import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.layer import Layer
-from etl.readers.sources import GEO_SUFFIXES, read_source_file, source_files
 from etl.runs import Run
 from etl.source_crs import declared_crs, is_geographic, resolve_crs, to_storage
+from etl.upsert import Merged, merge
 from etl.validate import coerce, outside_region
 from geo.errors import ConfigError
 from geo.region import Region
@@ -187,6 +190,41 @@ def _already_fine(geoms: np.ndarray, present: np.ndarray, target: str) -> np.nda
     if target == "line":
         fine[fine] = shapely.length(geoms[fine]) > 0
     return fine
+
+
+def feature_rows(
+    features: Features, run: Run, columns: dict[str, Sequence[Any]], geometry: str = "geom"
+) -> list[dict[str, Any]]:
+    """Rows for :func:`etl.upsert.merge`, one per feature left in ``features``.
+
+    Parameters
+    ----------
+    features
+        The features (after the job's own rejects).
+    run
+        The run; its id goes into ``run_id``.
+    columns
+        Column → values, each aligned with ``features.frame``.
+    geometry
+        The column that takes the feature's geometry (EWKB); ``source_crs`` comes with it.
+    """
+    frame = features.frame
+    data = {name: _plain(values) for name, values in columns.items()}
+    data[geometry] = ewkb(frame.geometry.values)
+    data["source_crs"] = frame["source_crs"].tolist()
+    return [dict(zip(data, values, strict=True), run_id=run.id) for values in zip(*data.values(), strict=True)]
+
+
+def _plain(values: Sequence[Any]) -> list[Any]:
+    return values.tolist() if isinstance(values, pd.Series | np.ndarray) else list(values)
+
+
+def merge_features(conn: Connection, run: Run, table: Table, rows: list[dict[str, Any]], key: Sequence[str]) -> Merged:
+    """Merge ``rows`` into ``table`` on the job's natural ``key``; they count as loaded, the counts go to stats."""
+    merged = merge(conn, table, rows, key)
+    run.loaded += len(rows)
+    run.stats.update(merged.counts())
+    return merged
 
 
 def ewkb(geoms: Any) -> list[str]:

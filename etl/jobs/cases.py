@@ -42,8 +42,9 @@ from etl.jobs._case_checks import (
     parse_coordinate,
     parse_stages,
 )
+from etl.jobs.registry import job
 from etl.mapping import Mapping, load_mapping
-from etl.readers.sources import SourceFile, source_config, source_files
+from etl.readers.input_files import SourceFile, source_config, source_files
 from etl.readers.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, read_table
 from etl.runs import Run, RunReport, run_job
 from etl.upsert import merge, stored_rows
@@ -209,7 +210,7 @@ class CaseLoader:
             self.conn,
             Case.__table__,
             [row.record for row in rows],
-            ["case_number"],
+            job("cases").merge_key,
             ignore=("run_id", "attrs"),
             history_run=self.run.id,
         )

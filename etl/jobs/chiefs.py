@@ -12,16 +12,19 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from etl.jobs._job_run import run_file_job
+from etl.jobs.registry import job
 from etl.lookup import split_names, squad_codes
 from etl.mapping import load_mapping
 from etl.progress import track
+from etl.readers.input_files import source_files
 from etl.readers.points import TABLE_SUFFIXES
-from etl.readers.sources import source_files
 from etl.readers.tabular import read_table
-from etl.runs import Run, RunReport, run_job
+from etl.runs import Run, RunReport
 from etl.upsert import merge
 from geo.models import StreetChief
 
+JOB = job("chiefs")
 MAX_UNMATCHED_WARNINGS = 30
 
 
@@ -47,7 +50,7 @@ def load(
     engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
 ) -> RunReport:
     """Load street chiefs from ``path`` (XLSX/CSV file or a folder of them) as one ETL run."""
-    column_mapping = load_mapping("chiefs", mapping)
+    column_mapping = load_mapping(JOB.kind, mapping)
 
     def body(conn: Connection, run: Run) -> None:
         known = squad_codes(conn)
@@ -95,7 +98,7 @@ def load(
                     wanted_streets[code] = split_names(str(row.get("streets", "")))
                     run.loaded += 1
         rows = [{k: v for k, v in chief.items() if k != "_at"} for chief in chiefs.values()]
-        merged = merge(conn, StreetChief.__table__, rows, ["code"])
+        merged = merge(conn, StreetChief.__table__, rows, JOB.merge_key)
         run.stats.update(merged.counts())
 
         ids = dict(
@@ -117,15 +120,7 @@ def load(
         run.stats["unmatched_streets"] = sum(len([n for n in v if n not in streets]) for v in wanted_streets.values())
         run.stats["chief_segments"] = _sync_links(conn, list(ids.values()), {(c, s, n) for (c, s), n in links.items()})
 
-    return run_job(
-        engine,
-        "chiefs",
-        path,
-        body,
-        source_crs=None,
-        mapping=load_mapping("chiefs", mapping).fingerprint(),
-        force=force,
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=None, mapping=mapping, force=force)
 
 
 def _sync_links(conn: Connection, chief_ids: list[int], links: set[tuple[int, int, str]]) -> dict[str, int]:

@@ -10,14 +10,17 @@ from sqlalchemy.engine import Connection
 from etl.gps.config import GpsConfig
 from etl.gps.match import StreetIndex
 from etl.gps.pipeline import load_sources
-from etl.gps.sources import GPS_SUFFIXES, gps_sources
-from etl.gps.stored import rematch_all
+from etl.gps.rederive import rematch_all
+from etl.gps.track_files import GPS_SUFFIXES, gps_sources
+from etl.jobs._job_run import run_file_job
+from etl.jobs.registry import job
 from etl.mapping import load_mapping
-from etl.readers.sources import source_files
+from etl.readers.input_files import source_files
 from etl.runs import Run, RunReport, run_job
 from geo.crs import normalize_crs
 from geo.region import get_region
 
+JOB = job("gps")
 REMATCH_SOURCE = "gps_fixes × street_segments"
 
 
@@ -47,7 +50,7 @@ def load(
     """
     path = Path(path)
     region = get_region()
-    columns = load_mapping("gps", mapping)
+    columns = load_mapping(JOB.kind, mapping)
 
     def body(conn: Connection, run: Run) -> None:
         with source_files(path, GPS_SUFFIXES) as files:
@@ -55,14 +58,8 @@ def load(
             run.stats["files"] = len(sources)
             load_sources(conn, run, sources, region, columns, crs)
 
-    return run_job(
-        engine,
-        "gps",
-        path,
-        body,
-        source_crs=normalize_crs(crs) if crs else None,
-        mapping=load_mapping("gps", mapping).fingerprint(),
-        force=force,
+    return run_file_job(
+        engine, JOB, path, body, source_crs=normalize_crs(crs) if crs else None, mapping=mapping, force=force
     )
 
 

@@ -20,9 +20,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from etl.jobs._features import Features, ewkb, read_features, resolve_squad_codes
+from etl.jobs._job_run import run_file_job
+from etl.jobs.registry import job
 from etl.lookup import split_names, squad_codes
-from etl.mapping import load_mapping
-from etl.runs import Run, RunReport, run_job
+from etl.runs import Run, RunReport
 from etl.tiling import check_tiling
 from etl.upsert import merge
 from geo.errors import ValidationError
@@ -30,6 +31,7 @@ from geo.models import Squad
 from geo.region import Region, get_region
 from geo.spatial import area_km2
 
+JOB = job("jurisdictions")
 MAX_TILING_WARNINGS = 20
 
 
@@ -172,7 +174,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "jurisdictions", "polygon", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "polygon", region, crs=crs, mapping=mapping)
         squads = _group(features, run, squad_codes(conn))
         if len(squads) != region.expected_squads:
             found = ", ".join(f"{c} {'/'.join(s.names) or '(no name)'}" for c, s in squads.items())
@@ -194,16 +196,8 @@ def load(
             )
             for code, squad in squads.items()
         ]
-        merged = merge(conn, Squad.__table__, rows, ["code"])
+        merged = merge(conn, Squad.__table__, rows, JOB.merge_key)
         run.stats["squads"] = merged.counts()
         _replace_version(conn, run, squads, polygons, region)
 
-    return run_job(
-        engine,
-        "jurisdictions",
-        path,
-        body,
-        source_crs=crs,
-        mapping=load_mapping("jurisdictions", mapping).fingerprint(),
-        force=force,
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

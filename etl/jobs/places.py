@@ -14,13 +14,15 @@ import shapely
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._features import duplicates, feature_rows, merge_features, read_features
+from etl.jobs._job_run import run_file_job
+from etl.jobs.registry import job
 from etl.lookup import fill_townships
-from etl.mapping import load_mapping
-from etl.runs import Run, RunReport, run_job
-from etl.upsert import merge
+from etl.runs import Run, RunReport
 from geo.models import Place
 from geo.region import get_region
+
+JOB = job("places")
 
 
 def load(
@@ -30,7 +32,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "places", "point", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "point", region, crs=crs, mapping=mapping)
         features.reject(run, (features.text("name") == "").to_numpy(), "place has no name")
         names = features.text("name")
         keys = features.text("place_key")
@@ -44,31 +46,13 @@ def load(
         frame = features.frame
         geoms = np.asarray(frame.geometry.values, dtype=object)
         townships = fill_townships(conn, run.stats, list(features.text("township_code")), geoms, region)
-        kinds, addresses = features.text("kind"), features.text("address")
-        addresses, keys, kinds, names, source_crs = (
-            addresses.tolist(),
-            keys.tolist(),
-            kinds.tolist(),
-            names.tolist(),
-            frame["source_crs"].tolist(),
-        )
-        rows = [
-            dict(
-                place_key=keys[i],
-                name=names[i],
-                kind=kinds[i][:20] or None,
-                address=addresses[i] or None,
-                township_code=townships[i],
-                geom=g,
-                source_crs=source_crs[i],
-                run_id=run.id,
-            )
-            for i, g in enumerate(ewkb(geoms))
-        ]
-        merged = merge(conn, Place.__table__, rows, ["place_key"])
-        run.loaded += len(rows)
-        run.stats.update(merged.counts())
+        columns = {
+            "place_key": keys,
+            "name": names,
+            "kind": [kind[:20] or None for kind in features.text("kind")],
+            "address": [address or None for address in features.text("address")],
+            "township_code": townships,
+        }
+        merge_features(conn, run, Place.__table__, feature_rows(features, run, columns), JOB.merge_key)
 
-    return run_job(
-        engine, "places", path, body, source_crs=crs, mapping=load_mapping("places", mapping).fingerprint(), force=force
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

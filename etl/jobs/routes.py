@@ -1,7 +1,7 @@
 """Load sanitation routes (清扫路线, e.g. KML from 奥维互动地图) merged by route code, and the streets each covers.
 
 The route code is 路线编号, or the route's name when there is none. After loading, each route
-is linked to the street segments it runs along (see :mod:`etl.route_match`).
+is linked to the street segments it runs along (see :mod:`etl.jobs._route_segments`).
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from pyproj import CRS
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._features import duplicates, feature_rows, merge_features, read_features
+from etl.jobs._job_run import run_file_job
+from etl.jobs._route_segments import match_routes
+from etl.jobs.registry import job
 from etl.lookup import squad_codes
-from etl.mapping import load_mapping
-from etl.route_match import match_routes
-from etl.runs import Run, RunReport, run_job
-from etl.upsert import merge
+from etl.runs import Run, RunReport
 from geo.models import SanitationRoute
 from geo.region import get_region
 from geo.spatial import length_m
+
+JOB = job("routes")
 
 
 def load(
@@ -31,7 +33,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "routes", "multiline", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "multiline", region, crs=crs, mapping=mapping)
         codes, names = features.text("route_code"), features.text("name")
         nameless = ((codes == "") & (names == "")).to_numpy()
         features.reject(run, nameless, "route has neither a route code (路线编号) nor a name")
@@ -48,34 +50,14 @@ def load(
             run.warn(f"routes name squads that are not loaded: {', '.join(unknown)}")
         geoms = np.asarray(frame.geometry.values, dtype=object)
         lengths = length_m(geoms, region.metric_crs)
-        vehicles, crews, schedules = features.text("vehicle"), features.text("crew"), features.text("schedule")
-        codes, crews, names, schedules, squads, vehicles, source_crs = (
-            codes.tolist(),
-            crews.tolist(),
-            names.tolist(),
-            schedules.tolist(),
-            squads.tolist(),
-            vehicles.tolist(),
-            frame["source_crs"].tolist(),
-        )
-        rows = [
-            dict(
-                route_code=codes[i],
-                name=names[i] or codes[i],
-                vehicle=vehicles[i] or None,
-                crew=crews[i] or None,
-                schedule=schedules[i] or None,
-                squad_code=known.get(squads[i]),
-                length_m=round(float(lengths[i]), 2),
-                geom=g,
-                source_crs=source_crs[i],
-                run_id=run.id,
-            )
-            for i, g in enumerate(ewkb(geoms))
-        ]
-        merged = merge(conn, SanitationRoute.__table__, rows, ["route_code"])
-        run.loaded += len(rows)
-        run.stats.update(merged.counts())
+        columns = {
+            "route_code": codes,
+            "name": [name or code for name, code in zip(names, codes, strict=True)],
+            **{field: [value or None for value in features.text(field)] for field in ("vehicle", "crew", "schedule")},
+            "squad_code": [known.get(squad) for squad in squads],
+            "length_m": [round(float(length), 2) for length in lengths],
+        }
+        merge_features(conn, run, SanitationRoute.__table__, feature_rows(features, run, columns), JOB.merge_key)
         ids = list(
             conn.execute(
                 text("SELECT id FROM sanitation_routes WHERE route_code = ANY(:codes)"), {"codes": list(codes)}
@@ -83,6 +65,4 @@ def load(
         )
         run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg(), ids)
 
-    return run_job(
-        engine, "routes", path, body, source_crs=crs, mapping=load_mapping("routes", mapping).fingerprint(), force=force
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

@@ -11,14 +11,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import duplicates, ewkb, read_features, resolve_squad_codes
+from etl.jobs._features import duplicates, feature_rows, merge_features, read_features, resolve_squad_codes
+from etl.jobs._job_run import run_file_job
+from etl.jobs.registry import job
 from etl.lookup import squad_codes
-from etl.mapping import load_mapping
-from etl.runs import Run, RunReport, run_job
-from etl.upsert import merge
+from etl.runs import Run, RunReport
 from geo.models import Squad
 from geo.region import get_region
 
+JOB = job("stations")
 OPTIONAL = {"station_address": "address", "phone": "phone", "officers": "officers"}  # column → mapped field
 
 
@@ -37,51 +38,26 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "stations", "point", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "point", region, crs=crs, mapping=mapping)
         known = squad_codes(conn)
         names_by_code = {code: name for name, code in known.items() if name.endswith("中队")}
         codes = resolve_squad_codes(features, run, known)
         mask, reasons = duplicates(features, codes, "squad code")
         features.reject(run, mask, reasons)
         codes = codes[~mask]
-        frame = features.frame
-        names = features.text("name")
-        addresses, phones, officers = features.text("address"), features.text("phone"), features.text("officers")
-        addresses, codes, names, officers, phones, source_crs = (
-            addresses.tolist(),
-            codes.tolist(),
-            names.tolist(),
-            officers.tolist(),
-            phones.tolist(),
-            frame["source_crs"].tolist(),
-        )
-        rows = [
-            dict(
-                code=codes[i],
-                name=names[i] or names_by_code.get(codes[i], codes[i]),
-                station=g,
-                station_address=addresses[i] or None,
-                phone=phones[i] or None,
-                officers=_officers(officers[i]),
-                source_crs=source_crs[i],
-                run_id=run.id,
-            )
-            for i, g in enumerate(ewkb(frame.geometry.values))
-        ]
-        absent = [column for column, field in OPTIONAL.items() if field not in frame.columns]
-        for row in rows:  # a file without e.g. 在编人数 leaves the stored value alone
-            for column in absent:
-                row.pop(column)
-        merged = merge(conn, Squad.__table__, rows, ["code"])
-        run.loaded += len(rows)
-        run.stats.update(merged.counts())
+        columns = {
+            "code": codes,
+            "name": [
+                name or names_by_code.get(code, code) for name, code in zip(features.text("name"), codes, strict=True)
+            ],
+            "station_address": [address or None for address in features.text("address")],
+            "phone": [phone or None for phone in features.text("phone")],
+            "officers": [_officers(officers) for officers in features.text("officers")],
+        }
+        for column, field in OPTIONAL.items():  # a file without e.g. 在编人数 leaves the stored value alone
+            if field not in features.frame.columns:
+                del columns[column]
+        rows = feature_rows(features, run, columns, geometry="station")
+        merge_features(conn, run, Squad.__table__, rows, JOB.merge_key)
 
-    return run_job(
-        engine,
-        "stations",
-        path,
-        body,
-        source_crs=crs,
-        mapping=load_mapping("stations", mapping).fingerprint(),
-        force=force,
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

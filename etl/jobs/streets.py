@@ -18,17 +18,18 @@ from pyproj import CRS
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import duplicates, ewkb, read_features
+from etl.jobs._features import duplicates, feature_rows, merge_features, read_features
+from etl.jobs._job_run import run_file_job
+from etl.jobs._route_segments import match_routes
 from etl.jobs.gps import rematch_in
+from etl.jobs.registry import job
 from etl.lookup import fill_townships, midpoints, squads_of
-from etl.mapping import load_mapping
-from etl.route_match import match_routes
-from etl.runs import Run, RunReport, run_job
-from etl.upsert import merge
+from etl.runs import Run, RunReport
 from geo.models import StreetSegment
 from geo.region import get_region
 from geo.spatial import length_m
 
+JOB = job("streets")
 DOOR_FIELDS = ("left_from", "left_to", "right_from", "right_to")
 
 
@@ -51,7 +52,7 @@ def load(
     region = get_region()
 
     def body(conn: Connection, run: Run) -> None:
-        features = read_features(conn, run, Path(path), "streets", "line", region, crs=crs, mapping=mapping)
+        features = read_features(conn, run, Path(path), JOB.kind, "line", region, crs=crs, mapping=mapping)
         names = features.text("name")
         keys = features.text("segment_key").map(lambda k: k.removesuffix(".0"))
         generated = keys == ""
@@ -70,46 +71,23 @@ def load(
         townships = fill_townships(conn, run.stats, list(features.text("township_code")), points, region)
         squads = squads_of(conn, points)
         lengths = length_m(geoms, region.metric_crs)
-        doors = {f: [_door(v) for v in features.text(f)] for f in DOOR_FIELDS}
-        classes = features.text("road_class")
-        aliases = features.text("aliases")
-        aliases, classes, keys, names, source_crs = (
-            aliases.tolist(),
-            classes.tolist(),
-            keys.tolist(),
-            names.tolist(),
-            frame["source_crs"].tolist(),
-        )
-        rows = [
-            dict(
-                segment_key=keys[i],
-                name=names[i] or None,
-                aliases=[a for a in aliases[i].replace("、", ",").split(",") if a.strip()],
-                road_class=classes[i] or None,
-                township_code=townships[i],
-                squad_code=squads[i],
-                **{f: doors[f][i] for f in DOOR_FIELDS},
-                length_m=round(float(lengths[i]), 2),
-                geom=g,
-                source_crs=source_crs[i],
-                run_id=run.id,
-            )
-            for i, g in enumerate(ewkb(geoms))
-        ]
-        merged = merge(conn, StreetSegment.__table__, rows, ["segment_key"])
-        run.loaded += len(rows)
-        run.stats.update(merged.counts())
+        columns = {
+            "segment_key": keys,
+            "name": [name or None for name in names],
+            "aliases": [
+                [a for a in text.replace("、", ",").split(",") if a.strip()] for text in features.text("aliases")
+            ],
+            "road_class": [road_class or None for road_class in features.text("road_class")],
+            "township_code": townships,
+            "squad_code": squads,
+            **{f: [_door(v) for v in features.text(f)] for f in DOOR_FIELDS},
+            "length_m": [round(float(length), 2) for length in lengths],
+        }
+        rows = feature_rows(features, run, columns)
+        merged = merge_features(conn, run, StreetSegment.__table__, rows, JOB.merge_key)
         if merged.inserted or merged.updated:
             run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg())
             # GPS fixes follow the network: matched again and their visits rebuilt in this transaction
             run.stats["gps_fixes_rematched"], run.stats["segment_visits"] = rematch_in(conn)
 
-    return run_job(
-        engine,
-        "streets",
-        path,
-        body,
-        source_crs=crs,
-        mapping=load_mapping("streets", mapping).fingerprint(),
-        force=force,
-    )
+    return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

@@ -1,4 +1,4 @@
-"""GDAL-readable vector files (Shapefile, GeoPackage, GeoJSON, GPX) read with pyogrio, every layer.
+"""GDAL-readable vector files (Shapefile, GeoPackage, GeoJSON) read with pyogrio, every layer (GPX: etl.readers.gpx).
 
 Shapefile attribute text: a declared encoding (``--encoding``, ``encoding`` in ``source.toml``)
 wins; else a ``.cpg`` names the code page and is honoured; without one (and without a code page
@@ -24,8 +24,7 @@ from etl.readers.limits import oversized_cells
 from geo.crs import normalize_crs
 from geo.errors import ConfigError, InputError
 
-VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".gpx"}
-GPX_GEOMETRY_LAYERS = ("routes", "tracks")  # fixes (track_points) are the GPS job's
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json"}
 
 # .cpg contents (upper case) → Python codec
 _CPG = {
@@ -83,7 +82,7 @@ def shapefile_encoding(path: Path, declared: str | None = None) -> str | None:
     return "utf-8" if detected in {"utf-8", "utf-8-sig"} else detected
 
 
-def read_vector(path: Path | str, encoding: str | None = None) -> list[Layer]:
+def read_vector(path: Path | str, encoding: str | None = None, layers: tuple[str, ...] | None = None) -> list[Layer]:
     """Every non-empty feature layer of a GDAL-readable vector file.
 
     Parameters
@@ -92,6 +91,8 @@ def read_vector(path: Path | str, encoding: str | None = None) -> list[Layer]:
         The file (a ``.shp`` with its sibling files beside it).
     encoding
         The declared encoding of a shapefile's attributes; ``None``: ``.cpg`` or detected.
+    layers
+        Only the layers of these names (e.g. a GPX file's ``routes`` and ``tracks``); ``None``: all.
 
     Raises
     ------
@@ -104,10 +105,10 @@ def read_vector(path: Path | str, encoding: str | None = None) -> list[Layer]:
         names = [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"cannot read {path}: {exc}") from exc
-    if suffix == ".gpx":
-        names = [n for n in names if n in GPX_GEOMETRY_LAYERS]
+    if layers is not None:
+        names = [n for n in names if n in layers]
     encoding = shapefile_encoding(path, encoding) if suffix == ".shp" else None
-    layers: list[Layer] = []
+    found: list[Layer] = []
     for name in names:
         try:
             info = pyogrio.read_info(path, layer=name)
@@ -129,8 +130,8 @@ def read_vector(path: Path | str, encoding: str | None = None) -> list[Layer]:
         attributes = frame.drop(columns=["geometry"], errors="ignore")
         source = str(path) if len(names) == 1 else f"{path}#{name}"
         features = geo_frame(attributes, geoms)
-        layers.append(Layer(features, source, crs, encoding, oversized_cells(features)))
-    return layers
+        found.append(Layer(features, source, crs, encoding, oversized_cells(features)))
+    return found
 
 
 def _read_tolerant(path: Path, layer: str, encoding: str | None) -> tuple[pd.DataFrame, np.ndarray]:

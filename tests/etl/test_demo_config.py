@@ -10,7 +10,7 @@ import pytest
 from etl.demo.config import load_demo_config
 from etl.demo.geography import build_geography
 from geo.errors import ConfigError, ValidationError
-from geo.region import Region, load_region
+from geo.region import Region, read_region
 
 QINGLAN = Path(__file__).resolve().parents[1] / "data" / "regions" / "qinglan"
 
@@ -39,7 +39,7 @@ def test_every_problem_of_a_demo_config_is_reported_at_once(tmp_path: Path) -> N
     text = text.replace("officers = 12", "officers = 11")  # 29 officers, the region has 30
     demo.write_text(text, encoding="utf-8")
     with pytest.raises(ValidationError) as caught:
-        load_demo_config(load_region(folder / "region.toml"))
+        load_demo_config(read_region(folder / "region.toml"))
     message = str(caught.value)
     for expected in ("不存在的案由", "midnight", "day", "add up to 29"):
         assert expected in message, message
@@ -52,7 +52,7 @@ def test_squads_must_tile_the_regions_townships(tmp_path: Path) -> None:
     text = demo.read_text(encoding="utf-8").replace('["339982101", "339982201"]', '["339982101", "339982999"]')
     demo.write_text(text, encoding="utf-8")
     with pytest.raises(ValidationError) as caught:
-        build_geography(load_region(folder / "region.toml"))
+        build_geography(read_region(folder / "region.toml"))
     assert any("339982999" in p for p in caught.value.problems)
     assert any("339982201" in p and "no squad" in p for p in caught.value.problems)
 
@@ -61,4 +61,4 @@ def test_a_region_without_a_demo_config_says_where_it_looked(tmp_path: Path) -> 
     folder = _copy(tmp_path)
     (folder / "demo.toml").unlink()
     with pytest.raises(ConfigError, match=r"not found: .*demo\.toml"):
-        load_demo_config(load_region(folder / "region.toml"))
+        load_demo_config(read_region(folder / "region.toml"))

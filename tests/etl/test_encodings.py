@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from etl.jobs import cases
 from etl.mapping import load_mapping
 from etl.readers.encoding import declared_encoding, detect_encoding, forced_encoding
-from etl.readers.sources import GEO_SUFFIXES, read_source_file, source_files
+from etl.readers.input_files import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.tabular import read_table
 from etl.readers.vector import read_vector, shapefile_encoding
 from geo.errors import ConfigError, InputError

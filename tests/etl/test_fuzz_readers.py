@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from etl.jobs import streets
 from etl.mapping import load_mapping
-from etl.readers.sources import SourceFile, read_source_file
+from etl.readers.input_files import SourceFile, read_source_file
 from geo.errors import EgisError
 
 SUFFIXES = [".geojson", ".kml", ".kmz", ".gpx", ".zip", ".csv", ".gpkg", ".shp"]

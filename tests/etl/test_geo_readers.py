@@ -14,8 +14,9 @@ from sqlalchemy import Engine, text
 
 from etl.jobs import places, streets
 from etl.mapping import load_mapping
+from etl.readers.gpx import read_gpx_lines
+from etl.readers.input_files import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.kml import read_kml
-from etl.readers.sources import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.vector import read_vector, shapefile_encoding
 from etl.source_crs import declared_crs, resolve_crs
 from geo.errors import ConfigError, InputError
@@ -76,7 +77,7 @@ def test_gpx_reads_routes_and_tracks_not_the_fixes(tmp_path: Path) -> None:
     pyogrio.write_dataframe(
         FRAME[["名称", "geometry"]].rename(columns={"名称": "name"}), path, layer="routes", driver="GPX"
     )
-    layers = read_vector(path)
+    layers = read_gpx_lines(path)
     assert [layer.source.rsplit("#", 1)[-1] for layer in layers] == ["routes"]
     assert list(layers[0].frame["name"]) == ["解放街清扫线", "熟溪路清扫线"]
 

@@ -12,10 +12,9 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from etl.demo import DEMO_SOURCES
-from etl.jobs.region import load_region
+from etl.demo import load_demo
+from etl.jobs.registry import requirements
 from etl.runs import mark_interrupted_runs
-from geo.region import Region
 from geo.settings import PROJECT_ROOT
 
 
@@ -32,12 +31,10 @@ def _load(url: URL, kind: str, path: Path) -> subprocess.Popen:
 
 
 def test_killed_gps_load_rolls_back_is_marked_failed_and_completes_on_rerun(
-    schema_url: URL, schema_engine: Engine, demo_dir: Path, region: Region
+    schema_url: URL, schema_engine: Engine, demo_dir: Path
 ) -> None:
     raw = demo_dir / "raw"
-    load_region(schema_engine, region)
-    for job, sub, crs in DEMO_SOURCES[:3]:  # jurisdictions, stations, streets: what GPS matching needs
-        __import__(f"etl.jobs.{job}", fromlist=["load"]).load(schema_engine, raw / sub, crs=crs)
+    load_demo(schema_engine, demo_dir, jobs=tuple(requirements("gps")))  # the region and what GPS matching needs
 
     process = _load(schema_url, "gps", raw / "gps")
     deadline = time.monotonic() + 60

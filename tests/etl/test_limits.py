@@ -15,8 +15,8 @@ from sqlalchemy import Engine, text
 
 from etl.jobs import cases, places
 from etl.mapping import load_mapping
+from etl.readers.input_files import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.kml import read_kml
-from etl.readers.sources import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.tabular import CSV_SUFFIXES, read_table
 from etl.runs import stored_raw
 from geo.errors import InputError

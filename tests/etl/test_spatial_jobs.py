@@ -7,7 +7,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import click
 import geopandas as gpd
 import numpy as np
 import openpyxl
@@ -19,9 +18,10 @@ import shapely.affinity
 from shapely.geometry import LineString, MultiLineString, Point
 from sqlalchemy import Engine, text
 
-from etl.__main__ import job_module
 from etl.jobs import chiefs, places, routes, stations, streets
+from etl.jobs.registry import Job, job
 from geo.crs import from_wgs84
+from geo.errors import ConfigError
 from geo.settings import PROJECT_ROOT
 from geo.spatial import to_metric
 
@@ -327,6 +327,7 @@ def test_load_command_dispatches_and_names_missing_jobs(schema_url, street_grid,
     )
     assert done.returncode == 0, done.stderr
     assert "succeeded" in done.stdout and "ETL summary" in done.stdout
-    assert job_module("streets") is streets
-    with pytest.raises(click.ClickException, match=r"module etl\.jobs\.no_such_kind is missing"):
-        job_module("no_such_kind")
+    assert job("streets").job_module() is streets
+    missing = Job("no_such_kind", "etl.jobs.no_such_kind", "nothing", "squads", ("code",))
+    with pytest.raises(ConfigError, match=r"module etl\.jobs\.no_such_kind is missing"):
+        missing.job_module()

@@ -15,7 +15,7 @@ import shapely.geometry
 from geo.crs import gcj02_to_bd09
 from geo.errors import ConfigError, ValidationError
 from geo.outline_check import check_outline
-from geo.region import Region, load_region
+from geo.region import Region, read_region
 from geo.spatial import area_km2
 
 
@@ -85,14 +85,14 @@ def test_adding_working_days_skips_the_holiday(region: Region) -> None:
 
 def test_missing_config_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="region config not found"):
-        load_region(tmp_path / "nope.toml")
+        read_region(tmp_path / "nope.toml")
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     bad = tmp_path / "region.toml"
     bad.write_text('[region]\nname = "某县"\n[outline]\nfile = "missing.geojson"\n[time_limits]\nx = { value = 1 }\n')
     with pytest.raises(ValidationError) as info:
-        load_region(bad)
+        read_region(bad)
     text = str(info.value)
     for expected in ("code is missing", "expected_squads is missing", "missing.geojson", "default is missing"):
         assert expected in text

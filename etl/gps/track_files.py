@@ -1,15 +1,15 @@
-"""The GPS files of a load (found by :func:`etl.readers.sources.source_files`) and what each one holds."""
+"""The GPS files of a load (found by :func:`etl.readers.input_files.source_files`) and what each one holds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from etl.readers.gpx import GPX_SUFFIXES
+from etl.readers.input_files import SOURCE_CONFIG, SourceFile
 from etl.readers.points import TABLE_SUFFIXES
-from etl.readers.sources import SOURCE_CONFIG, SourceFile
 from geo.errors import ConfigError
 
-GPX_SUFFIXES = {".gpx"}
 GPS_SUFFIXES = GPX_SUFFIXES | TABLE_SUFFIXES
 SUBJECT_KINDS = ("patrol", "sanitation")
 

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 
 from etl.gps.config import GpsConfig
 from etl.gps.derive import derive, visits
+from etl.gps.fix_writer import HEADER, TRAILER, VISIT_COLUMNS, copy_binary, encode_rows, encode_visits
 from etl.gps.match import StreetIndex
-from etl.gps.store import HEADER, TRAILER, VISIT_COLUMNS, copy_binary, encode_rows, encode_visits
 from geo.crs import from_wgs84
 
 FETCH_COLUMNS = ["id", "kind", "subject", "ts", "lon", "lat", "speed", "heading", "trip"]

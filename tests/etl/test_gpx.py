@@ -1,4 +1,4 @@
-"""Reading GPX: both parsing paths agree, track names give the subject, bad points are set aside."""
+"""Reading GPX (etl/readers/gpx.py): both parsing paths agree, track names give the subject, bad points set aside."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.gps.gpx import _streamed, _whole_file, read_gpx
+from etl.gps.gpx_fixes import read_gpx_fixes
+from etl.readers.gpx import _streamed, _whole_file
 from geo.errors import InputError
 
 TWO_TRACKS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -33,7 +34,7 @@ def test_the_fast_and_the_streaming_parser_agree(tmp_path: Path) -> None:
     lats, _lons, times, names, lines = fast
     assert names == ["C010", "C010", "C099"]  # a track without a name belongs to the folder's subject
     assert lines == [5, 6, 9] and lats[2] == "28.896" and times[1] == "2025-03-03T08:30:05+08:00"
-    fixes = read_gpx(path, "C099")
+    fixes = read_gpx_fixes(path, "C099")
     assert fixes.read == 3 and not fixes.rejects
     # both points of C010 are 5 s apart although one is written in Beijing time
     assert (fixes.frame["ts"].iloc[1] - fixes.frame["ts"].iloc[0]) == 5_000_000_000
@@ -44,7 +45,7 @@ def test_a_point_without_time_is_rejected_and_the_rest_read(tmp_path: Path) -> N
     path = tmp_path / "day.gpx"
     path.write_text(text, encoding="utf-8")
     assert _whole_file(path, "x") is None  # irregular: read by streaming
-    fixes = read_gpx(path, "x")
+    fixes = read_gpx_fixes(path, "x")
     assert fixes.read == 3 and len(fixes.frame) == 2
     assert fixes.rejects == [
         (
@@ -59,4 +60,4 @@ def test_broken_xml_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.gpx"
     path.write_text(TWO_TRACKS[:300], encoding="utf-8")
     with pytest.raises(InputError, match=r"broken\.gpx.*not well-formed"):
-        read_gpx(path, "x")
+        read_gpx_fixes(path, "x")

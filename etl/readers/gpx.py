@@ -1,16 +1,24 @@
-"""Patrol tracks in GPX (one file per street chief per day): lxml XPath over regular files, ``iterparse`` otherwise."""
+"""GPX files, the one reader: track points with lxml (XPath over regular files, ``iterparse`` otherwise),
+and routes and tracks as line features with GDAL.
+
+The GPS job reads the track points (:func:`read_track_points`, turned into fixes by
+:mod:`etl.gps.gpx_fixes`); the spatial jobs (e.g. sanitation routes) read the ``routes`` and
+``tracks`` layers as lines (:func:`read_gpx_lines`). GPX is WGS-84 by the standard.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pandas as pd
 from lxml import etree
 
-from etl.gps.fixes import NAT, FileFixes, epoch_ns, parse_numbers
+from etl.readers.layer import Layer
+from etl.readers.vector import read_vector
 from geo.errors import InputError
+
+GPX_SUFFIXES = {".gpx"}
+GPX_LINE_LAYERS = ("routes", "tracks")  # the GDAL layers of lines; track_points are read by read_track_points
 
 WHOLE_FILE_LIMIT = 64 << 20  # files up to this size are parsed at once (C speed); larger ones are streamed
 _XPATH = {
@@ -87,26 +95,38 @@ def _streamed(path: Path, default_subject: str) -> tuple[list, list, list, list,
     return lats, lons, times, names, lines
 
 
-def read_gpx(path: Path, default_subject: str, subject_kind: str = "patrol") -> FileFixes:
-    """Read every ``<trkpt>`` of a GPX file (1.0 or 1.1) as WGS-84 fixes.
+@dataclass(frozen=True)
+class TrackPoints:
+    """Every ``<trkpt>`` of a GPX file as written, in file order (one list entry per point).
 
-    The subject is the ``<name>`` of the ``<trk>`` holding the point, else ``default_subject``
-    (the folder name in the ``patrol/<chief_code>/<date>.gpx`` layout). Times without a zone
-    are UTC, as GPX prescribes.
+    Attributes
+    ----------
+    lat, lon
+        The ``lat`` and ``lon`` attributes as text (``None`` where missing).
+    time
+        The text of the point's ``<time>`` (``None`` where missing).
+    subject
+        The ``<name>`` of the ``<trk>`` holding the point, else the default subject.
+    line
+        The point's line in the file.
+    """
+
+    lat: list[str | None]
+    lon: list[str | None]
+    time: list[str | None]
+    subject: list[str]
+    line: list[int]
+
+
+def read_track_points(path: Path, default_subject: str) -> TrackPoints:
+    """Read every ``<trkpt>`` of a GPX file (1.0 or 1.1) as text, with its track's name and its line.
 
     Parameters
     ----------
     path
         The GPX file.
     default_subject
-        Subject of tracks that carry no name.
-    subject_kind
-        ``patrol`` (the default) or ``sanitation``.
-
-    Returns
-    -------
-    FileFixes
-        Valid fixes; points without a usable time or position are in ``rejects``.
+        Subject of tracks that carry no name (the folder name in ``patrol/<chief_code>/<date>.gpx``).
 
     Raises
     ------
@@ -122,50 +142,15 @@ def read_gpx(path: Path, default_subject: str, subject_kind: str = "patrol") -> 
         raise InputError(f"cannot read {path}: not well-formed GPX/XML ({exc})") from exc
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc}") from exc
+    return TrackPoints(lats, lons, times, names, lines)
 
-    lat = parse_numbers(lats)
-    lon = parse_numbers(lons)
-    parsed = pd.to_datetime(pd.Series(times, dtype=object), utc=True, format="ISO8601", errors="coerce")
-    ts = epoch_ns(parsed)
-    valid_position = ~np.isnan(lat) & ~np.isnan(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-    valid_time = ts != NAT
 
-    def raw(positions: np.ndarray) -> list[dict[str, Any]]:
-        return [
-            {"subject": names[p], "lat": lats[p], "lon": lons[p], "time": times[p], "line": lines[p]}
-            for p in positions.tolist()
-        ]
+def read_gpx_lines(path: Path) -> list[Layer]:
+    """The ``routes`` and ``tracks`` of a GPX file as line layers (GDAL), for the spatial jobs.
 
-    bad = np.flatnonzero(~(valid_position & valid_time))
-    rejects = [
-        (
-            lines[pos],
-            content,
-            "track point without a valid lat/lon"
-            if not valid_position[pos]
-            else f"track point without a valid <time> ({times[pos]!r})",
-        )
-        for pos, content in zip(bad.tolist(), raw(bad), strict=True)
-    ]
-    keep = valid_position & valid_time
-    frame = pd.DataFrame(
-        {
-            "subject": np.asarray(names, dtype=object)[keep],
-            "ts": ts[keep],
-            "x": lon[keep],
-            "y": lat[keep],
-            "speed": np.full(int(keep.sum()), np.nan),
-            "heading": np.full(int(keep.sum()), np.nan),
-            "row": np.asarray(lines, dtype=np.int64)[keep],
-            "pos": np.flatnonzero(keep),
-        }
-    )
-    return FileFixes(
-        path=path,
-        subject_kind=subject_kind,
-        frame=frame,
-        read=len(lats),
-        raw=raw,
-        source_crs="EPSG:4326",
-        rejects=rejects,
-    )
+    Raises
+    ------
+    InputError
+        When the file cannot be read; the message names the file and the cause.
+    """
+    return read_vector(path, layers=GPX_LINE_LAYERS)

@@ -22,6 +22,7 @@ from typing import Any
 
 from etl.mapping import Mapping
 from etl.readers.encoding import declared_encoding
+from etl.readers.gpx import GPX_SUFFIXES, read_gpx_lines
 from etl.readers.kml import KML_SUFFIXES, read_kml
 from etl.readers.layer import Layer
 from etl.readers.limits import ArchiveBudget, check_file_size, check_members, extract_member, limits, safe_member_path
@@ -29,7 +30,7 @@ from etl.readers.points import TABLE_SUFFIXES, read_points
 from etl.readers.vector import VECTOR_SUFFIXES, read_vector, sidecars
 from geo.errors import ConfigError, EgisError, InputError
 
-GEO_SUFFIXES = VECTOR_SUFFIXES | KML_SUFFIXES | TABLE_SUFFIXES
+GEO_SUFFIXES = VECTOR_SUFFIXES | GPX_SUFFIXES | KML_SUFFIXES | TABLE_SUFFIXES
 SOURCE_CONFIG = "source.toml"
 
 
@@ -167,6 +168,8 @@ def read_source_file(source: SourceFile, mapping: Mapping) -> list[Layer]:
             layers = read_kml(source.path)
         elif suffix in TABLE_SUFFIXES:
             layers = read_points(source.path, mapping, source.encoding)
+        elif suffix in GPX_SUFFIXES:
+            layers = read_gpx_lines(source.path)
         elif suffix in VECTOR_SUFFIXES:
             layers = read_vector(source.path, source.encoding)
         else:
