@@ -15,8 +15,7 @@ from sqlalchemy.engine import URL
 
 from etl.jobs import cases
 from etl.jobs.region import load_region
-from geo.region import Region, get_region
-from geo.region import read_region
+from geo.region import Region, get_region, read_region
 from geo.settings import get_settings
 from tests.conftest import calendar_block
 from tests.etl.test_cases import case, fetch, write_csv
