@@ -102,7 +102,16 @@ def _cut_positions(lines: np.ndarray) -> list[list[float]]:
                     d = float(shapely.line_locate_point(lines[i], point))
                     if MIN_PIECE_M < d < lengths[i] - MIN_PIECE_M:
                         cuts[i].add(d)
-    return [sorted(c) for c in cuts]
+    return [_merge_close(sorted(c), float(length)) for c, length in zip(cuts, lengths, strict=True)]
+
+
+def _merge_close(positions: list[float], length: float) -> list[float]:
+    """Positions with near-duplicates (closer than MIN_PIECE_M, float noise of one crossing) merged."""
+    out = [0.0]
+    for d in positions[1:-1]:
+        if d - out[-1] >= MIN_PIECE_M and length - d >= MIN_PIECE_M:
+            out.append(d)
+    return out + [length]
 
 
 def _points_of(geom) -> list:
@@ -131,11 +140,13 @@ def topology(segment_ids: np.ndarray, geoms_wgs84: np.ndarray, oneway: list[str 
     pieces: list[tuple[int, int, object]] = []
     ends: list[tuple[float, float]] = []
     for i, positions in enumerate(cuts):
-        for part, (a, b) in enumerate(zip(positions[:-1], positions[1:], strict=True)):
+        part = 0
+        for a, b in zip(positions[:-1], positions[1:], strict=True):
             piece = substring(lines[i], a, b) if (a, b) != (0.0, positions[-1]) else lines[i]
             if piece.geom_type != "LineString" or piece.length <= 0:
                 continue
             pieces.append((i, part, piece))
+            part += 1
             coords = shapely.get_coordinates(piece)
             ends += [tuple(coords[0]), tuple(coords[-1])]
     if not pieces:
@@ -146,7 +157,7 @@ def topology(segment_ids: np.ndarray, geoms_wgs84: np.ndarray, oneway: list[str 
     edges = []
     for k, (i, part, piece) in enumerate(pieces):
         length = float(piece.length)
-        direction = (oneway[i] or "").upper()
+        direction = oneway[i].upper() if isinstance(oneway[i], str) else ""
         edges.append(
             dict(
                 segment_id=int(segment_ids[i]),
