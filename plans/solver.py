@@ -103,8 +103,8 @@ def solve(
         penalty = MANDATORY_PENALTY if segment in must else max(1, int(round(prizes[segment] * PRIZE_SCALE)))
         routing.AddDisjunction([manager.NodeToIndex(n) for n in nodes], penalty, 1)
         if allowed_vehicles and segment in allowed_vehicles:
-            for n in nodes:
-                routing.SetAllowedVehiclesForIndex(list(allowed_vehicles[segment]), manager.NodeToIndex(n))
+            for n in nodes:  # -1: left out (the disjunction still allows it)
+                routing.VehicleVar(manager.NodeToIndex(n)).SetValues([-1, *map(int, allowed_vehicles[segment])])
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
