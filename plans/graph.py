@@ -11,6 +11,7 @@ and id range of the segments) with the one stored at the last build. Connected p
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,7 +112,7 @@ def _merge_close(positions: list[float], length: float) -> list[float]:
     for d in positions[1:-1]:
         if d - out[-1] >= MIN_PIECE_M and length - d >= MIN_PIECE_M:
             out.append(d)
-    return out + [length]
+    return [*out, length]
 
 
 def _points_of(geom) -> list:
@@ -141,7 +142,7 @@ def topology(segment_ids: np.ndarray, geoms_wgs84: np.ndarray, oneway: list[str 
     ends: list[tuple[float, float]] = []
     for i, positions in enumerate(cuts):
         part = 0
-        for a, b in zip(positions[:-1], positions[1:], strict=True):
+        for a, b in itertools.pairwise(positions):
             piece = substring(lines[i], a, b) if (a, b) != (0.0, positions[-1]) else lines[i]
             if piece.geom_type != "LineString" or piece.length <= 0:
                 continue

@@ -88,6 +88,8 @@ class Stop:
     prize: float
     hot: bool
     reasons: list[str]
+    lon: float  # where walking the segment begins
+    lat: float
 
 
 @dataclass
@@ -212,7 +214,7 @@ def make_plan(conn: Connection, request: PlanRequest) -> Plan:
     options: list[Option] = []
     for k, sid in enumerate(candidates["segment_id"]):
         info = walk[sid]
-        service = int(round(info["length_m"] / inspect_mps))
+        service = round(info["length_m"] / inspect_mps)
         a, b = index[info["start"]], index[info["end"]]
         if info["forward"]:
             options.append(Option(k, a, b, service, reversed=False))
@@ -227,12 +229,15 @@ def make_plan(conn: Connection, request: PlanRequest) -> Plan:
         if lost:
             messages.append(f"{lost} 个路段因单行道无法往返，未纳入计划 (unreachable one-way segments left out)")
     if not any(np.isfinite(t) and t <= budget for t in round_trip):
+        finite = [t for t in round_trip if np.isfinite(t)]
+        if finite:
+            raise PlanError(
+                "budget_too_small",
+                f"{request.minutes} 分钟不够从起点往返任何一个待巡查路段（最短需 {min(finite) / 60:.0f} 分钟）"
+                " (the time budget is too small for any stop)",
+            )
         raise PlanError(
-            "budget_too_small",
-            f"{request.minutes} 分钟不够从起点往返任何一个待巡查路段（最短需 {np.nanmin(np.where(np.isfinite(round_trip), round_trip, np.nan)) / 60:.0f} 分钟）"
-            " (the time budget is too small for any stop)"
-            if any(np.isfinite(round_trip))
-            else "没有可从起点到达的待巡查路段 (no reachable segment)",
+            "unreachable", "没有可从起点到达的待巡查路段 (no segment to patrol is reachable from the start)"
         )
     chief_index = {code: v for v, (code, _) in enumerate(chiefs)}
     allowed = {}
@@ -285,7 +290,9 @@ def _draw(conn, chiefs, solution, options, candidates, walk, unique, depot_node,
             sid = int(row["segment_id"])
             parts += legs.get((at, unique[option.entry]), [])
             pieces = walk[sid]["pieces"]
-            parts += [shapely.reverse(p) for p in reversed(pieces)] if option.reversed else list(pieces)
+            walked = [shapely.reverse(p) for p in reversed(pieces)] if option.reversed else list(pieces)
+            parts += walked
+            lon, lat = walked[0].coords[0]
             at = unique[option.exit]
             stops_out.append(
                 Stop(
@@ -300,6 +307,8 @@ def _draw(conn, chiefs, solution, options, candidates, walk, unique, depot_node,
                     prize=round(float(row["prize"]), 3),
                     hot=bool(row["hot_class"] > 0),
                     reasons=list(row["reasons"]),
+                    lon=lon,
+                    lat=lat,
                 )
             )
         parts += legs.get((at, depot_node), []) if stops_out else []
@@ -307,7 +316,9 @@ def _draw(conn, chiefs, solution, options, candidates, walk, unique, depot_node,
         if geometry is not None:
             length = float(_metres(geometry))
         routes.append(
-            ChiefRoute(code, name, start_at, stops_out, geometry, round(length, 1), float(solution.end_s[vehicle]), budget)
+            ChiefRoute(
+                code, name, start_at, stops_out, geometry, round(length, 1), float(solution.end_s[vehicle]), budget
+            )
         )
     return routes
 

@@ -100,7 +100,7 @@ def solve(
         by_segment.setdefault(option.segment, []).append(node)
     must = set(mandatory)
     for segment, nodes in by_segment.items():
-        penalty = MANDATORY_PENALTY if segment in must else max(1, int(round(prizes[segment] * PRIZE_SCALE)))
+        penalty = MANDATORY_PENALTY if segment in must else max(1, round(prizes[segment] * PRIZE_SCALE))
         routing.AddDisjunction([manager.NodeToIndex(n) for n in nodes], penalty, 1)
         if allowed_vehicles and segment in allowed_vehicles:
             for n in nodes:  # -1: left out (the disjunction still allows it)

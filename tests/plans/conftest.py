@@ -35,14 +35,16 @@ def build_grid(seed: Seed, conn: Connection) -> Grid:
     seed.jurisdiction("ZT01", (X0 - 0.01, Y0 - 0.01, X0 + 0.05, Y0 + 0.05))
     east, north = X0 + STEP * (N - 1), Y0 + STEP * (N - 1)
     kw = dict(squad_code="ZT01")
-    ns = [seed.segment(f"NS{i}", [(X0 + STEP * i, Y0), (X0 + STEP * i, north)], name=f"南北{i}路", **kw) for i in range(N)]
-    ew = [seed.segment(f"EW{j}", [(X0, Y0 + STEP * j), (east, Y0 + STEP * j)], name=f"东西{j}街", **kw) for j in range(N)]
+    ns = [
+        seed.segment(f"NS{i}", [(X0 + STEP * i, Y0), (X0 + STEP * i, north)], name=f"南北{i}路", **kw) for i in range(N)
+    ]
+    ew = [
+        seed.segment(f"EW{j}", [(X0, Y0 + STEP * j), (east, Y0 + STEP * j)], name=f"东西{j}街", **kw) for j in range(N)
+    ]
     spur = seed.segment("SPUR", [(east, north), (east + STEP, north + STEP)], name="支路", **kw)
     oneway = seed.segment("ONE", [(east, Y0), (east + STEP * 2, Y0)], name="单行路", oneway="FT", **kw)
     island = seed.segment("ISLAND", [(X0 + 0.03, Y0 + 0.03), (X0 + 0.031, Y0 + 0.03)], name="孤岛路", **kw)
-    conn.execute(
-        text("UPDATE street_segments SET length_m = ST_Length(geom::geography) WHERE squad_code = 'ZT01'")
-    )
+    conn.execute(text("UPDATE street_segments SET length_m = ST_Length(geom::geography) WHERE squad_code = 'ZT01'"))
     chiefs = ["TC01", "TC02"]
     for code in chiefs:
         seed.chief(code, f"街路长{code}", "ZT01", [])

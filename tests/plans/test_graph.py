@@ -10,12 +10,14 @@ from plans import routing
 from plans.graph import ensure_graph, network_pieces
 from tests.layers.conftest import Seed
 
-from .conftest import N, STEP, X0, Y0, Grid
+from .conftest import STEP, X0, Y0, Grid, N
 
 
 def _edges(db: Connection, segment_id: int) -> list[tuple]:
     return db.execute(
-        text("SELECT part, source, target, cost, reverse_cost FROM route_graph_edges WHERE segment_id = :s ORDER BY part"),
+        text(
+            "SELECT part, source, target, cost, reverse_cost FROM route_graph_edges WHERE segment_id = :s ORDER BY part"
+        ),
         {"s": segment_id},
     ).all()
 
