@@ -37,7 +37,7 @@ def main() -> None:
 @click.option("--minutes", type=int, default=120, show_default=True, help="patrol time per chief")
 @click.option("--mode", default="foot", show_default=True, help="foot, ebike or car")
 @click.option("--start", default=None, help="start lon,lat (WGS-84) instead of the squad station")
-@click.option("--time-limit", type=float, default=3.0, show_default=True, help="solver seconds")
+@click.option("--time-limit", type=float, default=2.0, show_default=True, help="solver seconds")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="GeoJSON file (default stdout)")
 @click.option("--gpx-dir", type=click.Path(file_okay=False, path_type=Path), help="write one GPX per chief here")
 @click.option("--save", "author", default=None, help="store the plan as a draft version by this author")

@@ -54,7 +54,7 @@ class PlanRequest:
     drop: frozenset[int] = frozenset()
     add: frozenset[int] = frozenset()
     assign: Mapping[int, str] = field(default_factory=dict)
-    time_limit_s: float = 3.0
+    time_limit_s: float = 2.0
 
     def as_dict(self) -> dict:
         """The request as JSON-able values (stored with each plan version)."""
@@ -107,6 +107,30 @@ class ChiefRoute:
 
 
 @dataclass
+class PlanCache:
+    """What a re-plan after an adjustment can reuse: the prizes, the segments' walks, the cost matrix.
+
+    Valid for one squad, evidence day, weights and graph build (``key``); filled by :func:`make_plan`.
+    """
+
+    key: tuple = ()
+    prizes: pd.DataFrame | None = None
+    walk: dict = field(default_factory=dict)
+    nodes: list[int] = field(default_factory=list)
+    metres: np.ndarray | None = None
+
+    def matrix(self, conn: Connection, wanted: list[int]) -> tuple[np.ndarray, tuple]:
+        """Metres between ``wanted`` nodes, from the cache when it holds them all, else from pgRouting."""
+        bbox = routing.search_box(conn, wanted)
+        if self.metres is not None and set(wanted) <= set(self.nodes):
+            position = {n: i for i, n in enumerate(self.nodes)}
+            take = [position[n] for n in wanted]
+            return self.metres[np.ix_(take, take)], bbox
+        self.nodes, self.metres = list(wanted), routing.cost_matrix(conn, wanted, bbox)
+        return self.metres, bbox
+
+
+@dataclass
 class Plan:
     """A plan: one route per chief, figures for the squad, and messages about what was left out."""
 
@@ -114,6 +138,7 @@ class Plan:
     routes: list[ChiefRoute]
     summary: dict
     messages: list[str]
+    cache: PlanCache | None = None  # pass to make_plan when re-planning after an adjustment
 
 
 def _chiefs(conn: Connection, request: PlanRequest) -> list[tuple[str, str]]:
@@ -160,8 +185,11 @@ def _depot(conn: Connection, request: PlanRequest) -> tuple[int, int]:
     return found[0], int(piece)
 
 
-def make_plan(conn: Connection, request: PlanRequest) -> Plan:
+def make_plan(conn: Connection, request: PlanRequest, cache: PlanCache | None = None) -> Plan:
     """Make a plan for ``request`` (writes only the routing graph, when it must be rebuilt).
+
+    ``cache``: the previous plan's :attr:`Plan.cache` when re-planning after an adjustment (drop, add,
+    move a stop): prizes and shortest paths are reused when squad, day, weights and graph are the same.
 
     Raises
     ------
@@ -176,13 +204,17 @@ def make_plan(conn: Connection, request: PlanRequest) -> Plan:
         raise PlanError("bad_mode", f"未知巡查方式 {request.mode!r}，可选 {', '.join(PATROL_MODES)} (unknown mode)")
     if request.minutes <= 0:
         raise PlanError("budget_too_small", "巡查时间必须大于 0 分钟 (the time budget must be positive)")
-    ensure_graph(conn)
+    graph = ensure_graph(conn)
     chiefs = _chiefs(conn, request)
     depot_node, depot_piece = _depot(conn, request)
     messages: list[str] = []
     as_of = request.as_of or request.date - dt.timedelta(days=1)
-    prizes = segment_prizes(conn, request.squad, as_of, request.weights, region.tz)
-    prizes = prizes[~prizes["segment_id"].isin(request.drop)]
+    key = (request.squad, as_of, request.weights, graph.build_id)
+    if cache is None or cache.key != key:
+        cache = PlanCache(key=key)
+    if cache.prizes is None:
+        cache.prizes = segment_prizes(conn, request.squad, as_of, request.weights, region.tz)
+    prizes = cache.prizes[~cache.prizes["segment_id"].isin(request.drop)]
     wanted = (prizes["prize"] > 0) | prizes["segment_id"].isin(request.add) | prizes["segment_id"].isin(request.assign)
     candidates = prizes[wanted].sort_values("prize", ascending=False)
     forced = candidates["segment_id"].isin(request.add) | candidates["segment_id"].isin(request.assign)
@@ -190,7 +222,10 @@ def make_plan(conn: Connection, request: PlanRequest) -> Plan:
     if len(candidates) == 0:
         raise PlanError("nothing_to_patrol", f"中队 {request.squad} 没有需要巡查的路段 (no segment has a prize)")
 
-    walk = routing.segment_path(conn, candidates["segment_id"].tolist())
+    missing = [int(sid) for sid in candidates["segment_id"] if sid not in cache.walk]
+    if missing:
+        cache.walk.update(routing.segment_path(conn, missing))
+    walk = cache.walk
     pieces = dict(conn.execute(text("SELECT id, component FROM route_graph_nodes")).all()) if walk else {}
     in_piece = candidates["segment_id"].map(lambda s: s in walk and pieces.get(walk[s]["start"]) == depot_piece)
     elsewhere = candidates[~in_piece]
@@ -208,8 +243,7 @@ def make_plan(conn: Connection, request: PlanRequest) -> Plan:
         nodes += [walk[sid]["start"], walk[sid]["end"]]
     unique = list(dict.fromkeys(nodes))
     index = {n: i for i, n in enumerate(unique)}
-    bbox = routing.search_box(conn, unique)
-    metres = routing.cost_matrix(conn, unique, bbox)
+    metres, bbox = cache.matrix(conn, unique)
     travel = metres / travel_mps
     options: list[Option] = []
     for k, sid in enumerate(candidates["segment_id"]):
@@ -264,7 +298,7 @@ def make_plan(conn: Connection, request: PlanRequest) -> Plan:
     for sid in set(request.add):
         if sid not in {s.segment_id for r in routes for s in r.stops}:
             messages.append(f"路段 {sid} 无法在时间内纳入计划 (an added segment does not fit the budget)")
-    return Plan(request, routes, summary, messages)
+    return Plan(request, routes, summary, messages, cache)
 
 
 def _draw(conn, chiefs, solution, options, candidates, walk, unique, depot_node, bbox, start_at, budget) -> list:

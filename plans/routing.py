@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -47,17 +48,21 @@ def cost_matrix(conn: Connection, nodes: Sequence[int], bbox: tuple) -> np.ndarr
     Unreachable pairs are ``inf``; the diagonal is 0.
     """
     ids = [int(n) for n in nodes]
-    index = {n: i for i, n in enumerate(ids)}
     out = np.full((len(ids), len(ids)), np.inf)
     np.fill_diagonal(out, 0.0)
     if len(set(ids)) < 2:
         return out
-    rows = conn.execute(
-        text("SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCostMatrix(:edges, CAST(:ids AS bigint[]), true)"),
+    frame = read_frame(
+        conn,
+        "SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCostMatrix(:edges, CAST(:ids AS bigint[]), true)",
         {"edges": _edges_sql(bbox), "ids": sorted(set(ids))},
-    ).all()
-    for a, b, cost in rows:
-        out[index[a], index[b]] = cost
+    )
+    if len(frame):
+        position = pd.Series(range(len(ids)), index=ids)
+        position = position[~position.index.duplicated()]
+        rows = position.reindex(frame["start_vid"].to_numpy()).to_numpy()
+        cols = position.reindex(frame["end_vid"].to_numpy()).to_numpy()
+        out[rows, cols] = frame["agg_cost"].to_numpy(float)
     return out
 
 

@@ -85,10 +85,12 @@ def test_adjusting_drops_adds_and_moves_stops(db: Connection, grid: Grid, grid_s
     assert grid.spur not in {s.segment_id for r in plan.routes for s in r.stops}  # no prize: not chosen
     first = plan.routes[0].stops[0].segment_id
     moved = plan.routes[1].stops[0].segment_id
-    adjusted = make_plan(
-        db,
-        dataclasses.replace(plan.request, drop=frozenset({first}), add=frozenset({grid.spur}), assign={moved: "TC01"}),
+    change = dataclasses.replace(
+        plan.request, drop=frozenset({first}), add=frozenset({grid.spur}), assign={moved: "TC01"}
     )
+    adjusted = make_plan(db, change, plan.cache)  # the re-plan reuses prizes and paths, adds the spur's
+    fresh = make_plan(db, change)
+    assert adjusted.summary["prize"] == pytest.approx(fresh.summary["prize"], rel=0.1)
     segments = {r.chief_code: [s.segment_id for s in r.stops] for r in adjusted.routes}
     assert first not in segments["TC01"] + segments["TC02"]
     assert grid.spur in segments["TC01"] + segments["TC02"]
