@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -225,6 +226,8 @@ class StreetSegment(Base):
     right_from: Mapped[int | None] = mapped_column(Integer)
     right_to: Mapped[int | None] = mapped_column(Integer)
     length_m: Mapped[float | None] = mapped_column(Float)
+    # One-way streets: 'FT' only in digitising direction, 'TF' only against it, NULL both ways.
+    oneway: Mapped[str | None] = mapped_column(String(2))
     geom: Mapped[WKBElement] = geometry_column("LINESTRING", nullable=False)
     source_crs: Mapped[str | None] = mapped_column(String(40))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
@@ -407,6 +410,129 @@ class SegmentVisit(Base):
     left_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     dwell_s: Mapped[float] = mapped_column(Float)
     n_fixes: Mapped[int] = mapped_column(Integer)
+
+
+# -- routing graph and patrol plans ---------------------------------------------------------
+PLAN_STATUSES = ("draft", "approved")
+
+
+class RouteGraphBuild(Base):
+    """One build of the routing graph from the street segments; ``source_key`` says which streets."""
+
+    __tablename__ = "route_graph_builds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_key: Mapped[str] = mapped_column(Text)  # streets' last run, count and id range when built
+    built_at: Mapped[dt.datetime] = created_at()
+    nodes: Mapped[int] = mapped_column(Integer)
+    edges: Mapped[int] = mapped_column(Integer)
+    components: Mapped[int] = mapped_column(Integer)  # connected pieces (undirected)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class RouteGraphNode(Base):
+    """A node of the routing graph: a segment end or a crossing of two segments."""
+
+    __tablename__ = "route_graph_nodes"
+    __table_args__ = (gist("route_graph_nodes"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    component: Mapped[int] = mapped_column(Integer)  # connected piece it belongs to (1 = largest)
+    geom: Mapped[WKBElement] = geometry_column("POINT", nullable=False)
+
+
+class RouteGraphEdge(Base):
+    """A piece of a street segment between two nodes, in the segment's digitising direction.
+
+    ``cost`` / ``reverse_cost`` are the length in metres (EPSG:4549), −1 where one-way forbids it
+    (the pgRouting convention).
+    """
+
+    __tablename__ = "route_graph_edges"
+    __table_args__ = (Index("ix_route_graph_edges_segment_id", "segment_id"), gist("route_graph_edges"))
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("street_segments.id", ondelete="CASCADE"))
+    part: Mapped[int] = mapped_column(Integer)  # order along the segment, from 0
+    source: Mapped[int] = mapped_column(BigInteger)
+    target: Mapped[int] = mapped_column(BigInteger)
+    length_m: Mapped[float] = mapped_column(Float)
+    cost: Mapped[float] = mapped_column(Float)
+    reverse_cost: Mapped[float] = mapped_column(Float)
+    geom: Mapped[WKBElement] = geometry_column("LINESTRING", nullable=False)
+
+
+class PatrolPlan(Base):
+    """A squad's patrol plan for one date and shift; its versions hold the routes."""
+
+    __tablename__ = "patrol_plans"
+    __table_args__ = (
+        CheckConstraint(f"status IN {PLAN_STATUSES}", name="status"),
+        Index("ix_patrol_plans_squad_date", "squad_code", "plan_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    squad_code: Mapped[str] = mapped_column(String(20))
+    plan_date: Mapped[dt.date] = mapped_column(Date)
+    shift: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class PatrolPlanVersion(Base):
+    """One version of a plan (each adjustment is a new version), with who made and who approved it."""
+
+    __tablename__ = "patrol_plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("patrol_plans.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = created_at()
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")  # planner inputs
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")  # figures, messages
+
+
+class PatrolPlanRoute(Base):
+    """One chief's route in a plan version: the path drawn along the network, its length and duration."""
+
+    __tablename__ = "patrol_plan_routes"
+    __table_args__ = (UniqueConstraint("version_id", "chief_code"), gist("patrol_plan_routes"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("patrol_plan_versions.id", ondelete="CASCADE"))
+    chief_code: Mapped[str] = mapped_column(String(40))
+    length_m: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    start_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom: Mapped[WKBElement | None] = geometry_column("MULTILINESTRING")
+
+
+class PatrolPlanStop(Base):
+    """A segment to patrol, in order, on one chief's route; the segment key survives a deleted segment."""
+
+    __tablename__ = "patrol_plan_stops"
+    __table_args__ = (
+        UniqueConstraint("version_id", "chief_code", "seq"),
+        Index("ix_patrol_plan_stops_segment_id", "segment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("patrol_plan_versions.id", ondelete="CASCADE"))
+    chief_code: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("street_segments.id", ondelete="SET NULL"))
+    segment_key: Mapped[str] = mapped_column(Text)
+    segment_name: Mapped[str | None] = mapped_column(Text)
+    reversed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")  # walked against digitising
+    arrive_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    leave_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    prize: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")  # why it was chosen
 
 
 # -- gazetteer ------------------------------------------------------------------------------

@@ -23,6 +23,16 @@ from geo.errors import ConfigError
 from geo.settings import get_settings
 
 TIME_LIMIT_UNITS = ("calendar_days", "working_days", "hours")
+PATROL_MODES = ("foot", "ebike", "car")  # on foot, e-bike, patrol car
+
+
+@dataclass(frozen=True)
+class PatrolSpeeds:
+    """Speeds of a patrol by mode, km/h (``[patrol]`` of the region config): between stops and along a
+    segment being inspected (slower: looking at shop fronts, talking to people)."""
+
+    travel_kmh: dict[str, float] = field(default_factory=lambda: {"foot": 4.5, "ebike": 15.0, "car": 25.0})
+    inspect_kmh: dict[str, float] = field(default_factory=lambda: {"foot": 3.0, "ebike": 8.0, "car": 12.0})
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,7 @@ class Region:
     time_limits: dict[str, TimeLimit] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     intake: Intake = field(default_factory=Intake)
+    patrol: PatrolSpeeds = field(default_factory=PatrolSpeeds)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -264,6 +275,7 @@ def read_region(path: Path | str) -> Region:
         problems.append(f"[region] timezone {region_section.get('timezone')!r} is unknown")
 
     intake = _read_intake(raw.get("intake", {}), problems)
+    patrol = _read_patrol(raw.get("patrol", {}), problems)
     values = dict(
         name=need("region", "name"),
         code=str(need("region", "code")),
@@ -304,7 +316,26 @@ def read_region(path: Path | str) -> Region:
         time_limits=limits,
         calendar=WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(years)),
         intake=intake,
+        patrol=patrol,
     )
+
+
+def _read_patrol(section: dict, problems: list[str]) -> PatrolSpeeds:
+    """The ``[patrol]`` section: speeds per mode (defaults for what it omits); problems are collected."""
+    default = PatrolSpeeds()
+    speeds: dict[str, dict[str, float]] = {}
+    for key in ("travel_kmh", "inspect_kmh"):
+        given = section.get(key, {})
+        merged = dict(getattr(default, key))
+        for mode, value in given.items():
+            if mode not in PATROL_MODES:
+                problems.append(f"[patrol] {key}.{mode}: unknown mode, expected one of {PATROL_MODES}")
+            elif not isinstance(value, int | float) or value <= 0:
+                problems.append(f"[patrol] {key}.{mode}: needs a positive speed in km/h")
+            else:
+                merged[mode] = float(value)
+        speeds[key] = merged
+    return PatrolSpeeds(**speeds)
 
 
 def _read_intake(section: dict, problems: list[str]) -> Intake:

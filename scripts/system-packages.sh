@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs, if missing. Idempotent: checks first, installs only
 # what is missing. As root it installs them; otherwise it names the packages and stops.
-# PostgreSQL and PostGIS are handled by `python -m geo.db start`, which installs the PostGIS
-# package matching the installed server version.
+# PostgreSQL, PostGIS and pgRouting are handled by `python -m geo.db start`, which installs the PostGIS and pgRouting
+# packages matching the installed server version.
 set -euo pipefail
 
 packages=(chromium chromium-driver fonts-wqy-microhei gdal-bin)

@@ -25,6 +25,8 @@ RULES: dict[str, frozenset[str]] = {
     "layers": frozenset({"etl", "dashboard", "bench", "tests"}),
     # The statistics are pure: nothing else of layers (no SQL helpers, no layer interface), no drawing.
     "layers.stats": frozenset({"layers", "etl", "dashboard", "bench", "tests", "sqlalchemy", "plotly"}),
+    # Patrol plans sit after the layers: they read geo and the layers' analytics, write their own tables.
+    "plans": frozenset({"etl", "dashboard", "bench", "tests"}),
     "dashboard": frozenset({"etl", "bench", "tests"}),
     "bench": frozenset({"tests"}),
     "scripts": frozenset({"bench", "tests"}),
@@ -155,6 +157,10 @@ def test_imports_follow_the_flow(row: str) -> None:
         ("layers.stats.trend", "from layers.stats.gistar import fdr_bh\nfrom geo.region import Region\n", []),
         ("layers.hotspots", "from layers.stats.gistar import gi_star\nfrom geo.region import get_region\n", []),
         ("dashboard.data", "from layers.registry import render\n", []),
+        ("plans.planner", "from etl.jobs import streets\n", ["etl.jobs"]),
+        ("plans.planner", "from dashboard import app\n", ["dashboard"]),
+        ("plans.prizes", "from layers.registry import get_layer\nfrom geo.region import get_region\n", []),
+        ("dashboard.pages.squad", "from plans.planner import make_plan\n", []),
         ("tests.etl.test_cases", "from etl.jobs import cases\nfrom bench._seed import seed\n", []),
         ("geo.geocode.match", "from geo.geocode.normalize import clean_text\n", []),
         ("geo.db", "from .. import errors\nfrom . import cluster\n", []),

@@ -41,6 +41,16 @@ def _door(value: str) -> int | None:
     return int(number) if number.is_integer() and 0 <= number < 1e8 else None
 
 
+ONEWAY_FORWARD = {"ft", "yes", "y", "true", "1", "f", "是", "单行", "正向"}
+ONEWAY_BACKWARD = {"tf", "-1", "t", "r", "reverse", "反向", "逆向"}
+
+
+def _oneway(value: str) -> str | None:
+    """'FT' (one-way in digitising direction), 'TF' (against it) or None (both ways) from a cell."""
+    cell = value.strip().lower().removesuffix(".0")
+    return "FT" if cell in ONEWAY_FORWARD else "TF" if cell in ONEWAY_BACKWARD else None
+
+
 def _hash_key(name: str, geom) -> str:
     return "h:" + hashlib.sha1(f"{name}|{shapely.to_wkt(geom, rounding_precision=6)}".encode()).hexdigest()[:16]
 
@@ -82,6 +92,7 @@ def load(
             "squad_code": squads,
             **{f: [_door(v) for v in features.text(f)] for f in DOOR_FIELDS},
             "length_m": [round(float(length), 2) for length in lengths],
+            "oneway": [_oneway(v) for v in features.text("oneway")],
         }
         rows = feature_rows(features, run, columns)
         merged = merge_features(conn, run, StreetSegment.__table__, rows, JOB.merge_key)

@@ -97,6 +97,14 @@ def _find_bindir(configured: Path | None) -> Path | None:
     return None
 
 
+# Extensions every database gets, with the Debian package (per server major version) that provides them.
+EXTENSION_PACKAGES = (
+    ("postgis", "postgresql-{major}-postgis-3", "PostGIS"),
+    ("pgrouting", "postgresql-{major}-pgrouting", "pgRouting (routing on the street network, plans/)"),
+)
+EXTENSIONS = tuple(name for name, _, _ in EXTENSION_PACKAGES)
+
+
 def _apt_install(packages: list[str]) -> None:
     """Install Debian packages as root (refreshing the package lists once if needed)."""
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -138,12 +146,14 @@ def ensure_server_binaries(configured: Path | None = None) -> Path:
                 "installed the 'postgresql' package but found no server binaries under /usr/lib/postgresql"
             )
     major = _major_of(bindir)
-    control = Path(f"/usr/share/postgresql/{major}/extension/postgis.control")
-    if not control.exists():
-        package = f"postgresql-{major}-postgis-3"
+    for extension, package, what in EXTENSION_PACKAGES:
+        control = Path(f"/usr/share/postgresql/{major}/extension/{extension}.control")
+        package = package.format(major=major)
+        if control.exists():
+            continue
         if not _can_apt():
             raise SetupError(
-                f"PostGIS is not installed for PostgreSQL {major}: install the package {package} "
+                f"{what} is not installed for PostgreSQL {major}: install the package {package} "
                 f"(sudo apt-get install {package})"
             )
         _apt_install([package])
@@ -422,7 +432,8 @@ class Cluster:
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                     created = True
             with psycopg.connect(self._dsn(name), autocommit=True) as conn:
-                conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                for extension in EXTENSIONS:
+                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))
         except psycopg.Error as exc:
             raise DatabaseError(f"cannot prepare database {name!r} in the embedded cluster: {exc}") from exc
         return created

@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geo.db import database_url, get_engine, normalize_url
-from geo.db.cluster import Cluster
+from geo.db.cluster import EXTENSIONS, Cluster
 from geo.db.migrate import upgrade
 from geo.errors import DatabaseError
 from geo.settings import get_settings
@@ -40,20 +40,21 @@ def check_connection(url: URL) -> None:
 
 
 def enable_postgis(url: URL) -> None:
-    """``CREATE EXTENSION IF NOT EXISTS postgis``; a clear error when that is not allowed."""
+    """``CREATE EXTENSION IF NOT EXISTS`` PostGIS and pgRouting; a clear error when that is not allowed."""
     engine = get_engine(url)
-    with engine.begin() as conn:
-        present = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
-        if present:
-            return
-    try:
+    for extension in EXTENSIONS:
         with engine.begin() as conn:
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    except (ProgrammingError, OperationalError) as exc:
-        raise DatabaseError(
-            f"PostGIS is not enabled in {url.database} and this user may not enable it ({exc.orig}); "
-            "ask the database administrator to run CREATE EXTENSION postgis there"
-        ) from exc
+            present = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = :e"), {"e": extension}).first()
+            if present:
+                continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
+        except (ProgrammingError, OperationalError) as exc:
+            raise DatabaseError(
+                f"{extension} is not enabled in {url.database} and this user may not enable it ({exc.orig}); "
+                f"ask the database administrator to run CREATE EXTENSION {extension} there"
+            ) from exc
 
 
 def prepare_database(url: URL) -> None:

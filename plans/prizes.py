@@ -1,0 +1,132 @@
+"""What a segment is worth patrolling: the layers' analytics turned into one prize per segment.
+
+Evidence is read up to the day before the plan (``as_of``), so a plan never looks at its own day:
+Gi* hot segments (the ``hotspots`` layer on segments, last :data:`HOT_DAYS` days), the under-patrolled
+ranking (the ``underpatrolled`` layer, last 30 days), open cases needing a return visit (复查: not
+closed, on the segment, received in the last :data:`RETURN_DAYS` days) and sanitation problems
+(planned sweeping the ``sanitation`` layer saw missed in the last 7 days). Active warnings do not
+exist yet: :func:`warning_scores` is the hook that returns them when they do.
+
+prize = (w_hot·hot + w_under·under + w_sanitation·missed + w_warnings·warning) · length / 100 m
+        + w_return · min(open cases, 3)
+so a long hot street is worth more than a short one (walking it takes longer too), and a return
+visit is worth the same wherever it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from layers._frames import read_frame
+from layers.base import LayerParams
+from layers.registry import get_layer
+
+HOT_DAYS = 28
+UNDER_DAYS = 30
+SANITATION_DAYS = 7
+RETURN_DAYS = 90
+RETURN_CAP = 3
+PER_M = 100.0
+HOT_CONFIDENCE = {1: "90%", 2: "95%", 3: "99%"}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each kind of evidence counts (0 leaves it out)."""
+
+    hot: float = 1.0
+    under: float = 1.0
+    returns: float = 1.0
+    sanitation: float = 0.5
+    warnings: float = 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        """The weights as a plain dict (stored with the plan)."""
+        return asdict(self)
+
+
+def warning_scores(conn: Connection, squad_code: str, as_of: dt.date, segment_ids: list[int]) -> pd.Series:
+    """Active warnings per segment, 0–1 (the hook for the warnings package; none exist yet: all 0)."""
+    return pd.Series(0.0, index=segment_ids)
+
+
+def _open_cases(conn: Connection, segment_ids: list[int], as_of: dt.date, tz) -> pd.Series:
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+    frame = read_frame(
+        conn,
+        """SELECT segment_id, count(*) AS n FROM cases
+           WHERE segment_id = ANY(:ids) AND received_at >= :start AND received_at < :end
+             AND (closed_at IS NULL OR closed_at >= :end)
+           GROUP BY segment_id""",
+        {"ids": segment_ids, "start": end - dt.timedelta(days=RETURN_DAYS), "end": end},
+    )
+    return frame.set_index("segment_id")["n"].astype(float).reindex(segment_ids, fill_value=0.0)
+
+
+def segment_prizes(conn: Connection, squad_code: str, as_of: dt.date, weights: Weights, tz) -> pd.DataFrame:
+    """The squad's segments with their evidence and prize.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``segment_id``, ``segment_key``, ``name``, ``length_m``, ``hot`` (Gi* class / 3, 0 when not
+        hot), ``hot_class``, ``under`` (ranking score, 0–1), ``returns`` (open cases), ``sanitation``
+        (1 when missed), ``warnings``, ``prize`` and ``reasons`` (Chinese labels of what counted).
+    """
+    squads = (squad_code,)
+    hot = get_layer("hotspots").data(
+        conn,
+        LayerParams(
+            start=as_of - dt.timedelta(days=HOT_DAYS - 1), end=as_of, squads=squads, options={"unit": "segment"}
+        ),
+    )
+    frame = hot[["segment_id", "segment_key", "name", "length_m", "cls"]].rename(columns={"cls": "hot_class"})
+    frame["hot"] = np.clip(frame["hot_class"].to_numpy(float), 0, 3) / 3.0
+    ids = frame["segment_id"].astype(int).tolist()
+    if weights.under:
+        under = get_layer("underpatrolled").data(
+            conn, LayerParams(start=as_of - dt.timedelta(days=UNDER_DAYS - 1), end=as_of, squads=squads)
+        )
+        score = under.set_index("segment_id")["score"].clip(lower=0).fillna(0.0)
+        frame["under"] = frame["segment_id"].map(score).fillna(0.0).to_numpy(float)
+    else:
+        frame["under"] = 0.0
+    frame["returns"] = _open_cases(conn, ids, as_of, tz).to_numpy() if weights.returns else 0.0
+    if weights.sanitation:
+        sanitation = get_layer("sanitation").data(
+            conn, LayerParams(start=as_of - dt.timedelta(days=SANITATION_DAYS - 1), end=as_of, squads=squads)
+        )
+        missed = set(sanitation.loc[sanitation["status"] == "missed", "segment_id"]) if len(sanitation) else set()
+        frame["sanitation"] = frame["segment_id"].isin(missed).astype(float)
+    else:
+        frame["sanitation"] = 0.0
+    frame["warnings"] = warning_scores(conn, squad_code, as_of, ids).to_numpy(float)
+    per_length = (
+        weights.hot * frame["hot"]
+        + weights.under * frame["under"]
+        + weights.sanitation * frame["sanitation"]
+        + weights.warnings * frame["warnings"]
+    ) * (frame["length_m"].astype(float) / PER_M)
+    frame["prize"] = per_length + weights.returns * np.minimum(frame["returns"], RETURN_CAP)
+    frame["reasons"] = [_reasons(row) for row in frame.itertuples()]
+    return frame.reset_index(drop=True)
+
+
+def _reasons(row) -> list[str]:
+    out = []
+    if row.hot > 0:
+        out.append(f"热点（置信度 {HOT_CONFIDENCE[int(row.hot_class)]}）")
+    if row.under > 0:
+        out.append("案件多、巡查少")
+    if row.returns > 0:
+        out.append(f"待复查案件 {int(row.returns)} 件")
+    if row.sanitation > 0:
+        out.append("环卫计划未作业")
+    if row.warnings > 0:
+        out.append("预警")
+    return out
