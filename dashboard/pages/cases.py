@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import basemap, components, data, filters
-from dashboard.access import request_scope
+from dashboard.access.scope import request_scope
 from dashboard.mapview import map_figure, view_for_bounds
 from geo.errors import RequestError
 from geo.region import get_region
