@@ -1,4 +1,4 @@
-"""案件列表: searchable case list with the geocode level, the review queue of unmatched addresses, and a map."""
+"""案件列表: searchable case list with the geocode level, the review queue (cases a person should check), and a map."""
 
 from __future__ import annotations
 
@@ -134,7 +134,8 @@ def _params(end, window, categories, procedures, squads):
 
 def _read(tab: str, params, search: str | None, limit: int | None):
     if tab == "review":
-        return data.read(case_records.review_queue, params, limit=limit or 10000), None
+        rows = data.read(case_records.review_queue, params, limit=limit)
+        return rows, data.read(case_records.review_count, params)
     rows = data.read(case_records.case_rows, params, search=search or None, limit=limit)
     total = data.read(case_records.case_count, params, search=search or None)
     return rows, total
@@ -172,7 +173,8 @@ def _listing(tab, text, squads, window, categories, procedures, end) -> tuple[li
         return [], f"{period} · 共 {total} 件 · {AGGREGATES_ONLY}"
     rows, total = _read(tab, params, text, PAGE_ROWS)
     if tab == "review":
-        return components.grid_rows(rows), f"{period} · 待核查地址 {len(rows)} 件"
+        shown = f"，显示最需核查的 {len(rows)} 件（导出含全部）" if total > len(rows) else ""
+        return components.grid_rows(rows), f"{period} · 待核查地址 共 {total} 件{shown}"
     shown = f"，显示最新 {len(rows)} 件" if total and total > len(rows) else ""
     return components.grid_rows(rows), f"{period} · 共 {total} 件{shown}"
 
