@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import dash
@@ -124,7 +123,7 @@ def layout(**_query: Any) -> html.Div:
 def _params(end, window, categories, procedures, squads):
     return filters.params(
         window=window,
-        end=dt.date.fromisoformat(end) if end else None,
+        end=end,
         scope=request_scope("cases"),
         squads=tuple(squads or ()),
         categories=categories,

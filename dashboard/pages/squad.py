@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import dash
@@ -181,7 +180,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
 def _params(code: str, end: str | None, window: str | None, categories, procedures, **extra: Any) -> LayerParams:
     return filters.params(
         window=window,
-        end=dt.date.fromisoformat(end) if end else None,
+        end=end,
         scope=request_scope("squad"),
         squads=(code,),
         categories=categories,
