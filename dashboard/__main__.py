@@ -40,7 +40,7 @@ def users_add(
     username: str, role: str, squad_code: str | None, chief_code: str | None, display_name: str | None, password: str
 ) -> None:
     """Create user USERNAME."""
-    from dashboard.auth.store import add_user
+    from dashboard.access.store import add_user
 
     add_user(
         writer_engine(),
@@ -61,7 +61,7 @@ def users_add(
 @click.option("--chief", "chief_code")
 def users_set_role(username: str, role: str, squad_code: str | None, chief_code: str | None) -> None:
     """Change the role of USERNAME."""
-    from dashboard.auth.store import set_role
+    from dashboard.access.store import set_role
 
     set_role(writer_engine(), username, role, squad_code=squad_code, chief_code=chief_code)
     click.echo(f"user {username} now has role {role}")
@@ -72,7 +72,7 @@ def users_set_role(username: str, role: str, squad_code: str | None, chief_code:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def users_passwd(username: str, password: str) -> None:
     """Set a new password for USERNAME."""
-    from dashboard.auth.store import set_password
+    from dashboard.access.store import set_password
 
     set_password(writer_engine(), username, password)
     click.echo(f"password of {username} changed")
@@ -82,7 +82,7 @@ def users_passwd(username: str, password: str) -> None:
 @click.argument("username")
 def users_disable(username: str) -> None:
     """Disable USERNAME (cannot log in; open sessions end)."""
-    from dashboard.auth.store import set_active
+    from dashboard.access.store import set_active
 
     set_active(writer_engine(), username, False)
     click.echo(f"user {username} disabled")
@@ -91,7 +91,7 @@ def users_disable(username: str) -> None:
 @users.command("list")
 def users_list() -> None:
     """List users and their roles."""
-    from dashboard.auth.store import list_users
+    from dashboard.access.store import list_users
 
     table = Table(title="users")
     for column in ("username", "name", "role", "squad", "chief", "active", "last login"):
@@ -112,7 +112,7 @@ def users_list() -> None:
 @users.command("demo")
 def users_demo() -> None:
     """Create the demo accounts (one per role, squad and street chief, each with its own password)."""
-    from dashboard.auth.demo import credentials_file, demo_credentials, ensure_demo_users, kiosk_link
+    from dashboard.access.demo import credentials_file, demo_credentials, ensure_demo_users, kiosk_link
 
     created = ensure_demo_users(writer_engine())
     roles = sorted({role for role in created.values()})
@@ -135,7 +135,7 @@ def kiosk() -> None:
 @click.option("--days", default=365, show_default=True)
 def kiosk_create(label: str, days: int) -> None:
     """Create a token for the screen LABEL and print its link."""
-    from dashboard.auth.store import create_kiosk_token
+    from dashboard.access.store import create_kiosk_token
 
     token = create_kiosk_token(writer_engine(), label, days)
     settings = get_settings()
@@ -146,7 +146,7 @@ def kiosk_create(label: str, days: int) -> None:
 @click.argument("label")
 def kiosk_revoke(label: str) -> None:
     """Revoke the tokens of the screen LABEL."""
-    from dashboard.auth.store import revoke_kiosk_token
+    from dashboard.access.store import revoke_kiosk_token
 
     click.echo(f"revoked {revoke_kiosk_token(writer_engine(), label)} token(s)")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
-from dashboard.access import guard_page_layouts
-from dashboard.auth.web import install_auth
+from dashboard.access.headers import install_security_headers
+from dashboard.access.scope import guard_page_layouts
+from dashboard.access.web import install_auth
 from dashboard.basemap import register_tile_route
-from dashboard.headers import install_security_headers
 from dashboard.health import register_health_routes
 from geo.region import get_region
 

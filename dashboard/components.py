@@ -158,7 +158,7 @@ def as_text(cell: Any) -> None:
 
 def send_excel(frames: dict[str, pd.DataFrame], filename: str) -> dict[str, Any]:
     """A ``dcc.Download`` payload of :func:`excel_bytes`; every export is written to the audit log."""
-    from dashboard.auth.web import audit_request
+    from dashboard.access.web import audit_request
 
     audit_request("export", target=filename, detail={name: len(frame) for name, frame in frames.items()})
     return dcc.send_bytes(excel_bytes(frames), filename)

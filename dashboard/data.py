@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from dashboard.auth.web import audit_request
+from dashboard.access.web import audit_request
 from geo.db import reader_engine, statement_cancelled
 from geo.errors import DatabaseError, EgisError, UnknownNameError
 from geo.settings import get_settings

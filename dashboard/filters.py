@@ -29,14 +29,20 @@ def window_dates(window: str | None, end: dt.date) -> tuple[dt.date, dt.date]:
 def params(
     *,
     window: str | None,
-    end: dt.date | None,
+    end: dt.date | str | None,
     scope: Scope,
     squads: tuple[str, ...] = (),
     categories: list[str] | None = None,
     procedures: list[str] | None = None,
     **extra: object,
 ) -> LayerParams:
-    """LayerParams for the filter values; ``end`` None means today in the region's time zone."""
+    """LayerParams for the filter values.
+
+    ``end`` is the window's last day: a date, its ISO text (as a page keeps it in a ``dcc.Store``),
+    or None / "" for today in the region's time zone.
+    """
+    if isinstance(end, str):
+        end = dt.date.fromisoformat(end) if end else None
     end = end or dt.datetime.now(get_region().tz).date()
     start, end = window_dates(window, end)
     return LayerParams(

@@ -207,17 +207,18 @@ def rejects(run_id: int, limit: int) -> None:
 
 
 @main.command()
-@click.option("--flagged", is_flag=True, help="Also list matched cases that carry flags (coordinates, squad, times).")
-@click.option("--limit", default=200, show_default=True)
-def review(flagged: bool, limit: int) -> None:
-    """Cases whose address matched nothing (未匹配), for a person to fix; never dropped."""
-    from etl.jobs._case_checks import FLAG_LABELS
-    from etl.review import review_queue
+@click.option("--limit", default=200, show_default=True, help="List at most this many cases (the count is of all).")
+def review(limit: int) -> None:
+    """Cases a person should check (the case page's 待核查地址): unmatched or coarse addresses, low
+    geocode scores, flagged coordinates, squads or times; worst first, each with its reason."""
+    from etl.review import review_count, review_queue
 
     with writer_engine().connect() as conn:
-        rows = review_queue(conn, flagged=flagged, limit=limit)
-    table = Table(title=f"review queue ({len(rows)} cases)")
-    for column in ("case", "received", "address", "level", "reason", "point", "flags", "squad"):
+        rows = review_queue(conn, limit=limit)
+        total = review_count(conn)
+    shown = f", the worst {len(rows)} shown" if total > len(rows) else ""
+    table = Table(title=f"review queue ({total} cases{shown})")
+    for column in ("case", "received", "address", "level", "reason", "point", "squad"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -225,9 +226,8 @@ def review(flagged: bool, limit: int) -> None:
             f"{row['received_at'].astimezone(get_region().tz):%Y-%m-%d %H:%M}" if row["received_at"] else "",
             row["address"] or "",
             row["geocode_level"],
-            row["reason"] or "",
+            row["reason"],
             "坐标" if row["has_point"] else "无",
-            "、".join(FLAG_LABELS.get(f, f) for f in row["flags"]),
             row["squad_code"] or "",
         )
     console.print(table)

@@ -1,40 +1,53 @@
-"""The review queue: cases whose address matched nothing (and, on request, flagged cases) for a person to fix."""
+"""The review queue on the command line: the cases a person should check (``geo.case_review``), worst first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from geo.models import Case
+from geo.case_review import review_condition, review_order, review_reason
 
 
-def review_queue(conn: Connection, *, flagged: bool = False, limit: int = 200) -> list[dict[str, Any]]:
-    """Cases to review, newest first: geocode level 未匹配, plus every flagged case with ``flagged``.
+def review_queue(conn: Connection, *, limit: int | None = 200) -> list[dict[str, Any]]:
+    """Cases to review, worst first, as the case page's 待核查地址 tab lists them (county-wide, any time).
+
+    Parameters
+    ----------
+    conn
+        Database connection.
+    limit
+        At most this many cases (None: all).
 
     Returns
     -------
     list of dict
-        case_number, received_at, address, reason (why the address did not match), has_point (the
-        phone coordinates may still place it), flags, squad_code.
+        case_number, received_at, address, geocode_level, geocode_score, reason (why it needs a
+        person, :func:`geo.case_review.review_reason`), has_point (the phone coordinates may still
+        place it), flags, squad_code.
     """
-    condition = Case.geocode_level == "未匹配"
-    if flagged:
-        condition = or_(condition, Case.flags != [])
+    paging = "" if limit is None else "LIMIT :limit"
     rows = conn.execute(
-        select(
-            Case.case_number,
-            Case.received_at,
-            Case.address,
-            Case.geocode_level,
-            Case.attrs["geocode_reason"].astext.label("reason"),
-            Case.geom.is_not(None).label("has_point"),
-            Case.flags,
-            Case.squad_code,
-        )
-        .where(condition)
-        .order_by(Case.received_at.desc(), Case.case_number)
-        .limit(limit)
+        text(
+            f"""SELECT c.case_number, c.received_at, c.address, c.geocode_level, c.geocode_score,
+                       c.attrs ->> 'geocode_reason' AS geocode_reason, c.geom IS NOT NULL AS has_point,
+                       c.flags, c.squad_code
+                FROM cases c WHERE {review_condition("c")} ORDER BY {review_order("c")} {paging}"""
+        ),
+        {} if limit is None else {"limit": int(limit)},
     ).all()
-    return [dict(row._mapping) for row in rows]
+    queue = []
+    for row in rows:
+        record = dict(row._mapping)
+        geocode_reason = record.pop("geocode_reason")
+        record["reason"] = review_reason(
+            record["geocode_level"], record["geocode_score"], record["flags"], geocode_reason
+        )
+        queue.append(record)
+    return queue
+
+
+def review_count(conn: Connection) -> int:
+    """How many cases the queue holds (county-wide, any time)."""
+    return int(conn.execute(text(f"SELECT count(*) FROM cases c WHERE {review_condition('c')}")).scalar_one())

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -43,6 +44,15 @@ def lines_to_lonlat(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, n
     coords = np.insert(np.round(coords, DECIMALS), starts, np.nan, axis=0)
     coords = np.vstack([coords, [np.nan, np.nan]])
     return coords[:, 0], coords[:, 1]
+
+
+def line_trace(
+    geoms: Sequence[BaseGeometry | None], *, color: str, width: float, name: str, hover: bool = True
+) -> go.Scattermap:
+    """One map trace drawing ``geoms`` as lines in one colour and width (``hover=False``: no hover label)."""
+    lons, lats = lines_to_lonlat(list(geoms))
+    skip = {} if hover else {"hoverinfo": "skip"}
+    return go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": width}, name=name, **skip)
 
 
 def feature_collection(ids: Sequence[Any], geoms: Sequence[BaseGeometry | None]) -> dict[str, Any]:

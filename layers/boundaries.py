@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from layers._filters import squad_where
 from layers._frames import read_geoframe
-from layers._geometry import feature_collection, lines_to_lonlat, round_coords, simplified_wkb
+from layers._geometry import feature_collection, line_trace, round_coords, simplified_wkb
 from layers._style import MUTED, OUTLINE, SQUAD_COLORS
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -32,10 +32,7 @@ class CountyLayer(Layer):
         return read_geoframe(conn, sql)
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
-        lons, lats = lines_to_lonlat(list(data.geometry))
-        trace = go.Scattermap(
-            lon=lons, lat=lats, mode="lines", line={"color": "#e0a800", "width": 3}, name="县界", hoverinfo="skip"
-        )
+        trace = line_trace(data.geometry, color="#e0a800", width=3, name="县界", hover=False)
         area = float(data["area_km2"].fillna(0).sum()) if len(data) else 0.0
         return LayerResult(
             traces=[trace],
@@ -65,17 +62,7 @@ class TownshipsLayer(Layer):
             part = data[approx == flag]
             if len(part) == 0:
                 continue
-            lons, lats = lines_to_lonlat(list(part.geometry))
-            traces.append(
-                go.Scattermap(
-                    lon=lons,
-                    lat=lats,
-                    mode="lines",
-                    line={"color": color, "width": 1.5},
-                    name=label,
-                    hoverinfo="skip",
-                )
-            )
+            traces.append(line_trace(part.geometry, color=color, width=1.5, name=label, hover=False))
         if len(data):
             points = shapely.point_on_surface(np.asarray(data.geometry))
             traces.append(

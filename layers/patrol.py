@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from layers._filters import allowed_squads, window_days
 from layers._frames import read_frame
-from layers._geometry import lines_to_lonlat, round_coords
+from layers._geometry import line_trace, round_coords
 from layers._privacy import mask_name
 from layers._segments import cases_per_segment
 from layers._style import BAD, GOOD, MUTED, WARN
@@ -153,10 +153,7 @@ class PatrolCoverageLayer(Layer):
             legend.append(LegendItem(label, color))
             if len(part) == 0:
                 continue
-            lons, lats = lines_to_lonlat(list(part.geometry))
-            traces.append(
-                go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": 3}, name=label)
-            )
+            traces.append(line_trace(part.geometry, color=color, width=3, name=label))
         if 0 < len(data) <= int(params.options.get("max_hover_segments", HOVER_LIMIT)):
             tz = get_region().tz
             last = data["last_visit"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M").fillna("无")
@@ -216,10 +213,7 @@ class UnderpatrolledLayer(Layer):
         top = data[data["rank"] <= int(params.options.get("top", 20))]
         traces = []
         if len(top):
-            lons, lats = lines_to_lonlat(list(top.geometry))
-            traces.append(
-                go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": BAD, "width": 5}, name="重点路段")
-            )
+            traces.append(line_trace(top.geometry, color=BAD, width=5, name="重点路段"))
             hover = [
                 f"第{int(r)}名 {n or '未命名路段'}<br>案件 {c:.0f} 件（每公里 {cpk:.1f}）<br>巡查停留 {d:.0f} 分钟"
                 for r, n, c, cpk, d in zip(

@@ -6,13 +6,12 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from sqlalchemy.engine import Connection
 
 from geo.region import get_region
 from layers._filters import allowed_squads, segment_where, window_days
 from layers._frames import read_frame, read_geoframe
-from layers._geometry import lines_to_lonlat, simplified_wkb
+from layers._geometry import line_trace, simplified_wkb
 from layers._style import BAD, GOOD, MUTED
 from layers._visits import coverage_series, visited_periods
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
@@ -140,11 +139,8 @@ class SanitationLayer(Layer):
             legend.append(LegendItem(label, color))
             if len(part) == 0:
                 continue
-            lons, lats = lines_to_lonlat(list(part.geometry))
             width = 2 if status == "unplanned" else 4
-            traces.append(
-                go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": width}, name=label)
-            )
+            traces.append(line_trace(part.geometry, color=color, width=width, name=label))
         on_plan = data[data["status"] != "unplanned"] if len(data) else data
         planned_m = float(on_plan["length_m"].sum()) if len(on_plan) else 0.0
         covered_m = float(on_plan.loc[on_plan["status"] == "covered", "length_m"].sum()) if len(on_plan) else 0.0

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 from sqlalchemy.engine import Connection
 
 from layers._filters import segment_where
 from layers._frames import read_geoframe
-from layers._geometry import lines_to_lonlat, simplified_wkb
+from layers._geometry import line_trace, simplified_wkb
 from layers._style import ROAD_WIDTHS
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -42,17 +41,8 @@ class StreetsLayer(Layer):
         classes = data["road_class"].fillna("其他")
         for road_class in sorted(classes.unique(), key=lambda c: -ROAD_WIDTHS.get(c, 1.0)):
             part = data[classes == road_class]
-            lons, lats = lines_to_lonlat(list(part.geometry))
-            traces.append(
-                go.Scattermap(
-                    lon=lons,
-                    lat=lats,
-                    mode="lines",
-                    line={"color": STREET_COLOR, "width": ROAD_WIDTHS.get(road_class, 1.0)},
-                    name=road_class,
-                    hoverinfo="skip",
-                )
-            )
+            width = ROAD_WIDTHS.get(road_class, 1.0)
+            traces.append(line_trace(part.geometry, color=STREET_COLOR, width=width, name=road_class, hover=False))
         return LayerResult(
             traces=traces,
             legend=[LegendItem("街路", STREET_COLOR)],

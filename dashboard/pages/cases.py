@@ -1,8 +1,7 @@
-"""案件列表: searchable case list with the geocode level, the review queue of unmatched addresses, and a map."""
+"""案件列表: searchable case list with the geocode level, the review queue (cases a person should check), and a map."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import dash
@@ -10,7 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import basemap, components, data, filters
-from dashboard.access import request_scope
+from dashboard.access.scope import request_scope
 from dashboard.mapview import map_figure, view_for_bounds
 from geo.errors import RequestError
 from geo.region import get_region
@@ -124,7 +123,7 @@ def layout(**_query: Any) -> html.Div:
 def _params(end, window, categories, procedures, squads):
     return filters.params(
         window=window,
-        end=dt.date.fromisoformat(end) if end else None,
+        end=end,
         scope=request_scope("cases"),
         squads=tuple(squads or ()),
         categories=categories,
@@ -134,7 +133,8 @@ def _params(end, window, categories, procedures, squads):
 
 def _read(tab: str, params, search: str | None, limit: int | None):
     if tab == "review":
-        return data.read(case_records.review_queue, params, limit=limit or 10000), None
+        rows = data.read(case_records.review_queue, params, limit=limit)
+        return rows, data.read(case_records.review_count, params)
     rows = data.read(case_records.case_rows, params, search=search or None, limit=limit)
     total = data.read(case_records.case_count, params, search=search or None)
     return rows, total
@@ -172,7 +172,8 @@ def _listing(tab, text, squads, window, categories, procedures, end) -> tuple[li
         return [], f"{period} · 共 {total} 件 · {AGGREGATES_ONLY}"
     rows, total = _read(tab, params, text, PAGE_ROWS)
     if tab == "review":
-        return components.grid_rows(rows), f"{period} · 待核查地址 {len(rows)} 件"
+        shown = f"，显示最需核查的 {len(rows)} 件（导出含全部）" if total > len(rows) else ""
+        return components.grid_rows(rows), f"{period} · 待核查地址 共 {total} 件{shown}"
     shown = f"，显示最新 {len(rows)} 件" if total and total > len(rows) else ""
     return components.grid_rows(rows), f"{period} · 共 {total} 件{shown}"
 

@@ -8,7 +8,7 @@ import dash
 from dash import dcc, html
 
 from dashboard import basemap, components, data
-from dashboard.access import request_scope
+from dashboard.access.scope import request_scope
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
 from layers.base import LayerParams

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import dash
 import dash_ag_grid as dag
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from dashboard import basemap, components, data, filters, fmt
-from dashboard.access import request_scope
+from dashboard.access.scope import request_scope
 from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
 from layers.base import SUMMARY_LABELS, LayerParams
-from layers.queries import case_records, directory
-from layers.response_times import case_calendar_note
+from layers.queries import case_records, directory, time_used
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
 
@@ -54,8 +51,6 @@ RANKED_COLUMNS = [
     {"field": "dwell_min", "headerName": "巡查分钟", "maxWidth": 110},
 ]
 SEGMENT_LAYERS = {"patrol_coverage", "underpatrolled", "streets", "hotspots_segment"}
-RATIO_BINS = [0, 25, 50, 75, 100, 150, 200, np.inf]
-RATIO_LABELS = ["≤25%", "25–50%", "50–75%", "75–100%", "100–150%", "150–200%", ">200%"]
 
 
 def layout(code: str | None = None, **_query: Any) -> html.Div:
@@ -185,7 +180,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
 def _params(code: str, end: str | None, window: str | None, categories, procedures, **extra: Any) -> LayerParams:
     return filters.params(
         window=window,
-        end=dt.date.fromisoformat(end) if end else None,
+        end=end,
         scope=request_scope("squad"),
         squads=(code,),
         categories=categories,
@@ -235,12 +230,9 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
     if "underpatrolled" not in wanted:
         wanted.append("underpatrolled")  # the ranked list needs it even when it is not drawn
     results, notes = data.layers(wanted, params)
-    if params.scope.aggregates_only:  # the data step refuses case rows: the count alone
-        rows, count = pd.DataFrame(), data.read(case_records.case_count, params)
-    else:
-        rows = data.read(case_records.case_rows, params, limit=None)
-        count = len(rows)
-    calendar = case_calendar_note(rows) if not rows.empty else None
+    count = data.read(case_records.case_count, params)
+    used = data.read(time_used.time_used, params)
+    calendar = data.read(time_used.window_calendar_note, params)
     if calendar:  # due times counted in a year whose holidays are not in the region config
         notes.append(calendar)
     drawn = {k: v for k, v in results.items() if k in {"jurisdictions", "stations", *(overlays or [])}}
@@ -256,7 +248,7 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
         components.legend(drawn, DRAW_ORDER),
         components.notes(notes),
         ranked,
-        _response_figure(rows),
+        _response_figure(used),
         summary,
     )
 
@@ -274,24 +266,19 @@ def _ranked_rows(result) -> list[dict[str, Any]]:
     return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
-def _response_figure(rows: pd.DataFrame) -> go.Figure:
-    """Share of closed cases by time used against the time limit, per procedure type (100% = the limit)."""
+def _response_figure(used: time_used.TimeUsed) -> go.Figure:
+    """Closed cases by time used against the time limit, stacked per procedure type (100% = the limit)."""
     figure = go.Figure()
-    done = rows.dropna(subset=["closed_at", "due_at", "received_at"]) if len(rows) else rows
-    if len(done):
-        used = (done["closed_at"] - done["received_at"]).dt.total_seconds()
-        allowed = (done["due_at"] - done["received_at"]).dt.total_seconds().clip(lower=60)
-        ratio = used / allowed * 100
-        for kind, part in ratio.groupby(done["procedure_type"].fillna("其他")):
-            counts, _ = np.histogram(part, bins=RATIO_BINS)
-            figure.add_bar(x=RATIO_LABELS, y=counts, name=str(kind))
-        late = float((ratio > 100).mean())
-        figure.add_vline(x=3.5, line={"color": "#c0392b", "dash": "dash"})
+    for kind, counts in used.counts.items():
+        figure.add_bar(x=list(used.labels), y=counts, name=kind)
+    if used.late_share is not None:
+        edge = used.limit_bin - 0.5  # between the last bin within the limit and the first past it
+        figure.add_vline(x=edge, line={"color": "#c0392b", "dash": "dash"})
         figure.add_annotation(
-            x=3.5,
+            x=edge,
             y=1,
             yref="paper",
-            text=f"时限 · 超期 {late * 100:.0f}%",
+            text=f"时限 · 超期 {used.late_share * 100:.0f}%",
             showarrow=False,
             xanchor="left",
             font={"color": "#c0392b"},

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, dcc, html, no_update
 
 from dashboard import basemap, components, data, filters, fmt
-from dashboard.access import request_scope
+from dashboard.access.scope import request_scope
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from layers.base import SUMMARY_LABELS, LayerParams, Scope
 from layers.queries import case_records, directory

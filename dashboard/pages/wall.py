@@ -9,7 +9,7 @@ import dash
 from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from dashboard import basemap, data, fmt
-from dashboard.access import WALL, request_scope
+from dashboard.access.scope import WALL, request_scope
 from dashboard.filters import procedure_types
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region

@@ -154,7 +154,80 @@ def generate_cases(
     years: int,
     scale: float,
 ) -> CaseSet:
-    """Cases of ``years`` years up to ``end`` (inclusive) at ``scale`` times the report's volumes."""
+    """Cases of ``years`` years up to ``end`` (inclusive) at ``scale`` times the report's volumes.
+
+    Each step below draws from ``rng`` in a fixed order (the same seed gives the same files):
+    when and what, where, how it was found and who handled it, the stage times, the parties, the
+    address as written, the phone coordinates; then the export rows, the truth and the planted faults.
+    """
+    config = geo.config
+    cases = _when_and_what(geo, rng, end, years, scale)
+    n = len(cases)
+    loc_kind, where, town, squad_idx = _where(geo, net, places, rng, cases["category"])
+    xy = where["xy"]
+    proc = cases["proc"].to_numpy().astype(str)
+    received = cases["received"].to_numpy().astype("datetime64[s]")
+    source = np.empty(n, dtype=object)
+    for procedure, mix in config.sources.items():
+        idx = np.flatnonzero(proc == procedure)
+        source[idx] = rng.choice(list(mix), size=len(idx), p=np.array(list(mix.values())))
+    source = source.astype(str)
+    handled = _handling_squad(geo, rng, xy, squad_idx)
+    times = _stage_times(geo, rng, end, xy, handled, proc, source, received)
+    parties = _parties(geo, rng, cases["category"], proc, source)
+    address, style = _address_texts(geo, net, places, rng, loc_kind, where, town)
+    lon, lat = geo.to_wgs(xy[:, 0], xy[:, 1])
+    has_xy, lon_text, lat_text = _phone_coordinates(geo, rng, xy, source)
+    number = _case_numbers(config.case_numbers, proc, received)
+    categories = config.categories
+    rows = pd.DataFrame(
+        {
+            "案件编号": number,
+            "案由/类别": cases["category"].to_numpy(),
+            "执法领域": np.array([categories[c].domain for c in cases["category"]]),
+            "程序类型": proc,
+            "发现方式": source,
+            "案件状态": times["status"],
+            "案情描述": np.array([categories[c].description for c in cases["category"]], dtype=object),
+            "地址": address,
+            "上报时间": _fmt(received),
+            "派遣时间": _fmt(times["dispatched"]),
+            "到场时间": _fmt(times["arrived"]),
+            "办结时间": _fmt(times["closed"]),
+            "所属中队": np.array([geo.squads[i].name for i in handled]),
+            "经度": lon_text,
+            "纬度": lat_text,
+            **parties,
+        }
+    )[CASE_COLUMNS]
+    truth = pd.DataFrame(
+        {
+            "case_number": number,
+            "true_lon": np.round(lon, 7),
+            "true_lat": np.round(lat, 7),
+            "township_code": [geo.townships[i].code for i in town],
+            "village_code": [geo.villages[v].code if v >= 0 else "" for v in where["village"]],
+            "squad_code": [geo.squads[i].code for i in squad_idx],
+            "reported_squad_code": [geo.squads[i].code for i in handled],
+            "location_kind": loc_kind,
+            "address_style": style,
+            "place_id": [places.place_id[p] if p >= 0 else "" for p in where["place"]],
+            "segment_id": [net.seg_id[s] if s >= 0 else "" for s in where["segment"]],
+            "coords_written": np.where(has_xy, "gcj02", ""),
+            "distance_to_station_km": np.round(times["dist_km"] / 1.3, 3),
+            "response_minutes": np.round((times["arrived"] - received).astype("timedelta64[s]").astype(float) / 60, 1),
+        }
+    )
+    truth.loc[np.isnat(times["arrived"]), "response_minutes"] = np.nan
+    return _plant_dirty_rows(rows, truth, rng, geo)
+
+
+def _when_and_what(geo: Geography, rng: np.random.Generator, end: dt.date, years: int, scale: float) -> pd.DataFrame:
+    """Procedure type, category and received time of every case (columns proc, category, received), oldest first.
+
+    Volumes per procedure type and the category mix come from the demo config; days follow the
+    working-day calendar, the category's season and a slight upward trend; hours its hour profile.
+    """
     region = geo.region
     config = geo.config
     categories = config.categories
@@ -182,11 +255,24 @@ def generate_cases(
             seconds = hour * 3600 + rng.integers(0, 3600, len(idx))
             received = days[day].astype("datetime64[s]") + seconds.astype("timedelta64[s]")
             blocks.append(pd.DataFrame({"proc": proc, "category": c, "received": received}))
-    cases = pd.concat(blocks, ignore_index=True).sort_values("received", kind="stable").reset_index(drop=True)
-    n = len(cases)
-    # where
-    loc_kind = np.empty(n, dtype=object)
-    for c, group in cases.groupby("category", sort=True).groups.items():
+    return pd.concat(blocks, ignore_index=True).sort_values("received", kind="stable").reset_index(drop=True)
+
+
+def _where(
+    geo: Geography, net: Network, places: Places, rng: np.random.Generator, category: pd.Series
+) -> tuple[np.ndarray, dict[str, np.ndarray | list], np.ndarray, np.ndarray]:
+    """Location kind, true point and address context, township and squad of each case.
+
+    Returns
+    -------
+    loc_kind, where, town, squad_idx
+        The kind drawn from the category's location mix; :func:`_pick_locations`' result (its
+        ``xy`` pulled back inside the county where a point fell outside); the township index; the
+        index of the squad whose jurisdiction holds the point.
+    """
+    categories = geo.config.categories
+    loc_kind = np.empty(len(category), dtype=object)
+    for c, group in category.groupby(category, sort=True).groups.items():
         mix = categories[c].locations
         loc_kind[np.asarray(group)] = rng.choice(
             list(mix), size=len(group), p=np.array(list(mix.values())) / sum(mix.values())
@@ -205,26 +291,49 @@ def generate_cases(
             xy[i] = net.seg_coords[where["segment"][i]][0] if where["segment"][i] >= 0 else geo.townships[0].seat
     town = geo.township_of(xy[:, 0], xy[:, 1])
     town = np.where(town < 0, 0, town)
-    squad_idx = geo.squad_of_township()[town]
-    squads = geo.squads
-    # how (source), who found it, and when each stage happened
-    source = np.empty(n, dtype=object)
-    for proc, mix in config.sources.items():
-        idx = np.flatnonzero(cases["proc"].to_numpy() == proc)
-        source[idx] = rng.choice(list(mix), size=len(idx), p=np.array(list(mix.values())))
-    source = source.astype(str)
-    received = cases["received"].to_numpy().astype("datetime64[s]")
-    proc = cases["proc"].to_numpy().astype(str)
-    on_site = np.isin(source, ["巡查发现"])
-    # ~1.5 % handled by the squad of a neighbouring township (joint action, hand-over): the
-    # export names the handling squad, the jurisdiction says otherwise
+    return loc_kind, where, town, geo.squad_of_township()[town]
+
+
+def _handling_squad(geo: Geography, rng: np.random.Generator, xy: np.ndarray, squad_idx: np.ndarray) -> np.ndarray:
+    """The squad that handled each case: its jurisdiction's, except ~1.5 % handled by a neighbour's.
+
+    A joint action or a hand-over: the export names the handling squad, the jurisdiction says otherwise.
+    """
     handled = squad_idx.copy()
     seats = np.vstack([t.seat for t in geo.townships])
     squad_of_town = geo.squad_of_township()
-    for i in np.flatnonzero(rng.random(n) < 0.015):
+    for i in np.flatnonzero(rng.random(len(xy)) < 0.015):
         order = np.argsort(((seats - xy[i]) ** 2).sum(axis=1))
         other = [squad_of_town[k] for k in order if squad_of_town[k] != squad_idx[i]]
         handled[i] = other[0]
+    return handled
+
+
+def _stage_times(
+    geo: Geography,
+    rng: np.random.Generator,
+    end: dt.date,
+    xy: np.ndarray,
+    handled: np.ndarray,
+    proc: np.ndarray,
+    source: np.ndarray,
+    received: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """When each case was dispatched, reached and closed, and its status at the export (``end``, 18:00).
+
+    Dispatch is immediate for what an officer or a camera found, else about 18 minutes; travel
+    follows the handling squad's delay and speed over the road distance from its station (slower
+    at night); handling time depends on the procedure type. Stages after the export are empty.
+
+    Returns
+    -------
+    dict
+        ``dispatched``, ``arrived``, ``closed`` (datetime64[s], NaT when not yet), ``status``,
+        ``dist_km`` (road distance from the station, km).
+    """
+    n = len(xy)
+    squads = geo.squads
+    on_site = np.isin(source, ["巡查发现"])
     station = np.vstack([s.station for s in squads])[handled]
     dist_km = np.hypot(*(xy - station).T) / 1000 * 1.3
     delay = np.array([s.delay_min for s in squads])[handled]
@@ -249,11 +358,27 @@ def generate_cases(
     status[arrived > now] = "已派遣"
     status[dispatched > now] = "待派遣"
     nat = np.datetime64("NaT", "s")
-    closed = np.where(closed > now, nat, closed)
-    arrived = np.where(arrived > now, nat, arrived)
-    dispatched = np.where(dispatched > now, nat, dispatched)
-    # who: parties and complainants
-    party_kind = np.array([categories[c].party for c in cases["category"]])
+    return {
+        "dispatched": np.where(dispatched > now, nat, dispatched),
+        "arrived": np.where(arrived > now, nat, arrived),
+        "closed": np.where(closed > now, nat, closed),
+        "status": status,
+        "dist_km": dist_km,
+    }
+
+
+def _parties(
+    geo: Geography, rng: np.random.Generator, category: pd.Series, proc: np.ndarray, source: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The party (a person or a firm, by category) and the complainant of each case, as export columns.
+
+    Most complaints and some camera cases have no known party; complaints have a complainant,
+    one in ten anonymous.
+    """
+    n = len(proc)
+    config = geo.config
+    region = geo.region
+    party_kind = np.array([config.categories[c].party for c in category])
     town_shorts = [t.short for t in geo.townships]
     person_name = people.names(rng, n)
     person_phone = people.mobiles(rng, n)
@@ -275,11 +400,33 @@ def generate_cases(
     complainant_phone = np.where(has_complainant, people.mobiles(rng, n), "").astype(object)
     anonymous = has_complainant & (rng.random(n) < 0.1)
     complainant[anonymous] = "匿名"
-    # address text
+    return {
+        "当事人": party,
+        "当事人电话": party_phone,
+        "当事人证件号码": party_id,
+        "投诉人": complainant,
+        "投诉人电话": complainant_phone,
+    }
+
+
+def _address_texts(
+    geo: Geography,
+    net: Network,
+    places: Places,
+    rng: np.random.Generator,
+    loc_kind: np.ndarray,
+    where: dict[str, np.ndarray | list],
+    town: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The address as a person wrote it, and its style (the geocode level it should reach), per case."""
+    n = len(loc_kind)
+    config = geo.config
+    region = geo.region
     address = np.empty(n, dtype=object)
     style = np.empty(n, dtype=object)
     villages = geo.villages
     streets = net.streets
+    xy = where["xy"]
     village_seats = np.vstack([v.seat for v in villages])
     for i in range(n):
         k = loc_kind[i]
@@ -309,68 +456,39 @@ def generate_cases(
         pre = addresses.prefix(rng, config.address_prefixes, region, t.name, t.short) if st != "村社区" else ""
         address[i] = addresses.scribble(rng, pre + text)
         style[i] = st
-    # coordinates from the phone app (GCJ-02) for part of the cases
-    lon, lat = geo.to_wgs(xy[:, 0], xy[:, 1])
-    has_xy = np.where(on_site | (source == "非现场执法"), rng.random(n) < 0.75, rng.random(n) < 0.15)
+    return address, style
+
+
+def _phone_coordinates(
+    geo: Geography, rng: np.random.Generator, xy: np.ndarray, source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which cases carry coordinates from the phone app (GCJ-02, a few metres off), and their text.
+
+    Returns
+    -------
+    has_xy, lon_text, lat_text
+        Most cases found on site or by a camera, few of the others; "" where there are none.
+    """
+    n = len(xy)
+    has_xy = np.where((source == "巡查发现") | (source == "非现场执法"), rng.random(n) < 0.75, rng.random(n) < 0.15)
     noise = rng.normal(0, 8, (n, 2))
     glon, glat = wgs84_to_gcj02(*geo.to_wgs(xy[:, 0] + noise[:, 0], xy[:, 1] + noise[:, 1]))
     lon_text = np.where(has_xy, np.char.mod("%.6f", glon), "").astype(object)
     lat_text = np.where(has_xy, np.char.mod("%.6f", glat), "").astype(object)
-    # case numbers
+    return has_xy, lon_text, lat_text
+
+
+def _case_numbers(formats: dict[str, str], proc: np.ndarray, received: np.ndarray) -> np.ndarray:
+    """Case numbers in the format of each procedure type, numbered per type and year in received order."""
     year = received.astype("datetime64[Y]").astype(int) + 1970
-    number = np.empty(n, dtype=object)
+    number = np.empty(len(proc), dtype=object)
     counters: dict[tuple[str, int], int] = {}
-    for i in range(n):
+    for i in range(len(proc)):
         key = (proc[i], int(year[i]))
         counters[key] = counters.get(key, 0) + 1
-        seq = counters[key]
         day = str(received[i])[:10].replace("-", "")
-        number[i] = config.case_numbers[proc[i]].format(year=int(year[i]), seq=seq, date=day)
-    description = np.array([categories[c].description for c in cases["category"]], dtype=object)
-    rows = pd.DataFrame(
-        {
-            "案件编号": number,
-            "案由/类别": cases["category"].to_numpy(),
-            "执法领域": np.array([categories[c].domain for c in cases["category"]]),
-            "程序类型": proc,
-            "发现方式": source,
-            "案件状态": status,
-            "案情描述": description,
-            "地址": address,
-            "上报时间": _fmt(received),
-            "派遣时间": _fmt(dispatched),
-            "到场时间": _fmt(arrived),
-            "办结时间": _fmt(closed),
-            "所属中队": np.array([squads[i].name for i in handled]),
-            "经度": lon_text,
-            "纬度": lat_text,
-            "当事人": party,
-            "当事人电话": party_phone,
-            "当事人证件号码": party_id,
-            "投诉人": complainant,
-            "投诉人电话": complainant_phone,
-        }
-    )
-    truth = pd.DataFrame(
-        {
-            "case_number": number,
-            "true_lon": np.round(lon, 7),
-            "true_lat": np.round(lat, 7),
-            "township_code": [geo.townships[i].code for i in town],
-            "village_code": [villages[v].code if v >= 0 else "" for v in where["village"]],
-            "squad_code": [squads[i].code for i in squad_idx],
-            "reported_squad_code": [squads[i].code for i in handled],
-            "location_kind": loc_kind,
-            "address_style": style,
-            "place_id": [places.place_id[p] if p >= 0 else "" for p in where["place"]],
-            "segment_id": [net.seg_id[s] if s >= 0 else "" for s in where["segment"]],
-            "coords_written": np.where(has_xy, "gcj02", ""),
-            "distance_to_station_km": np.round(dist_km / 1.3, 3),
-            "response_minutes": np.round((arrived - received).astype("timedelta64[s]").astype(float) / 60, 1),
-        }
-    )
-    truth.loc[np.isnat(arrived), "response_minutes"] = np.nan
-    return _plant_dirty_rows(rows, truth, rng, geo)
+        number[i] = formats[proc[i]].format(year=int(year[i]), seq=counters[key], date=day)
+    return number
 
 
 def _plant_dirty_rows(rows: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator, geo: Geography) -> CaseSet:

@@ -11,26 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from geo.case_review import FLAG_LABELS as FLAG_LABELS  # the labels live with the review queue
 from geo.region import Region, TimeLimit
 
 STAGES = ("received_at", "dispatched_at", "arrived_at", "closed_at")
 STAGE_NAMES = {"received_at": "上报", "dispatched_at": "派遣", "arrived_at": "到场", "closed_at": "办结"}
 CLOSED_STATUSES = ("办结", "结案", "已完成", "已处置", "归档")
 
-# Flags a case can carry, with the Chinese label the dashboard and the review queue show.
-FLAG_LABELS = {
-    "time_unparseable": "时间无法解析",
-    "time_order": "环节时间顺序颠倒",
-    "time_future": "时间晚于当前",
-    "time_missing_stage": "环节时间缺失",
-    "coord_invalid": "坐标无效",
-    "coord_swapped": "经纬度颠倒",
-    "coord_outside_county": "坐标在县外",
-    "coord_wgs84_as_gcj02": "坐标疑为WGS-84却标为GCJ-02",
-    "coord_address_mismatch": "坐标与地址不符",
-    "squad_mismatch": "所属中队与辖区不符",
-    "squad_unknown": "所属中队无法识别",
-}
 
 # How far the phone point may lie from the geocoded address before the case is flagged, per level.
 MISMATCH_M = {"门牌": 300.0, "交叉口": 300.0, "小区或地点": 500.0, "道路": 1500.0, "村社区": 3000.0, "乡镇": 8000.0}

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from geo.case_review import review_condition, review_order, review_reason
 from geo.errors import RequestError
 from geo.region import get_region
 from layers._filters import Where, case_where
@@ -29,6 +30,7 @@ __all__ = [
     "case_counts",
     "case_rows",
     "export_frame",
+    "review_count",
     "review_queue",
 ]
 
@@ -80,6 +82,7 @@ EXPORT_HEADERS = {
     "lon": "经度",
     "lat": "纬度",
     "geocode_level": "定位精度",
+    "review_reason": "核查原因",
     "party_name": "当事人",
     "party_phone": "当事人电话",
     "party_id_number": "当事人证件号码",
@@ -268,37 +271,58 @@ def case_counts(conn: Connection, params: LayerParams, by: str = "squad") -> pd.
     return read_frame(conn, sql, {**where.binds, "tz": region.timezone})
 
 
-def review_queue(conn: Connection, params: LayerParams, *, max_score: float = 0.6, limit: int = 200) -> pd.DataFrame:
-    """Cases whose location needs a person: not geocoded, geocoded only coarsely or with a low score, or flagged.
+def review_queue(conn: Connection, params: LayerParams, *, limit: int | None = 500) -> pd.DataFrame:
+    """The cases of the window and filters that need a person (:mod:`geo.case_review`), worst first.
 
-    Returns the same columns as :func:`case_rows` plus ``review_reason`` (Chinese), worst first.
+    Parameters
+    ----------
+    conn
+        Database connection.
+    params
+        Layer parameters (window, squads, categories, procedure types, scope).
+    limit
+        At most this many cases (None: all); :func:`review_count` gives the true count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`case_rows` plus ``review_reason`` (Chinese, why the case is listed).
+
+    Raises
+    ------
+    CaseLevelAccessError
+        When the scope allows aggregates only.
     """
     require_case_level(params.scope)
-    where = _where(params, h3_cell=None, segment_id=None, search=None)
-    where.add(
-        "c.geocode_level IN ('未匹配', '乡镇', '村社区') OR c.geocode_score < :max_score OR cardinality(c.flags) > 0",
-        max_score=float(max_score),
-    )
-    sql = f"""SELECT c.id FROM cases c WHERE {where.sql()}
-              ORDER BY (c.geocode_level = '未匹配') DESC, c.geocode_score ASC NULLS FIRST, c.received_at DESC
-              LIMIT :limit"""
-    ids = read_frame(conn, sql, {**where.binds, "limit": int(limit)})["id"].tolist()
+    where = _review_where(params)
+    paging = "" if limit is None else "LIMIT :limit"
+    sql = f"""SELECT c.id, c.attrs ->> 'geocode_reason' AS geocode_reason FROM cases c WHERE {where.sql()}
+              ORDER BY {review_order("c")} {paging}"""
+    listed = read_frame(conn, sql, {**where.binds, **({} if limit is None else {"limit": int(limit)})})
+    ids = [int(i) for i in listed["id"]]
     frame = case_rows(conn, params, case_ids=ids, limit=None)
     frame = frame.set_index("id").loc[ids].reset_index() if ids else frame
-    reasons = []
-    for level, score, flags in zip(frame["geocode_level"], frame["geocode_score"], frame["flags"], strict=True):
-        parts = []
-        if level == "未匹配":
-            parts.append("地址未匹配")
-        elif level in ("乡镇", "村社区"):
-            parts.append(f"仅定位到{level}")
-        if score is not None and score == score and score < max_score:
-            parts.append(f"匹配分数低（{score:.2f}）")
-        if flags:
-            parts.append("、".join(flags))
-        reasons.append("；".join(parts))
-    frame["review_reason"] = reasons
+    geocode_reasons = [said if isinstance(said, str) else None for said in listed["geocode_reason"]]
+    frame["review_reason"] = [
+        review_reason(level, score, flags, said)
+        for level, score, flags, said in zip(
+            frame["geocode_level"], frame["geocode_score"], frame["flags"], geocode_reasons, strict=True
+        )
+    ]
     return frame
+
+
+def review_count(conn: Connection, params: LayerParams) -> int:
+    """How many cases of the window and filters need a person (the queue without its display limit)."""
+    where = _review_where(params)
+    frame = read_frame(conn, f"SELECT count(*) AS n FROM cases c WHERE {where.sql()}", where.binds)
+    return int(frame["n"].iloc[0])
+
+
+def _review_where(params: LayerParams) -> Where:
+    where = _where(params, h3_cell=None, segment_id=None, search=None)
+    where.add(review_condition("c"))
+    return where
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -146,3 +146,28 @@ def summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         table["due"] > 0, table["on_time"] / table["due"].where(table["due"] > 0, 1), np.nan
     )
     return table.reset_index()
+
+
+# Bins of the time used against the time limit, in percent (100 = the limit), and their labels.
+TIME_USED_BINS = (0.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, np.inf)
+TIME_USED_LABELS = ("≤25%", "25–50%", "50–75%", "75–100%", "100–150%", "150–200%", ">200%")
+LIMIT_BIN = TIME_USED_BINS.index(100.0)  # the first bin past the limit
+
+
+def time_used_percent(frame: pd.DataFrame) -> pd.Series:
+    """Time from received to closed as a percentage of the time allowed (received to due), per case.
+
+    ``frame`` holds ``received_at``, ``closed_at`` and ``due_at`` (all set); the time allowed is at
+    least one minute.
+    """
+    used = (frame["closed_at"] - frame["received_at"]).dt.total_seconds()
+    allowed = (frame["due_at"] - frame["received_at"]).dt.total_seconds().clip(lower=60)
+    return used / allowed * 100
+
+
+def time_used_counts(percent: pd.Series, kinds: pd.Series) -> dict[str, list[int]]:
+    """Cases per bin of :data:`TIME_USED_BINS`, per kind (e.g. procedure type), kinds in sorted order."""
+    return {
+        str(kind): np.histogram(part, bins=TIME_USED_BINS)[0].tolist()
+        for kind, part in percent.groupby(kinds, sort=True)
+    }

@@ -19,7 +19,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from bench._seed import Seeded, seed
-from dashboard.auth.store import add_user, create_kiosk_token
+from dashboard.access.store import add_user, create_kiosk_token
 from geo.db import get_engine
 from geo.db.migrate import upgrade
 from geo.db.roles import ensure_roles
@@ -244,7 +244,7 @@ AUTH_PASSWORD = "correct-horse-42"
 @pytest.fixture
 def auth_db(schema_url: URL, schema_engine, monkeypatch, tmp_path) -> Iterator[object]:
     """DATABASE_URL pointed at a fresh schema (var/ in a temporary folder), with two users."""
-    from dashboard.auth.web import forget_principals
+    from dashboard.access.web import forget_principals
 
     monkeypatch.setenv("DATABASE_URL", schema_url.render_as_string(hide_password=False))
     monkeypatch.setenv("EGIS_VAR_DIR", str(tmp_path))

@@ -443,6 +443,6 @@ def test_the_kiosk_never_gets_case_rows_whatever_the_pathname(dash_app, dash_ser
 
 
 def test_the_wall_kiosk_scope_is_aggregates_only() -> None:
-    from dashboard.auth.roles import scope_for
+    from dashboard.access.roles import scope_for
 
     assert scope_for("command_center").aggregates_only and not scope_for("command_center").personal_data

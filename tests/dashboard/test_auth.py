@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from dashboard.auth.passwords import hash_password, verify_password
-from dashboard.auth.roles import Principal, scope_for
-from dashboard.auth.store import AuthError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_role
-from dashboard.auth.web import safe_next
+from dashboard.access.passwords import hash_password, verify_password
+from dashboard.access.roles import Principal, scope_for
+from dashboard.access.store import AuthError, add_user, create_kiosk_token, revoke_kiosk_token, set_active, set_role
+from dashboard.access.web import safe_next
 from geo.settings import PROJECT_ROOT
 from tests.dashboard.conftest import AUTH_PASSWORD as PASSWORD
 from tests.dashboard.conftest import login
@@ -309,8 +309,8 @@ def test_users_command_line(schema_url: URL) -> None:
 
 
 def test_demo_accounts_are_created_once_each_with_a_password_of_its_own(auth_db: Engine, tmp_path) -> None:
-    from dashboard.auth.demo import credentials_file, demo_credentials, ensure_demo_users, kiosk_link
-    from dashboard.auth.store import authenticate
+    from dashboard.access.demo import credentials_file, demo_credentials, ensure_demo_users, kiosk_link
+    from dashboard.access.store import authenticate
 
     with auth_db.begin() as conn:
         conn.execute(text("INSERT INTO squads (code, name) VALUES ('ZD01', '白洋中队')"))

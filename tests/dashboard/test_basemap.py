@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import basemap
-from dashboard.auth.store import add_user
+from dashboard.access.store import add_user
 from geo.crs import wgs84_to_gcj02
 from geo.db import writer_engine
 from geo.errors import ConfigError

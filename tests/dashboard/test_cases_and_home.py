@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 
+from geo.case_review import review_condition
 from geo.db import get_engine
 from tests.dashboard.conftest import map_state, watch_callbacks
 
@@ -44,18 +47,93 @@ def test_case_search_finds_the_matching_cases_and_maps_them(page_at, seeded, scr
     assert not failures and not page.console_errors
 
 
-def test_review_queue_lists_the_unmatched_addresses(page_at, seeded) -> None:
+# Three of the newest cases made to need review for this test (restored afterwards): what each
+# becomes, and the reason the queue must give.
+REVIEW_CHANGES = (
+    ("未匹配", None, [], "地址未匹配（未找到匹配的地名）"),
+    ("乡镇", 0.4, [], "仅定位到乡镇；匹配分数低（0.40）"),
+    ("门牌", 0.95, ["coord_swapped"], "经纬度颠倒"),
+)
+WINDOW_30_DAYS = """received_at >= date_trunc('day', CAST(:n AS timestamptz) AT TIME ZONE 'Asia/Shanghai')
+                                     AT TIME ZONE 'Asia/Shanghai' - interval '29 days'"""
+
+
+@pytest.fixture
+def cases_to_review(seeded):
+    """Case number → expected reason of three newest located cases changed to need review; restored after."""
+    with get_engine().begin() as conn:
+        saved = conn.execute(
+            text(
+                """SELECT id, case_number, geocode_level, geocode_score, flags, attrs FROM cases
+                   WHERE geocode_level = '门牌' ORDER BY received_at DESC LIMIT 3"""
+            )
+        ).all()
+        for row, (level, score, flags, _) in zip(saved, REVIEW_CHANGES, strict=True):
+            conn.execute(
+                text(
+                    """UPDATE cases SET geocode_level = :level, geocode_score = :score, flags = :flags,
+                       attrs = attrs || '{"geocode_reason": "未找到匹配的地名"}' WHERE id = :id"""
+                ),
+                dict(id=row.id, level=level, score=score, flags=flags),
+            )
+    try:
+        yield {row.case_number: change[3] for row, change in zip(saved, REVIEW_CHANGES, strict=True)}
+    finally:
+        with get_engine().begin() as conn:
+            for row in saved:
+                conn.execute(
+                    text(
+                        """UPDATE cases SET geocode_level = :level, geocode_score = :score, flags = :flags,
+                           attrs = CAST(:attrs AS jsonb) WHERE id = :id"""
+                    ),
+                    dict(
+                        id=row.id,
+                        level=row.geocode_level,
+                        score=row.geocode_score,
+                        flags=row.flags,
+                        attrs=json.dumps(row.attrs),
+                    ),
+                )
+
+
+def test_review_queue_lists_every_case_to_check_worst_first(page_at, cases_to_review) -> None:
+    """The review desk: unmatched first, then the other cases a person should check (coarse or
+    low-score geocodes, flags), each with a reason that fits its level, score and flags; the count
+    is the true count of the window (before, the unmatched-only assertion failed on this queue)."""
     page = page_at("/cases")
     page.wait_for_selector("#cases-grid .ag-row", timeout=20000)
     page.get_by_text("待核查地址", exact=True).click()
     page.wait_for_function(
-        "() => document.querySelector('#cases-count').innerText.includes('待核查地址')", timeout=20000
+        """() => document.querySelector('#cases-count').innerText.includes('待核查地址')
+                 && [...document.querySelectorAll("#cases-grid .ag-row [col-id='review_reason']")]
+                        .every((cell) => cell.innerText.trim() !== '')""",
+        timeout=20000,
     )
     page.wait_for_timeout(800)
-    levels = page.locator("#cases-grid .ag-row [col-id='geocode_level']").all_inner_texts()
-    assert levels and set(levels) == {"未匹配"}
-    reasons = page.locator("#cases-grid .ag-row [col-id='review_reason']").all_inner_texts()
-    assert all("未匹配" in r for r in reasons)
+    grid = page.locator("#cases-grid .ag-center-cols-container .ag-row").evaluate_all(
+        """rows => rows.map(r => [Number(r.getAttribute('row-index')),
+              ...['case_number', 'geocode_level', 'review_reason'].map(
+                  c => r.querySelector(`[col-id='${c}']`).innerText.trim())])"""
+    )
+    rows = [row[1:] for row in sorted(grid)]
+    count = int(page.inner_text("#cases-count").split("待核查地址 共 ")[1].split(" 件")[0])
+    with get_engine().connect() as conn:
+        newest = conn.execute(text("SELECT max(received_at) FROM cases")).scalar_one()
+        expected = conn.execute(
+            text(f"SELECT count(*) FROM cases c WHERE {review_condition('c')} AND {WINDOW_30_DAYS}"), {"n": newest}
+        ).scalar_one()
+    assert count == expected == len(rows) > len(cases_to_review)  # the seed's own unmatched cases too
+    levels = [level for _, level, _ in rows]
+    assert levels[0] == "未匹配" and levels == sorted(levels, key=lambda level: level != "未匹配")  # unmatched first
+    for _, level, reason in rows:
+        if level == "未匹配":
+            assert reason.startswith("地址未匹配")
+        elif level in ("乡镇", "村社区"):
+            assert reason.startswith(f"仅定位到{level}")
+        else:
+            assert "未匹配" not in reason and "仅定位到" not in reason and reason
+    assert {number: reason for number, _, reason in rows if number in cases_to_review} == cases_to_review
+    assert [n for n, _, _ in rows if n in cases_to_review][-2:] == list(cases_to_review)[1:]  # 0.40 before 0.95
 
 
 def test_home_links_every_squad_and_chief(page_at, seeded, screenshots) -> None:

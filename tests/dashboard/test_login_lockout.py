@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 from sqlalchemy import Engine, text
 
-from dashboard.auth.client import client_address
+from dashboard.access.client import client_address
 from geo.settings import get_settings
 from tests.dashboard.conftest import login
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
-from dashboard.auth.roles import Principal
+from dashboard.access.roles import Principal
 from geo.region import Region
 from geo.settings import get_settings
 from layers.base import LayerParams, Scope

@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 
 from etl.jobs import cases
 from etl.jobs._case_checks import TimeBounds, check_stages, due_at, parse_stages, parse_time
-from etl.review import review_queue
+from etl.review import review_count, review_queue
 from geo.crs import wgs84_to_gcj02
 from geo.errors import ValidationError
 from geo.region import Region
@@ -242,19 +242,26 @@ def test_a_file_without_case_numbers_fails_and_leaves_the_database_unchanged(
         assert conn.execute(text("SELECT status FROM etl_runs ORDER BY id DESC LIMIT 1")).scalar() == "failed"
 
 
-def test_review_queue_lists_unmatched_cases(world_engine: Engine, schema_url: URL, tmp_path: Path) -> None:
+def test_review_queue_lists_every_case_a_person_should_check(
+    world_engine: Engine, schema_url: URL, tmp_path: Path
+) -> None:
     cases.load(world_engine, write_csv(tmp_path / "cases.csv", rows(), "gbk"))
     with world_engine.connect() as conn:
         queue = review_queue(conn)
-        flagged = review_queue(conn, flagged=True)
-    assert {r["case_number"] for r in queue} == {"C003", "C004"}
-    assert {r["case_number"]: r["has_point"] for r in queue} == {"C003": False, "C004": True}
-    assert {"C002", "C005", "C009"} <= {r["case_number"] for r in flagged}
+        assert review_count(conn) == len(queue) == 9
+    by_number = {r["case_number"]: r for r in queue}
+    assert [r["case_number"] for r in queue][:2] == ["C003", "C004"]  # unmatched first (newest first)
+    assert {r["case_number"] for r in queue} == {f"C00{i}" for i in range(2, 10)} | {"C011"}  # C001 is clean
+    assert {n: by_number[n]["has_point"] for n in ("C003", "C004")} == {"C003": False, "C004": True}
+    assert by_number["C003"]["reason"] == "地址未匹配（地址不在武义县（永康市））"
+    assert by_number["C007"]["reason"] == "经纬度颠倒"
+    assert by_number["C009"]["reason"].startswith("仅定位到村社区；环节时间顺序颠倒")
     env = {**os.environ, "DATABASE_URL": schema_url.render_as_string(hide_password=False), "COLUMNS": "250"}
     out = subprocess.run(
-        [sys.executable, "-m", "etl", "review"], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-m", "etl", "review", "--limit", "5"], capture_output=True, text=True, env=env, check=True
     ).stdout
-    assert "C003" in out and "C004" in out and "永康市" in out and "C001" not in out
+    assert "review queue (9 cases, the worst 5 shown)" in out
+    assert "C003" in out and "C004" in out and "永康市" in out and "C001" not in out and "C011" not in out
 
 
 def test_stage_time_parsing_and_checks() -> None:

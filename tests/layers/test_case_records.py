@@ -6,6 +6,7 @@ import h3
 import pytest
 from sqlalchemy.engine import Connection
 
+from etl import review as review_cli
 from layers.base import LayerParams, Scope
 from layers.queries.case_records import (
     CaseLevelAccessError,
@@ -13,6 +14,7 @@ from layers.queries.case_records import (
     case_counts,
     case_rows,
     export_frame,
+    review_count,
     review_queue,
 )
 
@@ -96,6 +98,40 @@ def test_review_queue_and_export(db: Connection, seed: Seed) -> None:
     assert exported.loc[0, "案件编号"].startswith("T-")
     assert exported.loc[0, "上报时间"] == "2025-03-01 09:00:00"
     assert exported.loc[0, "当事人"] == "张**"
+
+
+def test_the_page_and_the_command_line_show_one_review_queue(db: Connection, seed: Seed) -> None:
+    """One definition (geo.case_review): before, the CLI listed only 未匹配 (flags on request, no
+    coarse or low-score cases) and the page showed raw flag codes; now both list the same cases,
+    worst first, each with the same Chinese reason, and the count is of all, not of a page."""
+    ids = _cases(seed)
+    day = local(2025, 3, 4, 9)
+    more = {
+        "old_unmatched": seed.case(
+            None, None, local(2025, 2, 1, 9), address="某处", attrs={"geocode_reason": "地址无意义"}
+        ),
+        "township": seed.case(119.81, 28.9, day, geocode_level="乡镇", geocode_score=0.5),
+        "low": seed.case(119.81, 28.9, day, geocode_level="道路", geocode_score=0.4),
+        "flagged": seed.case(119.81, 28.9, day, geocode_score=0.95, flags=["coord_swapped", "squad_unknown"]),
+        "clean": seed.case(119.81, 28.9, day, geocode_score=0.95),
+    }
+    queue = review_queue(db, LayerParams())
+    # unmatched first (no score before a score, then newest), then lowest score; the clean case is not listed
+    assert list(queue["id"]) == [more["old_unmatched"], ids["d"], more["low"], more["township"], more["flagged"]]
+    assert list(queue["review_reason"]) == [
+        "地址未匹配（地址无意义）",
+        "地址未匹配；匹配分数低（0.10）",
+        "匹配分数低（0.40）",
+        "仅定位到乡镇；匹配分数低（0.50）",
+        "经纬度颠倒、所属中队无法识别",
+    ]
+    cli = review_cli.review_queue(db, limit=None)
+    assert [r["case_number"] for r in cli] == list(queue["case_number"])
+    assert [r["reason"] for r in cli] == list(queue["review_reason"])
+    assert review_count(db, LayerParams()) == review_cli.review_count(db) == 5
+    first = review_queue(db, LayerParams(), limit=2)
+    assert list(first["id"]) == list(queue["id"][:2]) and review_count(db, LayerParams()) == 5
+    assert list(export_frame(queue)["核查原因"]) == list(queue["review_reason"])
 
 
 def test_counts_per_group_for_every_scope(db: Connection, seed: Seed) -> None:

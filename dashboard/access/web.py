@@ -4,7 +4,7 @@ Pages without a valid session redirect to ``/login``; Dash API requests without 
 A user session is a row of ``user_sessions`` checked on every request, so logout, a new password,
 a changed role or a disabled user end it at once in every worker; it also expires after
 ``USER_SESSION_HOURS``. Kiosk sessions end when their token expires or is revoked. Failed logins
-lock the account and the client address for a while (:mod:`dashboard.auth.throttle`).
+lock the account and the client address for a while (:mod:`dashboard.access.throttle`).
 Callbacks ask :func:`current_principal` for the user and pass its scope to the layers.
 """
 
@@ -26,9 +26,9 @@ from dash import Dash
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from dashboard.auth.client import client_address
-from dashboard.auth.roles import Principal
-from dashboard.auth.store import (
+from dashboard.access.client import client_address
+from dashboard.access.roles import Principal
+from dashboard.access.store import (
     KIOSK_USER,
     audit,
     authenticate,
@@ -38,7 +38,7 @@ from dashboard.auth.store import (
     session_principal,
     start_session,
 )
-from dashboard.auth.throttle import Lock, active_lock, clear_account, record_failure
+from dashboard.access.throttle import Lock, active_lock, clear_account, record_failure
 from geo.db import reader_engine
 from geo.errors import DatabaseError
 from geo.settings import get_settings

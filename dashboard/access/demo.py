@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from dashboard.auth.store import add_user, create_kiosk_token, list_users, set_password
+from dashboard.access.store import add_user, create_kiosk_token, list_users, set_password
 from geo.models import Squad, StreetChief
 from geo.settings import get_settings
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, String, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dashboard.auth.passwords import hash_password, verify_password
-from dashboard.auth.roles import ROLE_LABELS, Principal
+from dashboard.access.passwords import hash_password, verify_password
+from dashboard.access.roles import ROLE_LABELS, Principal
 from geo.db import Bind, transaction
 from geo.errors import EgisError
 from geo.models import AuditEntry, KioskToken, User, UserSession

@@ -1,7 +1,7 @@
 """What the current request may read: the ``Scope`` every callback passes to the layers, and
 which pages it may render.
 
-The scope comes from the logged-in user's role (``dashboard/auth``); the wall display is
+The scope comes from the logged-in user's role (:mod:`dashboard.access.roles`); the wall display is
 always aggregates only and never shows personal data, whoever looks at it. Pages are rendered
 by Dash's page-content callback, which anyone logged in can call with any pathname: every
 page's layout is wrapped by :func:`guard_page_layouts` so that it renders only for a role that
@@ -19,7 +19,7 @@ from typing import Any
 import dash
 from dash import html
 
-from dashboard.auth.web import audit_request, current_principal
+from dashboard.access.web import audit_request, current_principal
 from layers.base import Scope
 
 WALL = "wall"
@@ -53,7 +53,7 @@ def guard_page_layouts() -> None:
     """Wrap the layout of every registered page so that it renders only for a principal who may open it.
 
     The page's path (its template filled with the requested path variables) is checked with
-    :meth:`~dashboard.auth.roles.Principal.may_open`; a denied request gets a Chinese notice and an
+    :meth:`~dashboard.access.roles.Principal.may_open`; a denied request gets a Chinese notice and an
     audit entry, never the page. Idempotent (pages are registered once per process).
     """
     for page in dash.page_registry.values():
