@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import shapely
 import shapely.prepared
 from sqlalchemy import Engine, text
@@ -32,11 +33,8 @@ from etl.jobs._case_checks import (
     WGS84_AS_GCJ02_CONVERTED_M,
     WGS84_AS_GCJ02_RAW_M,
     TimeBounds,
-    calendar_gaps,
     calendar_warning,
-    case_time_limit,
     check_stages,
-    due_at,
     durations_min,
     foreign_file_problem,
     parse_coordinate,
@@ -54,6 +52,7 @@ from geo.geocode import GeocodeResult, load_geocoder
 from geo.geocode.match import distance_m
 from geo.models import GEOCODE_LEVELS, Case
 from geo.region import Region, get_region
+from geo.time_limits import calendar_gaps, case_time_limit, due_at
 
 TEXT_FIELDS = (
     "category",
@@ -529,10 +528,11 @@ class CaseLoader:
         self.run.stats["inserted"], self.run.stats["updated"] = inserted, updated
         self.run.stats["changed_fields"] = dict(sorted(fields.items(), key=lambda item: (-item[1], item[0])))
         self.run.stats["point_sources"] = dict(Counter(r.record["attrs"].get("point_source") or "none" for r in rows))
-        gaps = calendar_gaps(
-            [(r.effective("received_at"), {k: r.effective(k) for k in ("procedure_type", "category")}) for r in rows],
-            self.region,
+        cases = pd.DataFrame(
+            [{k: r.effective(k) for k in ("received_at", "procedure_type", "category")} for r in rows],
+            columns=["received_at", "procedure_type", "category"],
         )
+        gaps = calendar_gaps(cases, self.region, pd.Series([r.record["due_at"] for r in rows], dtype=object))
         if gaps:  # due times counted in a year the holiday calendar does not list
             self.run.stats["calendar_uncovered"] = {str(year): count for year, count in gaps.items()}
             self.run.warn(calendar_warning(gaps, self.region))
