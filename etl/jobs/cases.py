@@ -29,9 +29,9 @@ from etl.mapping import Mapping, load_mapping
 from etl.readers.sources import SourceFile, source_config, source_files
 from etl.readers.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, read_table
 from etl.runs import Run, RunReport, run_job
+from etl.source_crs import input_crs
 from etl.upsert import merge, stored_rows
 from geo.case_number import normalize_case_number
-from geo.crs import normalize_crs
 from geo.geocode import GeocodeResult, load_geocoder
 from geo.models import Case
 from geo.region import Region, get_region
@@ -67,7 +67,7 @@ def load(
     """
     path = Path(path)
     config = source_config(path)
-    coord_crs = normalize_crs(crs or config.get("crs") or "gcj02")
+    coord_crs = input_crs(crs, config, source=str(path), default="gcj02")
     region = get_region()
     columns = load_mapping("cases", mapping)
 
