@@ -27,9 +27,9 @@ def test_one_precedence_for_the_crs_and_the_encoding() -> None:
     with forced_encoding("gbk"):
         assert declared_encoding(TOML) == "gb18030"  # --encoding
     assert declared_encoding({}) is None  # the file's own (.cpg) or detection decides
-    with pytest.raises(ConfigError, match="/data/source.toml"):
+    with pytest.raises(ConfigError, match=r"/data/source\.toml"):
         input_crs(None, {"crs": "EPSG:99999999", "_file": "/data/source.toml"}, source="a.csv")
-    with pytest.raises(ConfigError, match="/data/source.toml"):
+    with pytest.raises(ConfigError, match=r"/data/source\.toml"):
         declared_encoding({"encoding": "klingon", "_file": "/data/source.toml"})
 
 
