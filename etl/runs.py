@@ -23,6 +23,7 @@ from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from etl.readers.encoding import forced_encoding_name
+from geo.db import transaction
 from geo.errors import EgisError
 from geo.models import EtlReject, EtlRun
 from geo.settings import get_settings
@@ -279,12 +280,8 @@ def _finish(bind: Engine | Connection, run: Run, status: str, error: str | None)
         warnings=run.warnings,
         stats=_jsonable(run.stats) or {},
     )
-    statement = update(EtlRun).where(EtlRun.id == run.id).values(**values)
-    if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            conn.execute(statement)
-    else:
-        bind.execute(statement)
+    with transaction(bind) as conn:
+        conn.execute(update(EtlRun).where(EtlRun.id == run.id).values(**values))
 
 
 def _report(run: Run, status: str, began: float) -> RunReport:
