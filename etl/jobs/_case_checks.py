@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import math
@@ -59,27 +60,25 @@ def parse_time(value: str | None, tz: ZoneInfo, formats: tuple[str, ...] = ()) -
     text = (value or "").strip()
     if not text:
         return None
-    parsed: dt.datetime | None = None
-    for fmt in formats:
-        try:
-            parsed = dt.datetime.strptime(text, fmt)
-            break
-        except ValueError:
-            continue
     candidate = text.replace("/", "-").replace("T", " ")
-    if parsed is None:
-        try:
-            parsed = dt.datetime.fromisoformat(candidate)
-        except ValueError:
-            for fmt in _FORMATS:
-                try:
-                    parsed = dt.datetime.strptime(candidate, fmt)
-                    break
-                except ValueError:
-                    continue
+    parsed = _strptime(text, formats) or _isoformat(candidate) or _strptime(candidate, _FORMATS)
     if parsed is None:
         parsed = _excel_serial(text)
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _strptime(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
+    """``text`` read by the first of ``formats`` that fits, or None."""
+    for fmt in formats:
+        with contextlib.suppress(ValueError):
+            return dt.datetime.strptime(text, fmt)
+    return None
+
+
+def _isoformat(text: str) -> dt.datetime | None:
+    with contextlib.suppress(ValueError):
+        return dt.datetime.fromisoformat(text)
+    return None
 
 
 def _excel_serial(text: str) -> dt.datetime:
