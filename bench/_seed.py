@@ -30,6 +30,7 @@ from geo.models import (
 )
 from geo.region import Region
 from geo.spatial import length_m
+from geo.time_limits import due_at
 
 PARTY_NAME = "欧阳测试"
 PARTY_PHONE = "13912345678"
@@ -200,7 +201,7 @@ def seed(engine: Engine, region: Region, now: dt.datetime | None = None) -> Seed
                 received = received.replace(year=received.year - 1)
             procedure = PROCEDURES[n % 4]
             limit = region.time_limit(procedure)
-            due = received + dt.timedelta(days=limit.value if limit.unit != "hours" else limit.value / 24)
+            due = due_at(received, limit, region)
             arrived = received + dt.timedelta(minutes=rng.randint(8, 40) if sq != "ZD03" else rng.randint(60, 180))
             closed = arrived + dt.timedelta(hours=rng.randint(1, 100)) if n % 5 else None
             unmatched = n % 37 == 0
@@ -314,7 +315,7 @@ def add_volume(
                     dispatched_at=received + dt.timedelta(minutes=3),
                     arrived_at=arrived,
                     closed_at=closed,
-                    due_at=received + dt.timedelta(days=limit.value if limit.unit != "hours" else limit.value / 24),
+                    due_at=due_at(received, limit, region),
                     party_name=PARTY_NAME,
                     party_phone=PARTY_PHONE,
                 )

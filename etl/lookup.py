@@ -79,8 +79,26 @@ def townships_of(conn: Connection, points: np.ndarray, region: Region) -> tuple[
     return list(codes[nearest]), "nearest seat"
 
 
+# Where current jurisdictions overlap, the lowest squad code wins: overlaps are data errors the
+# jurisdictions run reports (etl.tiling), so no squad is "more specific"; the lowest code is
+# stable, needs no areas, and reads the same in SQL. A point on a shared border belongs to both.
+SQUAD_TIE_BREAK = "ORDER BY j.squad_code LIMIT 1"
+
+
+def squad_at_sql(point: str) -> str:
+    """A SQL scalar subquery: the squad code of the current jurisdiction at ``point`` (a SQL expression)."""
+    return (
+        f"(SELECT j.squad_code FROM jurisdictions j WHERE j.is_current AND ST_Intersects(j.geom, {point}) "
+        f"{SQUAD_TIE_BREAK})"
+    )
+
+
 def squads_of(conn: Connection, points: np.ndarray) -> list[str | None]:
-    """Squad code of the current jurisdiction containing each point (``None`` outside all of them)."""
+    """Squad code of the current jurisdiction at each point (``None`` outside all of them).
+
+    The same answer as :func:`squad_at_sql`: a point on a border belongs to the jurisdictions it
+    touches, and where they overlap the lowest code wins (:data:`SQUAD_TIE_BREAK`).
+    """
     rows = conn.execute(
         text("SELECT squad_code, ST_AsBinary(geom) AS geom FROM jurisdictions WHERE is_current ORDER BY squad_code")
     ).all()
@@ -88,19 +106,28 @@ def squads_of(conn: Connection, points: np.ndarray) -> list[str | None]:
     if not rows or not len(points):
         return found
     tree = shapely.STRtree(shapely.from_wkb([r.geom for r in rows]))
-    for point_index, polygon_index in sorted(zip(*tree.query(points, predicate="within"), strict=True)):
-        if found[point_index] is None:  # the lowest code wins where jurisdictions overlap (as in SQL)
+    for point_index, polygon_index in sorted(zip(*tree.query(points, predicate="intersects"), strict=True)):
+        if found[point_index] is None:  # rows are in code order: the lowest code comes first
             found[point_index] = rows[polygon_index].squad_code
+    return found
+
+
+def squads_by_township(conn: Connection) -> dict[str, str]:
+    """Squad code per township code, from the townships each squad lists; the lowest code where several do."""
+    found: dict[str, str] = {}
+    for code, townships in conn.execute(text("SELECT code, township_codes FROM squads ORDER BY code")).all():
+        for township in townships or []:
+            found.setdefault(township, code)
     return found
 
 
 def squad_codes(conn: Connection) -> dict[str, str]:
     """Squad code keyed by code, name and short name (e.g. ``ZD01``, ``白洋中队``, ``白洋``)."""
     names: dict[str, str] = {}
-    for code, name, short in conn.execute(text("SELECT code, name, short_name FROM squads")).all():
+    for code, name, short in conn.execute(text("SELECT code, name, short_name FROM squads ORDER BY code")).all():
         for key in (code, name, short, name.removesuffix("中队") if name else None):
-            if key:
-                names[key] = code
+            if key and key.strip():
+                names.setdefault(key.strip(), code)
     return names
 
 

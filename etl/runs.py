@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from etl.readers.encoding import forced_encoding_name
+from geo.db import transaction
 from geo.errors import EgisError
 from geo.models import EtlReject, EtlRun
 from geo.settings import get_settings
@@ -154,8 +156,10 @@ def previous_success(conn: Connection, job: str, source_hash: str) -> int | None
     ).scalar()
 
 
-def input_identity(source: Path, *, source_crs: str | None = None, mapping: str | None = None) -> str | None:
-    """What makes two loads the same input: the file(s), the CRS declared for them and the column mapping.
+def input_identity(
+    source: Path, *, source_crs: str | None = None, mapping: str | None = None, encoding: str | None = None
+) -> str | None:
+    """What makes two loads the same input: the file(s), the CRS and text encoding declared for them, the mapping.
 
     Parameters
     ----------
@@ -166,6 +170,8 @@ def input_identity(source: Path, *, source_crs: str | None = None, mapping: str 
     mapping
         Fingerprint of the column mapping (:meth:`etl.mapping.Mapping.fingerprint`): a reload with a
         corrected mapping is other input, not "identical input".
+    encoding
+        The codec ``--encoding`` forces: the same bytes read in another encoding are other input.
     """
     if not source.exists():
         return None
@@ -174,6 +180,8 @@ def input_identity(source: Path, *, source_crs: str | None = None, mapping: str 
         identity = hashlib.sha256(f"{identity}|crs={source_crs}".encode()).hexdigest()
     if mapping:
         identity = hashlib.sha256(f"{identity}|mapping={mapping}".encode()).hexdigest()
+    if encoding:
+        identity = hashlib.sha256(f"{identity}|encoding={encoding}".encode()).hexdigest()
     return identity
 
 
@@ -211,7 +219,8 @@ def run_job(
     body
         Reads, validates and writes through ``conn`` (one transaction); counts and rejects on ``run``.
     source_crs
-        The CRS the input is declared in (part of its identity).
+        The CRS the input is declared in (part of its identity, as is the ``--encoding`` in force:
+        :func:`etl.readers.encoding.forced_encoding`).
     mapping
         Fingerprint of the column mapping used (part of its identity).
     force
@@ -223,7 +232,7 @@ def run_job(
         Whatever the job raised, after the run was marked failed and its writes rolled back.
     """
     source_path = Path(source)
-    source_hash = input_identity(source_path, source_crs=source_crs, mapping=mapping)
+    source_hash = input_identity(source_path, source_crs=source_crs, mapping=mapping, encoding=forced_encoding_name())
     mark_interrupted_runs(engine)
     began = time.perf_counter()
     with engine.begin() as conn:
@@ -271,12 +280,8 @@ def _finish(bind: Engine | Connection, run: Run, status: str, error: str | None)
         warnings=run.warnings,
         stats=_jsonable(run.stats) or {},
     )
-    statement = update(EtlRun).where(EtlRun.id == run.id).values(**values)
-    if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            conn.execute(statement)
-    else:
-        bind.execute(statement)
+    with transaction(bind) as conn:
+        conn.execute(update(EtlRun).where(EtlRun.id == run.id).values(**values))
 
 
 def _report(run: Run, status: str, began: float) -> RunReport:

@@ -1,24 +1,48 @@
-"""Which CRS a layer's coordinates are in (command line > source.toml > the file's own), and conversion to storage."""
+"""Which CRS an input is in (command line > source.toml > the file's own > default), and conversion to storage."""
 
 from __future__ import annotations
 
 import numpy as np
 from pyproj import CRS
 
+from etl.declared import declared
 from geo.crs import OFFSET_CRS, normalize_crs, transform_geometry
 from geo.errors import ConfigError
+
+WGS84 = "EPSG:4326"
 
 
 def declared_crs(cli_crs: str | None, config: dict) -> str | None:
     """The CRS declared for a file: ``--crs`` wins over ``crs`` in its ``source.toml``; ``None`` if neither."""
-    if cli_crs:
-        return normalize_crs(cli_crs)
-    if config.get("crs"):
-        try:
-            return normalize_crs(config["crs"])
-        except ConfigError as exc:
-            raise ConfigError(f"{config.get('_file', 'source.toml')}: {exc}") from exc
-    return None
+    return declared("crs", cli_crs, config, normalize_crs)
+
+
+def input_crs(
+    cli_crs: str | None, config: dict, embedded: str | None = None, *, source: str, default: str = WGS84
+) -> str:
+    """The CRS to read an input in: ``--crs`` > ``crs`` in ``source.toml`` > the file's own > ``default``.
+
+    The one precedence for every job (features, cases, GPS); see :mod:`etl.declared`.
+
+    Parameters
+    ----------
+    cli_crs
+        ``--crs`` from the command line, or None.
+    config
+        The ``source.toml`` settings that apply to the file.
+    embedded
+        The file's own CRS (a ``.prj``, a GeoPackage's SRS), or None (tables have none).
+    source
+        The file as named in messages.
+    default
+        The CRS of coordinates nothing declares (WGS-84; GCJ-02 for phone-app case exports).
+
+    Raises
+    ------
+    ConfigError
+        When a declared CRS is unknown, or an offset is declared for a file in a projected CRS.
+    """
+    return resolve_crs(declared_crs(cli_crs, config), embedded, source, default)
 
 
 def is_geographic(crs: str) -> bool:
@@ -26,8 +50,8 @@ def is_geographic(crs: str) -> bool:
     return crs in OFFSET_CRS or CRS.from_user_input(crs).is_geographic
 
 
-def resolve_crs(declared: str | None, embedded: str | None, source: str) -> str:
-    """The CRS to read a layer in: the declared one, else the file's own, else WGS-84.
+def resolve_crs(declared: str | None, embedded: str | None, source: str, default: str = WGS84) -> str:
+    """The CRS to read a layer in: the declared one, else the file's own, else ``default``.
 
     Raises
     ------
@@ -35,7 +59,7 @@ def resolve_crs(declared: str | None, embedded: str | None, source: str) -> str:
         When an offset (GCJ-02/BD-09, which are lon/lat) is declared for a file in a projected CRS.
     """
     if declared is None:
-        return embedded or "EPSG:4326"
+        return embedded or normalize_crs(default)
     if embedded is not None and declared in OFFSET_CRS and not is_geographic(embedded):
         raise ConfigError(
             f"{source}: {declared} was declared but the file is in the projected {embedded}; "

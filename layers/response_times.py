@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from sqlalchemy.engine import Connection
 
 from geo.region import get_region
+from geo.time_limits import lookback_days
 from layers._filters import case_where, squad_where, window_bounds
 from layers._frames import read_frame, read_geoframe
 from layers._geometry import feature_collection, simplified_wkb
@@ -21,7 +22,6 @@ from layers.stats.response_time import (
     STATS,
     calendar_note,
     due_times,
-    lookback_days,
     stage_hours,
     summarise,
     uncovered_years,
@@ -55,7 +55,7 @@ def case_times(conn: Connection, params: LayerParams, as_of: dt.datetime | None 
               FROM cases c
               WHERE {where.sql()} AND c.received_at IS NOT NULL
                 AND ((c.received_at >= :early AND c.received_at < :upper)
-                     OR (c.due_at > :lower AND c.due_at <= :upper))"""
+                     OR (c.due_at >= :lower AND c.due_at < :upper))"""
     frame = read_frame(conn, sql, {**where.binds, "early": early, "lower": lower, "upper": upper})
     for column in ("received_at", "dispatched_at", "arrived_at", "closed_at", "due_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -64,8 +64,8 @@ def case_times(conn: Connection, params: LayerParams, as_of: dt.datetime | None 
     frame["working_days"] = working_days_taken(frame, region) if len(frame) else pd.Series(dtype=float)
     now = pd.Timestamp(as_of or dt.datetime.now(dt.UTC))
     frame["received_in_window"] = (frame["received_at"] >= lower) & (frame["received_at"] < upper)
-    # A deadline at local midnight after the due day belongs to that day: (lower, upper].
-    frame["due_in_window"] = (frame["due"] > lower) & (frame["due"] <= upper)
+    # A due time belongs to the day it falls in (a day limit ends at 23:59:59.999999 of its last day).
+    frame["due_in_window"] = (frame["due"] >= lower) & (frame["due"] < upper)
     closed = frame["closed_at"].notna()
     frame["on_time"] = closed & (frame["closed_at"] <= frame["due"])
     # Decided: closed, or still open after its due time (late). Open cases not yet due are left out.

@@ -27,7 +27,8 @@ from etl.mapping import Mapping
 from etl.progress import track
 from etl.readers.encoding import declared_encoding
 from etl.runs import Run
-from geo.crs import from_wgs84, normalize_crs, to_wgs84
+from etl.source_crs import input_crs
+from geo.crs import from_wgs84, to_wgs84
 from geo.errors import EgisError
 from geo.region import Region
 
@@ -98,7 +99,7 @@ class GpsLoader:
     # -- reading -------------------------------------------------------------------------------
     def _read(self, source: GpsSource) -> FileFixes:
         """Read one file; messages and rejects name it as the user knows it (``a.zip!b.gpx``)."""
-        crs = normalize_crs(self.crs or source.settings.get("crs") or "EPSG:4326")
+        crs = input_crs(self.crs, source.settings, source=source.name)
         try:
             if source.format == "gpx":
                 fixes = read_gpx_fixes(source.path, source.default_subject, source.subject_kind)

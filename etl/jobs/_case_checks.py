@@ -1,18 +1,16 @@
-"""Checks on one exported case row: stage times, time limit and due time, phone coordinates."""
+"""Checks on one exported case row: stage times, phone coordinates; the run warning for calendar gaps."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import math
-from collections import Counter
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from geo.case_review import FLAG_LABELS as FLAG_LABELS  # the labels live with the review queue
-from geo.region import Region, TimeLimit
+from geo.region import Region
 
 STAGES = ("received_at", "dispatched_at", "arrived_at", "closed_at")
 STAGE_NAMES = {"received_at": "上报", "dispatched_at": "派遣", "arrived_at": "到场", "closed_at": "办结"}
@@ -49,27 +47,25 @@ def parse_time(value: str | None, tz: ZoneInfo, formats: tuple[str, ...] = ()) -
     text = (value or "").strip()
     if not text:
         return None
-    parsed: dt.datetime | None = None
-    for fmt in formats:
-        try:
-            parsed = dt.datetime.strptime(text, fmt)
-            break
-        except ValueError:
-            continue
     candidate = text.replace("/", "-").replace("T", " ")
-    if parsed is None:
-        try:
-            parsed = dt.datetime.fromisoformat(candidate)
-        except ValueError:
-            for fmt in _FORMATS:
-                try:
-                    parsed = dt.datetime.strptime(candidate, fmt)
-                    break
-                except ValueError:
-                    continue
+    parsed = _strptime(text, formats) or _isoformat(candidate) or _strptime(candidate, _FORMATS)
     if parsed is None:
         parsed = _excel_serial(text)
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _strptime(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
+    """``text`` read by the first of ``formats`` that fits, or None."""
+    for fmt in formats:
+        with contextlib.suppress(ValueError):
+            return dt.datetime.strptime(text, fmt)
+    return None
+
+
+def _isoformat(text: str) -> dt.datetime | None:
+    with contextlib.suppress(ValueError):
+        return dt.datetime.fromisoformat(text)
+    return None
 
 
 def _excel_serial(text: str) -> dt.datetime:
@@ -190,41 +186,8 @@ def durations_min(times: dict[str, dt.datetime | None]) -> dict[str, float]:
     return out
 
 
-def case_time_limit(values: Mapping[str, Any], region: Region) -> TimeLimit:
-    """The time limit of a case: by its procedure type when configured, else its category, else the default."""
-    kinds = [values.get("procedure_type"), values.get("category")]
-    return region.time_limit(next((k for k in kinds if k in region.time_limits), None))
-
-
-def calendar_gaps(cases: Iterable[tuple[dt.datetime | None, Mapping[str, Any]]], region: Region) -> dict[int, int]:
-    """Cases whose due time was counted in working days of a year the calendar does not list, per year.
-
-    Parameters
-    ----------
-    cases
-        (received time, values with ``procedure_type`` and ``category``) of each case.
-    region
-        Its time limits and working-day calendar.
-
-    Returns
-    -------
-    dict
-        Year → number of cases counted in it (a case spanning New Year counts in both years).
-    """
-    gaps: Counter[int] = Counter()
-    for received, values in cases:
-        if received is None:
-            continue
-        limit = case_time_limit(values, region)
-        if limit.unit != "working_days":
-            continue
-        start = received.astimezone(region.tz).date()
-        gaps.update(region.calendar.uncovered_years(start, due_at(received, limit, region).date()))
-    return dict(sorted(gaps.items()))
-
-
 def calendar_warning(gaps: dict[int, int], region: Region) -> str | None:
-    """The run warning for :func:`calendar_gaps` (None when every year is covered)."""
+    """The run warning for :func:`geo.time_limits.calendar_gaps` (None when every year is covered)."""
     if not gaps:
         return None
     years = ", ".join(f"{year} ({count} cases)" for year, count in gaps.items())
@@ -234,19 +197,6 @@ def calendar_warning(gaps: dict[int, int], region: Region) -> str | None:
         f"add [calendar.{first}] (the State Council notice) to {region.path.name} and reload the region "
         f"(python -m etl region) to recompute them"
     )
-
-
-def due_at(received: dt.datetime, limit: TimeLimit, region: Region) -> dt.datetime:
-    """When a case received at ``received`` is due: hours exactly, days to the end of the last day."""
-    local = received.astimezone(region.tz)
-    if limit.unit == "hours":
-        return received + dt.timedelta(hours=limit.value)
-    days = math.ceil(limit.value)
-    if limit.unit == "working_days":
-        day = region.calendar.add_working_days(local.date(), days)
-    else:
-        day = local.date() + dt.timedelta(days=days)
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=region.tz)
 
 
 def parse_coordinate(lon: str | None, lat: str | None) -> tuple[float, float] | str | None:

@@ -26,7 +26,7 @@ from etl.progress import stage, track
 from etl.readers.input_files import GEO_SUFFIXES, read_source_file, source_files
 from etl.readers.layer import Layer
 from etl.runs import Run
-from etl.source_crs import declared_crs, is_geographic, resolve_crs, to_storage
+from etl.source_crs import input_crs, is_geographic, to_storage
 from etl.upsert import Merged, merge
 from etl.validate import coerce, outside_region
 from geo.errors import ConfigError
@@ -98,12 +98,13 @@ def read_features(
     used: Counter[str] = Counter()
     with source_files(path, GEO_SUFFIXES) as files:
         for source in track(files, f"reading {kind}"):
-            declared = declared_crs(crs, source.config)
             for layer in read_source_file(source, column_mapping):
                 position = len(layers)
                 layers.append(layer)
                 with stage(f"checking {len(layer.frame):,} features of {layer.source}"):
-                    frames.append(_check_layer(run, layer, position, column_mapping, declared, target, region))
+                    frames.append(
+                        _check_layer(run, layer, position, column_mapping, crs, source.config, target, region)
+                    )
                 used[frames[-1].attrs["crs"]] += len(layer.frame)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"geometry": []})
     features = Features(gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326"), layers)
@@ -120,11 +121,18 @@ def read_features(
 
 
 def _check_layer(
-    run: Run, layer: Layer, position: int, mapping: Mapping, declared: str | None, target: str, region: Region
+    run: Run,
+    layer: Layer,
+    position: int,
+    mapping: Mapping,
+    cli_crs: str | None,
+    config: dict,
+    target: str,
+    region: Region,
 ) -> pd.DataFrame:
     raw = layer.frame
     run.read += len(raw)
-    used = resolve_crs(declared, layer.crs, layer.source)
+    used = input_crs(cli_crs, config, layer.crs, source=layer.source)
     attributes = mapping.apply(pd.DataFrame(raw.drop(columns=["geometry", "_row"])), layer.source)
     geoms = np.asarray(raw.geometry.values, dtype=object)
     reasons: list[str | None] = [None] * len(raw)

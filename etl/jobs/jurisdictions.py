@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from etl.jobs._features import Features, ewkb, read_features, resolve_squad_codes
 from etl.jobs._job_run import run_file_job
 from etl.jobs.registry import job
-from etl.lookup import split_names, squad_codes
+from etl.lookup import split_names, squad_at_sql, squad_codes
 from etl.runs import Run, RunReport
 from etl.tiling import check_tiling
 from etl.upsert import merge
@@ -148,9 +148,8 @@ def _replace_version(
     run.stats["version"] = version
     run.stats["street_segments_reassigned"] = conn.execute(
         text(
-            "UPDATE street_segments s SET squad_code = m.code FROM (SELECT x.id, (SELECT j.squad_code "
-            "FROM jurisdictions j WHERE j.is_current AND ST_Intersects(j.geom, "
-            "ST_LineInterpolatePoint(x.geom, 0.5)) ORDER BY j.squad_code LIMIT 1) AS code "
+            f"UPDATE street_segments s SET squad_code = m.code FROM (SELECT x.id, "
+            f"{squad_at_sql('ST_LineInterpolatePoint(x.geom, 0.5)')} AS code "
             "FROM street_segments x) m WHERE m.id = s.id AND s.squad_code IS DISTINCT FROM m.code"
         )
     ).rowcount

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
+from etl.declared import declared
 from geo.errors import ConfigError, InputError
 
 IMPLAUSIBLE_SHARE = 0.2  # share of unusual non-ASCII characters above which a decoding is doubted
@@ -75,19 +76,20 @@ def forced_encoding(name: str | None) -> Iterator[None]:
 def declared_encoding(config: dict[str, Any] | None = None) -> str | None:
     """The encoding declared for a file: ``--encoding`` wins over ``encoding`` in its ``source.toml``; else ``None``.
 
+    The same precedence as the CRS (:func:`etl.declared.declared`); without either, a ``.cpg`` or
+    detection decides.
+
     Raises
     ------
     ConfigError
         When ``source.toml`` names an encoding Python does not know.
     """
-    if _forced.get():
-        return _forced.get()
-    if config and config.get("encoding"):
-        try:
-            return codec_name(str(config["encoding"]))
-        except ConfigError as exc:
-            raise ConfigError(f"{config.get('_file', 'source.toml')}: {exc}") from exc
-    return None
+    return declared("encoding", _forced.get(), config, codec_name)
+
+
+def forced_encoding_name() -> str | None:
+    """The codec ``--encoding`` forces in this block (:func:`forced_encoding`), or None: part of an input's identity."""
+    return _forced.get()
 
 
 def decode(data: bytes, source: str, encoding: str | None = None) -> tuple[str, str]:

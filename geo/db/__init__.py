@@ -1,7 +1,14 @@
-"""Database access: the connection URL, engines, and one way to write inside a transaction.
+"""Database access: the connection URL, engines, and the transaction helper.
 
-Library code takes an ``Engine`` or ``Connection`` and writes inside :func:`transaction`;
-it never opens sessions of its own.
+Who owns a transaction (library code never opens ORM sessions of its own):
+
+- Library code that takes a ``Connection`` (a job's body, a layer's query, ``recompute_due_times``)
+  works inside the caller's transaction and neither commits nor rolls back.
+- Entry points own theirs, with SQLAlchemy's own idiom: ``with engine.begin()`` to write,
+  ``with engine.connect()`` to read (command-line commands, the ETL run bookkeeping whose
+  rows must commit on their own, the dashboard's data access and account store).
+- A function that accepts either (``Bind``) writes inside :func:`transaction`: given an Engine it
+  opens a transaction, given a Connection it joins the caller's by a savepoint.
 """
 
 from __future__ import annotations

@@ -1,21 +1,25 @@
-"""Match a parsed address against the in-memory gazetteer, from the door number down to the township."""
+"""Match a parsed address against the in-memory gazetteer, from the door number down to the township.
+
+The admin areas an address names are resolved first (:mod:`geo.geocode.context`); road names,
+door numbers on segments and road points come from :mod:`geo.geocode.roads`.
+"""
 
 from __future__ import annotations
 
-import bisect
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import shapely
 from rapidfuzz import fuzz, process
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 from shapely.ops import nearest_points
 
-from geo.geocode.index import GazetteerIndex, Segment
+from geo.geocode.context import MatchContext, admin_context
+from geo.geocode.index import GazetteerIndex
 from geo.geocode.normalize import clean_text, is_meaningless, strip_region
 from geo.geocode.online import TiandituGeocoder
 from geo.geocode.parse import ROAD_SUFFIXES, ParsedAddress, parse
+from geo.geocode.roads import ALIAS, EXACT, Roads
 
 DOOR, CROSS, ROAD, PLACE, VILLAGE, TOWNSHIP, UNMATCHED = (
     "门牌",
@@ -26,10 +30,7 @@ DOOR, CROSS, ROAD, PLACE, VILLAGE, TOWNSHIP, UNMATCHED = (
     "乡镇",
     "未匹配",
 )
-EXACT, ALIAS = 1.0, 0.95
-SIDE_OFFSET_M = 5.0  # door points sit this far off the centre line, on their side
 CROSS_GAP_M = 150.0  # two roads that do not touch still meet if their nearest points are this close
-NEIGHBOUR_SEGMENT_M = 3000.0  # a road's segments in the next township still count when this close
 
 
 @dataclass(frozen=True)
@@ -70,18 +71,6 @@ class GeocodeResult:
         }
 
 
-@dataclass
-class _Context:
-    """Admin area named by the address, and what has been matched so far."""
-
-    township: str | None = None
-    village: str | None = None
-    matched: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    score: float = 1.0
-    outside: str | None = None  # a township named with its suffix that this county does not have
-
-
 class Geocoder:
     """Offline geocoder over a :class:`GazetteerIndex`; results of repeated addresses are cached.
 
@@ -105,9 +94,7 @@ class Geocoder:
         self._cache: dict[str, GeocodeResult] = {}
         self._prefixes = index.local_prefixes
         self._names = index.local_names
-        self._road_segments: dict[tuple[str, str | None], list[Segment]] = {}
-        self._road_points: dict[tuple[str, str | None], tuple[tuple[float, float], Segment, str | None] | None] = {}
-        self._all_roads = list(index.road_names)
+        self.roads = Roads(index)
         self._all_places = list(index.places)
 
     def geocode(self, address: str | None) -> GeocodeResult:
@@ -156,7 +143,7 @@ class Geocoder:
                 matched=tuple(n for n in (point.name, point.label) if n),
             )
         parsed = parse(rest, self.index.lexicon)
-        ctx = self._admin(parsed)
+        ctx = admin_context(self.index, parsed)
         if ctx.outside:
             # A township this county does not have (东阳南马镇, 永康西城街道): its village is not
             # looked up in this county.
@@ -173,7 +160,7 @@ class Geocoder:
                 return found
         return GeocodeResult(address, UNMATCHED, reason=reason, matched=tuple(ctx.matched))
 
-    def _ask_online(self, address: str, rest: str, ctx: _Context) -> GeocodeResult | None:
+    def _ask_online(self, address: str, rest: str, ctx: MatchContext) -> GeocodeResult | None:
         names = self.index.names
         hit = self.online.lookup(f"{names.provinces[0] if names.provinces else ''}{names.county_name}{rest}")
         if hit is None or not self.index.in_county(hit.lon, hit.lat):
@@ -181,73 +168,8 @@ class Geocoder:
         ctx.notes.append("天地图在线地理编码")
         return self._result(address, hit.level, (hit.lon, hit.lat), ctx, 0.8 * hit.score, matched=["天地图"])
 
-    def _admin(self, parsed: ParsedAddress) -> _Context:
-        ctx = _Context()
-        index = self.index
-        if parsed.township:
-            ctx.township = index.township_names.get(parsed.township)
-        for text in parsed.unknown_admin:
-            if ctx.township is None and text.endswith(("街道", "镇", "乡")):
-                stem = text.removesuffix("街道").removesuffix("镇").removesuffix("乡")
-                found = process.extractOne(text, list(index.township_names), scorer=fuzz.ratio, score_cutoff=75)
-                if stem in index.township_names:  # 壶山镇 for 壶山街道: the suffix is wrong, the name is ours
-                    ctx.township = index.township_names[stem]
-                    ctx.score *= 0.95
-                elif found:
-                    ctx.township = index.township_names[found[0]]
-                    ctx.score *= 0.9 * found[1] / 100
-                else:
-                    ctx.outside = text
-                    return ctx
-            elif parsed.village is None and text.endswith(("村", "社区")):
-                parsed.village = self._fuzzy_village(text, ctx.township)
-        hint = parsed.area_hint
-        if hint and ctx.township is None and hint in index.township_names:
-            ctx.township = index.township_names[hint]
-        elif hint and parsed.village is None and hint in index.village_names:
-            parsed.village = hint
-        if ctx.township:
-            ctx.matched.append(index.townships[ctx.township].name)
-        if parsed.village:
-            codes = index.village_names.get(parsed.village, [])
-            if ctx.township:
-                codes = [c for c in codes if index.villages[c].township_code == ctx.township]
-            # Two villages one of which is written exactly (后山村 beside 后山村社区, both 后山村 in
-            # short): the exact name wins.
-            codes = [c for c in codes if index.villages[c].name == parsed.village] or codes
-            towns = {index.villages[c].township_code for c in codes}
-            if len(codes) > 1 and len(towns) == 1 and None not in towns:
-                # Same short form for two villages of one township (王宅 for 王宅村 and 王宅社区):
-                # the township is known, the village is not.
-                ctx.township = ctx.township or towns.pop()
-                if not ctx.matched:
-                    ctx.matched.append(index.townships[ctx.township].name)
-                names = "、".join(sorted(index.villages[c].name for c in codes))
-                ctx.notes.append(f"“{parsed.village}”在{index.townships[ctx.township].name}有多个村社区（{names}）")
-            elif len(codes) == 1:
-                ctx.village = codes[0]
-                area = index.villages[codes[0]]
-                ctx.township = ctx.township or area.township_code
-                if area.township_code and not ctx.matched:
-                    ctx.matched.append(index.townships[area.township_code].name)
-                ctx.matched.append(area.name)
-            elif len(codes) > 1:
-                ctx.notes.append(f"村社区名“{parsed.village}”在多个乡镇重名")
-            elif ctx.township:
-                ctx.notes.append(f"“{parsed.village}”不在所写乡镇内")
-        return ctx
-
-    def _fuzzy_village(self, text: str, township: str | None) -> str | None:
-        names = [
-            name
-            for name, codes in self.index.village_names.items()
-            if township is None or any(self.index.villages[c].township_code == township for c in codes)
-        ]
-        found = process.extractOne(text, names, scorer=fuzz.ratio, score_cutoff=75)
-        return found[0] if found else None
-
     def _result(
-        self, address: str, level: str, point: tuple[float, float], ctx: _Context, score: float, **extra: Any
+        self, address: str, level: str, point: tuple[float, float], ctx: MatchContext, score: float, **extra: Any
     ) -> GeocodeResult:
         township = extra.pop("township", None) or ctx.township
         if level in (DOOR, CROSS, ROAD, PLACE):
@@ -275,48 +197,10 @@ class Geocoder:
             **extra,
         )
 
-    # -- roads ------------------------------------------------------------------------------
-    def _resolve_road(self, name: str, township: str | None) -> tuple[str, float] | None:
-        """The canonical road a written road name stands for (within ``township``), and a name score."""
-        index = self.index
-        canonical = index.road_names.get(name)
-        in_township = index.roads_in_township.get(township, set()) if township else None
-        if canonical and (in_township is None or canonical in in_township):
-            return canonical, EXACT if canonical == name else ALIAS
-        choices = [n for n in self._all_roads if in_township is None or index.road_names[n] in in_township]
-        found = process.extract(name, choices, scorer=fuzz.ratio, score_cutoff=60, limit=3)
-        if not found:
-            return None
-        best, score, _ = found[0]
-        rivals = [f for f in found[1:] if f[1] == score and index.road_names[f[0]] != index.road_names[best]]
-        if rivals or _different_road(name, best):
-            return None
-        same_length = len(best) == len(name)
-        if not ((same_length and score >= 66) or (abs(len(best) - len(name)) == 1 and score >= 85)):
-            return None
-        return index.road_names[best], 0.9 * score / 100
-
-    def _segments(self, canonical: str, township: str | None) -> list[Segment]:
-        """Segments of a road: those in ``township`` first, then nearby ones of the same road."""
-        key = (canonical, township)
-        cached = self._road_segments.get(key)
-        if cached is not None:
-            return cached
-        segments = self.index.roads.get(canonical, [])
-        if township is not None:
-            inside = [s for s in segments if s.township_code == township]
-            others = [s for s in segments if s.township_code != township]
-            if inside and others:
-                near = shapely.MultiLineString([s.line for s in inside])
-                inside += [s for s in others if near.distance(s.line) < NEIGHBOUR_SEGMENT_M / 111_000]
-            segments = inside
-        self._road_segments[key] = segments
-        return segments
-
-    def _door(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
+    def _door(self, address: str, parsed: ParsedAddress, ctx: MatchContext) -> GeocodeResult | None:
         if not parsed.road or parsed.door is None:
             return None
-        road = self._resolve_road(parsed.road, ctx.township)
+        road = self.roads.resolve(parsed.road, ctx.township)
         if road is None:
             return None
         canonical, name_score = road
@@ -331,8 +215,8 @@ class Geocoder:
                 township=known.township_code,
                 matched=[f"{canonical}{parsed.door}号", *([known.label] if known.label else [])],
             )
-        for segment in self._segments(canonical, ctx.township):
-            point = self._interpolate(segment, parsed.door)
+        for segment in self.roads.segments(canonical, ctx.township):
+            point = self.roads.door_point(segment, parsed.door)
             if point is not None:
                 return self._result(
                     address,
@@ -347,87 +231,25 @@ class Geocoder:
         ctx.notes.append(f"{canonical}无{parsed.door}号门牌")
         return None
 
-    def _interpolate(self, segment: Segment, door: int) -> tuple[float, float] | None:
-        """The point of door number ``door`` on ``segment``, on the side whose range holds it."""
-        for side, bounds in ((1.0, segment.left), (-1.0, segment.right)):
-            if bounds is None:
-                continue
-            start, end = bounds
-            if not min(start, end) <= door <= max(start, end):
-                continue
-            if start % 2 == end % 2 and door % 2 != start % 2:
-                continue  # wrong side of the street: odd and even numbers face each other
-            fraction = 0.5 if start == end else (door - start) / (end - start)
-            return self._along(segment, fraction, side * SIDE_OFFSET_M)
-        return None
-
-    def _along(self, segment: Segment, fraction: float, offset: float) -> tuple[float, float]:
-        cum = segment.cum_list
-        distance = fraction * cum[-1]
-        i = min(max(bisect.bisect_right(cum, distance) - 1, 0), len(cum) - 2)
-        step = cum[i + 1] - cum[i]
-        t = 0.0 if step == 0 else (distance - cum[i]) / step
-        (x0, y0), (x1, y1) = segment.xy_list[i], segment.xy_list[i + 1]
-        x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-        if step > 0 and offset:
-            # Left of the digitising direction is the direction rotated +90 degrees.
-            x += -(y1 - y0) / step * offset
-            y += (x1 - x0) / step * offset
-        return self.index.to_lonlat(x, y)
-
-    def _road_point(
-        self, canonical: str, township: str | None
-    ) -> tuple[tuple[float, float], Segment, str | None] | None:
-        """The middle of a road within ``township`` (or of its longest stretch), cached."""
-        key = (canonical, township)
-        if key in self._road_points:
-            return self._road_points[key]
-        segments = [s for s in self.index.roads.get(canonical, []) if township is None or s.township_code == township]
-        answer = None
-        if segments:
-            if township is None:
-                lengths: dict[str | None, float] = {}
-                for s in segments:
-                    lengths[s.township_code] = lengths.get(s.township_code, 0.0) + s.length
-                township = max(lengths, key=lambda k: lengths[k])
-                segments = [s for s in segments if s.township_code == township]
-            merged = shapely.line_merge(shapely.MultiLineString([s.line for s in segments]))
-            parts = [merged] if isinstance(merged, LineString) else list(merged.geoms)
-            longest = max(parts, key=lambda g: g.length)
-            middle = longest.interpolate(0.5, normalized=True)
-            nearest = min(segments, key=lambda s: s.line.distance(middle))
-            answer = ((middle.x, middle.y), nearest, township)
-        self._road_points[key] = answer
-        return answer
-
-    def _anchor(self, ctx: _Context) -> tuple[float, float] | None:
+    def _anchor(self, ctx: MatchContext) -> tuple[float, float] | None:
         village = self.index.villages.get(ctx.village or "")
         return village.point if village is not None and not village.approximate else None
 
-    def _nearest_on_road(
-        self, canonical: str, township: str | None, anchor: tuple[float, float]
-    ) -> tuple[tuple[float, float], Segment]:
-        segments = [s for s in self.index.roads[canonical] if township is None or s.township_code == township]
-        target = Point(anchor)
-        segment = min(segments, key=lambda s: s.line.distance(target))
-        on_line = segment.line.interpolate(segment.line.project(target))
-        return (on_line.x, on_line.y), segment
-
-    def _road(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
+    def _road(self, address: str, parsed: ParsedAddress, ctx: MatchContext) -> GeocodeResult | None:
         if not parsed.road:
             return None
-        road = self._resolve_road(parsed.road, ctx.township)
+        road = self.roads.resolve(parsed.road, ctx.township)
         if road is None:
             return None
         canonical, name_score = road
-        found = self._road_point(canonical, ctx.township)
+        found = self.roads.middle(canonical, ctx.township)
         if found is None:
             return None
         point, segment, township = found
         anchor = self._anchor(ctx)
         if anchor is not None:
             # A road named with a village (武柳线XX村路段, XX村武柳线边): its nearest point to the village.
-            point, segment = self._nearest_on_road(canonical, ctx.township, anchor)
+            point, segment = self.roads.nearest(canonical, ctx.township, anchor)
         if ctx.township is None and len({s.township_code for s in self.index.roads[canonical]}) > 1:
             area = self.index.townships.get(township or "")
             ctx.notes.append(f"{canonical}跨多个乡镇，取{area.name if area else '最长路段'}")
@@ -436,13 +258,13 @@ class Geocoder:
             address, ROAD, point, ctx, name_score, township=township, matched=[canonical], segment_id=segment.id
         )
 
-    def _cross(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
+    def _cross(self, address: str, parsed: ParsedAddress, ctx: MatchContext) -> GeocodeResult | None:
         if not parsed.cross:
             return None
-        names = [self._resolve_road(n, ctx.township) for n in parsed.cross]
+        names = [self.roads.resolve(n, ctx.township) for n in parsed.cross]
         if None in names:
             # Intersections need both roads; fall back to the first one known.
-            known = next((n for n in parsed.cross if self._resolve_road(n, ctx.township)), None)
+            known = next((n for n in parsed.cross if self.roads.resolve(n, ctx.township)), None)
             parsed.road = known
             return None
         (a, score_a), (b, score_b) = names  # type: ignore[misc]
@@ -475,7 +297,7 @@ class Geocoder:
         )
 
     # -- places and areas -------------------------------------------------------------------
-    def _place_candidates(self, name: str, ctx: _Context) -> list:
+    def _place_candidates(self, name: str, ctx: MatchContext) -> list:
         records = self.index.places.get(name, [])
         if ctx.township:
             records = [r for r in records if r.township_code in (ctx.township, None)]
@@ -483,7 +305,7 @@ class Geocoder:
             records = [r for r in records if r.village_code == ctx.village] or records
         return records
 
-    def _place_result(self, address: str, record, ctx: _Context, score: float) -> GeocodeResult:
+    def _place_result(self, address: str, record, ctx: MatchContext, score: float) -> GeocodeResult:
         return self._result(
             address,
             PLACE,
@@ -494,7 +316,7 @@ class Geocoder:
             matched=[record.name],
         )
 
-    def _place_exact(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
+    def _place_exact(self, address: str, parsed: ParsedAddress, ctx: MatchContext) -> GeocodeResult | None:
         text = parsed.place
         if text:
             records = self._place_candidates(text, ctx)
@@ -514,7 +336,7 @@ class Geocoder:
                 return self._place_result(address, records[0], ctx, 0.9)
         return None
 
-    def _place_fuzzy(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
+    def _place_fuzzy(self, address: str, parsed: ParsedAddress, ctx: MatchContext) -> GeocodeResult | None:
         text = parsed.place
         if not text or len(text) < 3:
             return None
@@ -527,7 +349,7 @@ class Geocoder:
             return None
         return self._place_result(address, records[0], ctx, 0.9 * found[1] / 100)
 
-    def _area(self, address: str, parsed: ParsedAddress, ctx: _Context) -> GeocodeResult | None:
+    def _area(self, address: str, parsed: ParsedAddress, ctx: MatchContext) -> GeocodeResult | None:
         village = self.index.villages.get(ctx.village or "")
         if village is not None and village.point is not None:
             if village.approximate:
@@ -546,14 +368,3 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
-
-
-_QUALIFIERS = set("东西南北中新老上下前后大小")
-
-
-def _different_road(written: str, known: str) -> bool:
-    """True when two names differ only by qualifiers (和平西路 vs 和平路): different roads, not a typo."""
-    if len(written) == len(known):
-        return False
-    strip = lambda name: "".join(ch for ch in name if ch not in _QUALIFIERS)  # noqa: E731
-    return strip(written) == strip(known)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
+from geo import time_limits
 from geo.region import Region
 
 STAGES = {
@@ -18,49 +17,10 @@ STAGES = {
 STATS = {"median": "中位数", "p90": "P90"}
 
 
-def lookback_days(region: Region) -> int:
-    """Days before a window's start in which a case can be received and still fall due in the window."""
-    days = 1
-    for limit in region.time_limits.values():
-        if limit.unit == "calendar_days":
-            days = max(days, int(np.ceil(limit.value)))
-        elif limit.unit == "working_days":
-            days = max(days, int(np.ceil(limit.value * 7 / 5)) + 14)  # + the longest holiday run
-        else:
-            days = max(days, int(np.ceil(limit.value / 24)))
-    return days + 1
-
-
-def _limit_keys(frame: pd.DataFrame, region: Region) -> pd.Series:
-    """The time-limit key of each case: its procedure type when configured, else its category."""
-    ptype = frame["procedure_type"]
-    return ptype.where(ptype.isin(list(region.time_limits)), frame["category"]).fillna("default")
-
-
 def due_times(frame: pd.DataFrame, region: Region) -> pd.Series:
-    """Due time of each case: ``due_at`` when the export has one, else from received time and the time limit.
-
-    Limits in calendar or working days end at local midnight after the last day; working days skip
-    weekends and the region's public holidays and count its make-up working days (调休). Computed
-    once per distinct (received day, limit), so it stays fast for hundreds of thousands of cases.
-    """
-    tz = region.tz
-    received = pd.to_datetime(frame["received_at"], utc=True)
-    keys = _limit_keys(frame, region)
-    days = received.dt.tz_convert(tz).dt.date
-    computed = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    for (day, key), index in pd.DataFrame({"day": days, "key": keys}).groupby(["day", "key"]).groups.items():
-        limit = region.time_limit(key)
-        if limit.unit == "hours":
-            computed[index] = received[index] + pd.Timedelta(hours=limit.value)
-            continue
-        if limit.unit == "working_days":
-            last = region.calendar.add_working_days(day, int(np.ceil(limit.value)))
-        else:
-            last = day + dt.timedelta(days=int(np.ceil(limit.value)))
-        computed[index] = pd.Timestamp(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz))
+    """Due time of each case: ``due_at`` as stored, else computed by :func:`geo.time_limits.due_times`."""
     given = pd.to_datetime(frame["due_at"], utc=True)
-    return given.where(given.notna(), computed)
+    return given.where(given.notna(), time_limits.due_times(frame, region))
 
 
 def uncovered_years(frame: pd.DataFrame, region: Region) -> list[int]:
@@ -71,19 +31,7 @@ def uncovered_years(frame: pd.DataFrame, region: Region) -> list[int]:
     """
     if not len(frame):
         return []
-    tz = region.tz
-    working = _limit_keys(frame, region).map(lambda k: region.time_limit(k).unit == "working_days")
-    received = pd.to_datetime(frame["received_at"], utc=True)
-    due = due_times(frame, region)
-    # A due time at local midnight after the last day belongs to that day.
-    spans = pd.DataFrame(
-        {
-            "first": received.dt.tz_convert(tz).dt.year,
-            "last": (due - pd.Timedelta(seconds=1)).dt.tz_convert(tz).dt.year,
-        }
-    )[working.to_numpy() & received.notna().to_numpy() & due.notna().to_numpy()]
-    years = {int(y) for first, last in spans.drop_duplicates().itertuples(index=False) for y in range(first, last + 1)}
-    return sorted(y for y in years if not region.calendar.covers(y))
+    return list(time_limits.calendar_gaps(frame, region, due_times(frame, region)))
 
 
 def calendar_note(years: list[int]) -> str | None:
@@ -98,7 +46,7 @@ def working_days_taken(frame: pd.DataFrame, region: Region) -> pd.Series:
     tz = region.tz
     received = pd.to_datetime(frame["received_at"], utc=True).dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
     closed = pd.to_datetime(frame["closed_at"], utc=True).dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
-    units = _limit_keys(frame, region).map(lambda k: region.time_limit(k).unit)
+    units = time_limits.limit_units(frame, region)
     wanted = (units == "working_days") & received.notna() & closed.notna()
     out = pd.Series(np.nan, index=frame.index)
     if not wanted.any():

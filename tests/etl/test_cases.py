@@ -15,11 +15,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from etl.jobs import cases
-from etl.jobs._case_checks import TimeBounds, check_stages, due_at, parse_stages, parse_time
+from etl.jobs._case_checks import TimeBounds, check_stages, parse_stages, parse_time
 from etl.review import review_count, review_queue
 from geo.crs import wgs84_to_gcj02
 from geo.errors import ValidationError
 from geo.region import Region
+from geo.time_limits import due_at
 
 HEADERS = [
     "案件编号",
@@ -146,12 +147,13 @@ def test_a_gbk_export_loads_with_flags_rejects_and_reconciled_counts(world_engin
     assert c001["attrs"]["point_source"] == "coordinates" and c001["attrs"]["address_distance_m"] < 30
     assert abs(c001["lon"] - DOOR_25[0]) < 1e-5 and abs(c001["lat"] - DOOR_25[1]) < 1e-5  # GCJ-02 converted
     assert c001["attrs"]["durations_min"] == {"dispatch": 10.0, "arrive": 30.0, "handle": 1820.0, "total": 1860.0}
-    assert c001["time_limit"] == "90天" and c001["due_at"] == dt.datetime(2025, 6, 1, 23, 59, 59, tzinfo=TZ)
+    assert c001["time_limit"] == "90天" and c001["due_at"] == dt.datetime(2025, 6, 1, 23, 59, 59, 999999, tzinfo=TZ)
 
     c002 = got["C002"]
     assert c002["geocode_level"] == "小区或地点" and c002["attrs"]["point_source"] == "address"
     assert c002["squad_code"] == "ZD01" and c002["flags"] == ["squad_mismatch"]  # exported as 白洋中队
-    assert c002["time_limit"] == "1个工作日" and c002["due_at"] == dt.datetime(2025, 3, 6, 23, 59, 59, tzinfo=TZ)
+    assert c002["time_limit"] == "1个工作日"
+    assert c002["due_at"] == dt.datetime(2025, 3, 6, 23, 59, 59, 999999, tzinfo=TZ)
 
     c003 = got["C003"]
     assert c003["geocode_level"] == "未匹配" and c003["lon"] is None and "永康市" in c003["attrs"]["geocode_reason"]
@@ -286,5 +288,6 @@ def test_stage_time_parsing_and_checks() -> None:
 def test_due_time_counts_working_days_over_holidays(region: Region) -> None:
     received = dt.datetime(2025, 9, 30, 10, tzinfo=TZ)
     # 10-01…10-08 are holidays, Saturday 10-11 is a make-up working day.
-    assert due_at(received, region.time_limit("投诉举报"), region) == dt.datetime(2025, 10, 14, 23, 59, 59, tzinfo=TZ)
-    assert due_at(received, region.time_limit("一般程序"), region) == dt.datetime(2025, 12, 29, 23, 59, 59, tzinfo=TZ)
+    complaint, general = region.time_limit("投诉举报"), region.time_limit("一般程序")
+    assert due_at(received, complaint, region) == dt.datetime(2025, 10, 14, 23, 59, 59, 999999, tzinfo=TZ)
+    assert due_at(received, general, region) == dt.datetime(2025, 12, 29, 23, 59, 59, 999999, tzinfo=TZ)

@@ -59,7 +59,7 @@ def test_adding_the_year_to_the_region_file_recomputes_the_stored_due_times(
     # Saturday 10-11) that is 10-14; counting weekends only it is 10-07.
     table = [case("K6", ADDRESS, procedure="投诉举报", status="处理中", times=_open("2025-09-30 10:00:00"))]
     assert cases.load(world_engine, write_csv(tmp_path / "cases.csv", table, "gbk")).status == "succeeded"
-    assert fetch(world_engine)["K6"]["due_at"] == dt.datetime(2025, 10, 7, 23, 59, 59, tzinfo=TZ)
+    assert fetch(world_engine)["K6"]["due_at"] == dt.datetime(2025, 10, 7, 23, 59, 59, 999999, tzinfo=TZ)
     reload = load_region(world_engine, lacking)
     assert reload.stats["calendar_uncovered"] == {"2025": 1}
     assert any("[calendar.2025]" in w for w in reload.warnings)
@@ -74,7 +74,7 @@ def test_adding_the_year_to_the_region_file_recomputes_the_stored_due_times(
     report = load_region(world_engine, completed)
     assert report.status == "succeeded" and report.stats["due_times_recomputed"] == 1
     assert "calendar_uncovered" not in report.stats
-    assert fetch(world_engine)["K6"]["due_at"] == dt.datetime(2025, 10, 14, 23, 59, 59, tzinfo=TZ)
+    assert fetch(world_engine)["K6"]["due_at"] == dt.datetime(2025, 10, 14, 23, 59, 59, 999999, tzinfo=TZ)
 
 
 def test_the_due_times_command_recomputes_and_warns(
@@ -82,11 +82,11 @@ def test_the_due_times_command_recomputes_and_warns(
 ) -> None:
     table = [case("K7", ADDRESS, procedure="投诉举报", status="处理中", times=_open("2025-09-30 10:00:00"))]
     assert cases.load(world_engine, write_csv(tmp_path / "cases.csv", table, "gbk")).status == "succeeded"
-    assert fetch(world_engine)["K7"]["due_at"] == dt.datetime(2025, 10, 14, 23, 59, 59, tzinfo=TZ)
+    assert fetch(world_engine)["K7"]["due_at"] == dt.datetime(2025, 10, 14, 23, 59, 59, 999999, tzinfo=TZ)
     region_lacking(2025)  # e.g. a config that lost the year: the command follows the config either way
     env = {**os.environ, "DATABASE_URL": schema_url.render_as_string(hide_password=False)}
     done = subprocess.run(
         [sys.executable, "-m", "etl", "due-times"], capture_output=True, text=True, env=env, check=True
     ).stdout
     assert "1 cases changed" in done and "2025 (1 cases)" in done.replace("\n", " ")
-    assert fetch(world_engine)["K7"]["due_at"] == dt.datetime(2025, 10, 7, 23, 59, 59, tzinfo=TZ)
+    assert fetch(world_engine)["K7"]["due_at"] == dt.datetime(2025, 10, 7, 23, 59, 59, 999999, tzinfo=TZ)

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Connection
 
+from geo.region import Region
+from geo.time_limits import due_at
 from layers.base import LayerParams, Scope
 from layers.registry import get_layer, render
 from layers.response_times import case_times
@@ -39,11 +41,11 @@ def test_closed_the_day_before_a_holiday(db: Connection, seed: Seed) -> None:
     # A general-procedure case received in the window is due in 90 days: not in this window's denominator.
     general = seed.case(119.81, 28.89, local(2024, 10, 2, 11), procedure_type="一般程序", squad_code="ZD01")
     frame = case_times(db, HOLIDAY_WEEK, AS_OF).set_index("id")
-    assert frame.loc[late, "due"] == pd.Timestamp(local(2024, 9, 30, 0))
+    assert frame.loc[late, "due"] == pd.Timestamp(local(2024, 9, 29, 23, 59, 59, 999999))
     assert not frame.loc[late, "on_time"] and not frame.loc[late, "due_in_window"]
-    assert frame.loc[same_day, "due"] == pd.Timestamp(local(2024, 10, 9, 0))
+    assert frame.loc[same_day, "due"] == pd.Timestamp(local(2024, 10, 8, 23, 59, 59, 999999))
     assert frame.loc[same_day, "on_time"] and frame.loc[after, "on_time"]
-    assert frame.loc[open_, "due"] == pd.Timestamp(local(2024, 10, 9, 0))
+    assert frame.loc[open_, "due"] == pd.Timestamp(local(2024, 10, 8, 23, 59, 59, 999999))
     assert not frame.loc[general, "due_in_window"]
     # Working days taken: 09-30 → 10-08 is one working day; the general case has a calendar limit.
     assert frame.loc[after, "working_days"] == 1 and frame.loc[same_day, "working_days"] == 0
@@ -56,6 +58,27 @@ def test_closed_the_day_before_a_holiday(db: Connection, seed: Seed) -> None:
     assert result.summary["on_time_rate"] == pytest.approx(2 / 3, abs=1e-4)
     row = result.data.set_index("squad_code").loc["ZD01"]
     assert row["cases"] == 2 and row["due"] == 3
+
+
+def test_closed_in_the_last_second_of_the_last_day_is_on_time(db: Connection, seed: Seed, region: Region) -> None:
+    """Pins the one due-time convention: stored (as the case job writes it) or computed, the same answer."""
+    _squads(seed)
+    simple = {"procedure_type": "简易程序", "squad_code": "ZD01"}  # 1 working day: Wed 03-05 → Thu 03-06
+    received = local(2025, 3, 5, 10)
+    stored = due_at(received, region.time_limit("简易程序"), region)
+    last_second = local(2025, 3, 6, 23, 59, 59, 500000)
+    next_midnight = local(2025, 3, 7, 0, 0, 0)
+    cases = {
+        (due, closed): seed.case(119.81, 28.89, received, closed_at=closed, due_at=due, **simple)
+        for due in (stored, None)
+        for closed in (last_second, next_midnight)
+    }
+    window = LayerParams(start=dt.date(2025, 3, 6), end=dt.date(2025, 3, 6), options={"as_of": AS_OF})
+    frame = case_times(db, window, AS_OF).set_index("id")
+    for (due, closed), case_id in cases.items():
+        assert frame.loc[case_id, "due_in_window"], (due, closed)
+        assert frame.loc[case_id, "on_time"] == (closed == last_second), (due, closed)
+    assert render("response_times", db, window).summary["closed_on_time"] == 2
 
 
 def test_stage_medians_and_p90(db: Connection, seed: Seed) -> None:
