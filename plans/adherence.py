@@ -58,7 +58,8 @@ def _visits(conn: Connection, chiefs: list[str], start: dt.datetime, end: dt.dat
     """Minutes per chief and segment in [start, end), with the segment's length."""
     return read_frame(
         conn,
-        """SELECT v.subject_id AS chief_code, v.segment_id, sum(v.dwell_s) / 60.0 AS minutes, max(s.length_m) AS length_m
+        """SELECT v.subject_id AS chief_code, v.segment_id, sum(v.dwell_s) / 60.0 AS minutes,
+                  max(s.length_m) AS length_m
            FROM segment_visits v JOIN street_segments s ON s.id = v.segment_id
            WHERE v.subject_kind = 'patrol' AND v.subject_id = ANY(:c) AND v.entered_at < :e AND v.left_at > :s
            GROUP BY v.subject_id, v.segment_id""",

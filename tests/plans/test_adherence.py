@@ -61,7 +61,7 @@ def test_adherence_counts_visited_stops_time_on_plan_and_detours(db: Connection,
     assert weekly(db, "ZT01", PLAN_DATE + dt.timedelta(days=1)).empty
 
 
-def test_a_draft_is_no_task_and_the_approved_plan_reads_back_as_gpx(
+def test_a_draft_is_no_task_and_approved_reads_back_as_gpx(
     db: Connection, grid: Grid, grid_seed: Seed
 ) -> None:
     for i, sid in enumerate(grid.ns):
