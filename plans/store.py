@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from geo.models import PatrolPlan, PatrolPlanRoute, PatrolPlanStop, PatrolPlanVersion
 from layers._frames import read_frame
 from plans.errors import PlanError
-from plans.planner import Plan
+from plans.planner import Plan, PlanCache, PlanRequest, make_plan
 
 
 def save_plan(conn: Connection, plan: Plan, author: str, plan_id: int | None = None) -> tuple[int, int]:
@@ -79,6 +79,25 @@ def save_plan(conn: Connection, plan: Plan, author: str, plan_id: int | None = N
                 ],
             )
     return plan_id, version
+
+
+def make_and_save(
+    conn: Connection, request: PlanRequest, author: str, plan_id: int | None = None, cache: PlanCache | None = None
+) -> tuple[Plan, int, int]:
+    """Make a plan (re-using ``cache`` after an adjustment) and store it as the next version of ``plan_id``.
+
+    Returns
+    -------
+    plan, plan id, version
+
+    Raises
+    ------
+    PlanError
+        When no plan is possible (nothing is stored then).
+    """
+    plan = make_plan(conn, request, cache)
+    plan_id, version = save_plan(conn, plan, author, plan_id)
+    return plan, plan_id, version
 
 
 def approve(conn: Connection, plan_id: int, version: int, approver: str, when: dt.datetime | None = None) -> None:
@@ -181,7 +200,7 @@ def load_plan(conn: Connection, plan_id: int, version: int) -> Plan:
     PlanError
         When the version does not exist.
     """
-    from plans.planner import ChiefRoute, PlanRequest, Stop
+    from plans.planner import ChiefRoute, Stop
     from plans.prizes import Weights, is_hot_reason
 
     head = conn.execute(
