@@ -296,7 +296,7 @@ def _request(code: str, inputs: dict[str, Any], state: dict[str, Any]) -> PlanRe
 def run(
     _make, _drop, _move, _add, code, day, shift, chiefs, minutes, mode, weights, state, selected, move_to, add, fig
 ):
-    """Make a plan ("生成计划") or re-plan after an adjustment (drop, move, add); each result is a stored draft version."""
+    """Make a plan ("生成计划") or re-plan after an adjustment (drop, move, add); each result is stored as a draft."""
     _guard(code)
     trigger = ctx.triggered_id
     if trigger == PLAN_MAKE or not state:
