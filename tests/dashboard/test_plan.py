@@ -3,6 +3,8 @@ on a phone-sized page and downloads the GPX."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -71,7 +73,7 @@ def test_leader_makes_adjusts_and_approves_and_the_chief_gets_it(page_at, seeded
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     with phone.expect_download(timeout=30000) as download:
         phone.click("#street-task-gpx")
-    gpx = open(download.value.path(), encoding="utf-8").read()
+    gpx = Path(download.value.path()).read_text(encoding="utf-8")
     assert download.value.suggested_filename.endswith(".gpx")
     assert gpx.count("<wpt") == jl001 and "<trkpt" in gpx
     assert not phone.console_errors

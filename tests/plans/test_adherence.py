@@ -61,9 +61,7 @@ def test_adherence_counts_visited_stops_time_on_plan_and_detours(db: Connection,
     assert weekly(db, "ZT01", PLAN_DATE + dt.timedelta(days=1)).empty
 
 
-def test_a_draft_is_no_task_and_approved_reads_back_as_gpx(
-    db: Connection, grid: Grid, grid_seed: Seed
-) -> None:
+def test_a_draft_is_no_task_and_approved_reads_back_as_gpx(db: Connection, grid: Grid, grid_seed: Seed) -> None:
     for i, sid in enumerate(grid.ns):
         open_case(grid_seed, sid, X0 + STEP * i, Y0 + STEP * 2)
     request = PlanRequest(squad="ZT01", date=PLAN_DATE, minutes=25, weights=RETURNS_ONLY, time_limit_s=1.0)
