@@ -76,6 +76,8 @@ def stop_states(conn: Connection, plan_id: int, version: int, chief_code: str) -
            WHERE version_id = :v AND chief_code = :c ORDER BY seq""",
         {"v": version_id, "c": chief_code},
     )
+    for column in ("arrive_at", "leave_at"):
+        stops[column] = stops[column].dt.tz_convert(get_region().tz)
     visits = _visits(conn, [chief_code], *shift_window(day, shift)).set_index("segment_id")["minutes"]
     stops["minutes"] = stops["segment_id"].map(visits).fillna(0.0).round(1)
     stops["visited"] = stops["minutes"] > 0

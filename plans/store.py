@@ -13,6 +13,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 
 from geo.models import PatrolPlan, PatrolPlanRoute, PatrolPlanStop, PatrolPlanVersion
+from geo.region import get_region
 from layers._frames import read_frame
 from plans.errors import PlanError
 from plans.planner import Plan, PlanCache, PlanRequest, make_plan
@@ -239,6 +240,10 @@ def load_plan(conn: Connection, plan_id: int, version: int) -> Plan:
            WHERE s.version_id = :v ORDER BY s.chief_code, s.seq""",
         {"v": version_id},
     )
+    tz = get_region().tz  # times are read back in UTC: show them in local time, as the planner made them
+    routes["start_at"] = routes["start_at"].dt.tz_convert(tz)
+    for column in ("arrive_at", "leave_at"):
+        stop_rows[column] = stop_rows[column].dt.tz_convert(tz)
     out = []
     for route in routes.itertuples():
         geometry = shapely.from_wkb(bytes(route.geom)) if route.geom is not None else None

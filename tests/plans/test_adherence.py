@@ -81,5 +81,15 @@ def test_a_draft_is_no_task_and_approved_reads_back_as_gpx(db: Connection, grid:
         (round(s.lon, 6), round(s.lat, 6)) for s in original.stops
     ]
     assert again.geometry.coords[0] == pytest.approx(original.geometry.coords[0])
+    assert (
+        again.start_at.hour == original.start_at.hour
+        and again.stops[0].arrive_at.hour == original.stops[0].arrive_at.hour
+    )
+    assert states_hour(db, plan_id, version, chief) == original.stops[0].arrive_at.hour
     gpx = to_gpx(stored, chief)
     assert gpx.count("<wpt") == len(original.stops) and "<trkpt" in gpx
+
+
+def states_hour(db: Connection, plan_id: int, version: int, chief: str) -> int:
+    """Local hour of the first stop as :func:`stop_states` gives it."""
+    return int(stop_states(db, plan_id, version, chief)["arrive_at"].iloc[0].hour)
