@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from layers._frames import read_frame
 from plans.planner import SHIFTS
+from plans.store import approved_plans, unknown_version
 
 COLUMNS = [
     "chief_code",
@@ -48,9 +49,7 @@ def _version(conn: Connection, plan_id: int, version: int) -> tuple[int, dt.date
         {"p": plan_id, "v": version},
     ).first()
     if row is None:
-        from plans.errors import PlanError
-
-        raise PlanError("unknown_plan", f"没有计划 {plan_id} 的第 {version} 版 (no such plan version)")
+        raise unknown_version(plan_id, version)
     return int(row[0]), row[1], row[2]
 
 
@@ -139,8 +138,6 @@ def weekly(conn: Connection, squad: str, week_start: dt.date) -> pd.DataFrame:
         :data:`COLUMNS` plus ``plans`` (how many approved plans the chief had that week);
         ``visited_share`` is recomputed from the sums.
     """
-    from plans.store import approved_plans
-
     frames = []
     for offset in range(7):
         for plan in approved_plans(conn, week_start + dt.timedelta(days=offset), squad).itertuples():

@@ -19,6 +19,11 @@ from plans.errors import PlanError
 from plans.planner import Plan, PlanCache, PlanRequest, make_plan
 
 
+def unknown_version(plan_id: int, version: int) -> PlanError:
+    """The error for a plan version that does not exist."""
+    return PlanError("unknown_plan", f"没有计划 {plan_id} 的第 {version} 版 (no such plan version)")
+
+
 def save_plan(conn: Connection, plan: Plan, author: str, plan_id: int | None = None) -> tuple[int, int]:
     """Store ``plan`` as the next version of ``plan_id`` (or as a new plan); returns (plan id, version)."""
     request = plan.request
@@ -113,7 +118,7 @@ def approve(conn: Connection, plan_id: int, version: int, approver: str, when: d
         text("SELECT id FROM patrol_plan_versions WHERE plan_id = :p AND version = :v"), {"p": plan_id, "v": version}
     ).first()
     if row is None:
-        raise PlanError("unknown_plan", f"没有计划 {plan_id} 的第 {version} 版 (no such plan version)")
+        raise unknown_version(plan_id, version)
     missing = deleted_stops(conn, row[0])
     if len(missing):
         names = "、".join(missing["segment_name"].fillna(missing["segment_key"]).tolist())
@@ -209,7 +214,7 @@ def load_plan(conn: Connection, plan_id: int, version: int) -> Plan:
         {"p": plan_id, "v": version},
     ).first()
     if head is None:
-        raise PlanError("unknown_plan", f"没有计划 {plan_id} 的第 {version} 版 (no such plan version)")
+        raise unknown_version(plan_id, version)
     version_id, params, summary = head
     request = PlanRequest(
         squad=params["squad"],
