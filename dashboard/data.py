@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dashboard.access.web import audit_request
-from geo.db import reader_engine, statement_cancelled
+from geo.db import reader_engine, statement_cancelled, writer_engine
 from geo.errors import DatabaseError, EgisError, UnknownNameError
 from geo.settings import get_settings
 from layers.base import LayerParams, LayerResult
@@ -63,6 +63,25 @@ def read(function: Callable[..., T], *args: object, cache: bool = False, **kwarg
         raise DataUnavailable(f"图层“{exc.name}”尚未提供") from exc
     _audit_personal_data(function, args, result)
     return result
+
+
+def write(function: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Call ``function(conn, *args, **kwargs)`` in one transaction as the writer role.
+
+    The one way a page stores what a user made (patrol plans and their approval): the library
+    function writes inside the transaction, which commits on success and rolls back on any error.
+
+    Raises
+    ------
+    DataUnavailable
+        When the database cannot be reached.
+    """
+    try:
+        with writer_engine().begin() as conn:
+            return function(conn, *args, **kwargs)
+    except (OperationalError, DatabaseError) as exc:
+        log.warning("database unreachable: %s", exc)
+        raise DataUnavailable("数据库暂时无法连接") from exc
 
 
 def _audit_personal_data(function: Callable[..., object], args: tuple, result: object) -> None:

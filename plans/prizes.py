@@ -33,6 +33,7 @@ RETURN_DAYS = 90
 RETURN_CAP = 3
 PER_M = 100.0
 HOT_CONFIDENCE = {1: "90%", 2: "95%", 3: "99%"}
+HOT_REASON = "热点"  # the reason label of a Gi* hot segment (see is_hot_reason)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def segment_prizes(conn: Connection, squad_code: str, as_of: dt.date, weights: W
 def _reasons(row) -> list[str]:
     out = []
     if row.hot > 0:
-        out.append(f"热点（置信度 {HOT_CONFIDENCE[int(row.hot_class)]}）")
+        out.append(f"{HOT_REASON}（置信度 {HOT_CONFIDENCE[int(row.hot_class)]}）")
     if row.under > 0:
         out.append("案件多、巡查少")
     if row.returns > 0:
@@ -130,3 +131,8 @@ def _reasons(row) -> list[str]:
     if row.warnings > 0:
         out.append("预警")
     return out
+
+
+def is_hot_reason(reasons: list[str]) -> bool:
+    """True when a stop's stored reasons say its segment was a Gi* hot segment."""
+    return any(r.startswith(HOT_REASON) for r in reasons)

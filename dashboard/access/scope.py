@@ -24,7 +24,14 @@ from layers.base import Scope
 
 WALL = "wall"
 # The path (prefix) of each page whose callbacks ask for a scope.
-PAGE_PATHS = {"wall": "/wall", "squad": "/squad/", "street": "/street/", "cases": "/cases", "home": "/"}
+PAGE_PATHS = {
+    "wall": "/wall",
+    "squad": "/squad/",
+    "street": "/street/",
+    "cases": "/cases",
+    "home": "/",
+    "plan": "/plan/",
+}
 
 
 def request_scope(page: str) -> Scope:
@@ -43,6 +50,15 @@ def request_scope(page: str) -> Scope:
     if page == WALL:
         return replace(scope, aggregates_only=True, personal_data=False)
     return scope
+
+
+def may_plan(squad_code: str | None) -> bool:
+    """True when the current user may make and approve patrol plans of ``squad_code``: an admin, or
+    that squad's leader (not another squad's leader, a street chief, a viewer or the wall kiosk)."""
+    principal = current_principal()
+    if not squad_code or not principal.may_open(f"{PAGE_PATHS['plan']}{squad_code}"):
+        return False
+    return principal.role == "admin" or (principal.role == "squad_leader" and principal.squad_code == squad_code)
 
 
 DENIED_PAGE = "无权访问此页面"

@@ -89,6 +89,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
             html.Div(
                 [
                     html.H1(f"{squad['name']} · 中队长视图"),
+                    dcc.Link("巡查计划", href=f"/plan/{code}", className="button"),
                     html.Div(summary, id=SQUAD_SUMMARY, className="summary-line"),
                 ],
                 className="page-head",

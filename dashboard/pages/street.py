@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, Patch, State, callback, dcc, html, no_update
+from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from dashboard import basemap, components, data, filters, fmt
 from dashboard.access.scope import request_scope
+from dashboard.access.web import audit_request
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
+from dashboard.planview import route_traces
+from geo.region import get_region
 from layers.base import SUMMARY_LABELS, LayerParams, Scope
 from layers.queries import case_records, directory
+from plans.adherence import stop_states
+from plans.export import to_gpx
+from plans.planner import SHIFT_LABELS, Plan
+from plans.store import chief_task, load_plan
 
 dash.register_page(__name__, path_template="/street/<chief>", name="街路长", title="街路长视图")
 
@@ -26,6 +34,9 @@ STREET_NOTES = "street-notes"
 STREET_SUMMARY = "street-summary"
 STREET_TREND = "street-trend"
 STREET_CASES = "street-cases"
+STREET_TASK_GPX = "street-task-gpx"
+STREET_TASK_XLSX = "street-task-xlsx"
+STREET_TASK_DOWNLOAD = "street-task-download"
 
 WINDOWS = {"7": "近7天", "30": "近30天", "90": "近90天"}
 DRAW_ORDER = ["patrol_coverage", "cases"]
@@ -57,8 +68,6 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
         pad = 0.002
         bounds = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
     else:
-        from geo.region import get_region
-
         bounds = get_region().outline.bounds
     center, zoom = view_for_bounds(bounds, width_px=380, height_px=380)
     squads = (person["squad_code"],) if person["squad_code"] else ()
@@ -84,6 +93,7 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
             dcc.Graph(id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"),
             html.Div(legend, id=STREET_LEGEND, className="legend"),
             html.Div(notes, id=STREET_NOTES),
+            *task_section(chief, style),
             html.H3("巡查覆盖趋势"),
             dcc.Graph(id=STREET_TREND, figure=trend, config={"displayModeBar": False}, className="street-trend"),
             html.H3("我负责街路上的未结案件"),
@@ -91,6 +101,120 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
         ],
         className="page street-page",
     )
+
+
+def today_task(chief: str) -> tuple[Plan, pd.DataFrame] | None:
+    """The chief's approved plan for today and their stops with visited / not yet, or None without one.
+
+    Raises
+    ------
+    PermissionError
+        When the request may not see that chief's task (another squad, aggregates only).
+    data.DataUnavailable
+        When the database cannot be read.
+    """
+    scope = chief_scope(chief)
+    if scope is None or scope.aggregates_only:
+        raise PermissionError(chief)
+    if data.read(directory.chiefs, scope).query("code == @chief").empty:
+        raise PermissionError(chief)
+    found = data.read(chief_task, chief, dt.datetime.now(get_region().tz).date())
+    if found is None:
+        return None
+    plan = data.read(load_plan, *found)
+    plan.routes = [r for r in plan.routes if r.chief_code == chief]
+    return plan, data.read(stop_states, *found, chief)
+
+
+def task_section(chief: str, style: dict) -> list:
+    """ "今日巡查任务": the route on a map, the stops in order with their state, GPX and Excel downloads."""
+    try:
+        task = today_task(chief)
+    except PermissionError:
+        return []
+    except data.DataUnavailable as exc:
+        return [html.H3("今日巡查任务"), html.Div(f"⚠ {exc}", className="map-note")]
+    if task is None:
+        return [html.H3("今日巡查任务"), html.Div("今天没有已批准的巡查任务", className="case-card empty")]
+    plan, states = task
+    route = plan.routes[0]
+    done = int(states["visited"].sum())
+    points = [(s.lon, s.lat) for s in route.stops]
+    if route.geometry is not None:
+        points += list(route.geometry.coords)
+    xs, ys = zip(*points, strict=True)
+    center, zoom = view_for_bounds((min(xs), min(ys), max(xs), max(ys)), width_px=360, height_px=300)
+    figure = map_figure(route_traces(plan), style=style, center=center, zoom=zoom, uirevision=f"task-{chief}")
+    return [
+        html.H3("今日巡查任务"),
+        html.Div(
+            f"{SHIFT_LABELS.get(plan.request.shift, '')} {route.start_at:%H:%M} 出发 · {len(route.stops)} 个巡查点 · "
+            f"{route.length_m / 1000:.1f} 公里 · 已巡查 {done}/{len(route.stops)}",
+            className="summary-line",
+        ),
+        dcc.Graph(figure=figure, config={"displayModeBar": False}, className="street-map task-map"),
+        html.Ol(
+            [
+                html.Li(
+                    [
+                        html.Span(f"{r.arrive_at:%H:%M} {r.segment_name or r.segment_key}"),
+                        html.Span("已巡查" if r.visited else "未巡查", className="done" if r.visited else "todo"),
+                    ],
+                    className="task-stop",
+                )
+                for r in states.itertuples()
+            ],
+            className="task-stops",
+        ),
+        html.Div(
+            [
+                html.Button("下载路线（GPX）", id=STREET_TASK_GPX, className="button"),
+                html.Button("下载任务单（Excel）", id=STREET_TASK_XLSX, className="button"),
+            ],
+            className="task-downloads",
+        ),
+        dcc.Download(id=STREET_TASK_DOWNLOAD),
+    ]
+
+
+TASK_SHEET = {
+    "seq": "序号",
+    "segment_name": "路段",
+    "arrive_at": "到达",
+    "leave_at": "离开",
+    "reasons": "原因",
+    "visited": "已巡查",
+}
+
+
+@callback(
+    Output(STREET_TASK_DOWNLOAD, "data"),
+    Input(STREET_TASK_GPX, "n_clicks"),
+    Input(STREET_TASK_XLSX, "n_clicks"),
+    State(STREET_CHIEF, "data"),
+    prevent_initial_call=True,
+)
+def download_task(_gpx, _xlsx, chief) -> Any:
+    """Today's route as GPX (for navigation apps) or the stops as an Excel sheet, read afresh."""
+    try:
+        task = today_task(chief)
+    except data.DataUnavailable:
+        return no_update
+    if task is None:
+        return no_update
+    plan, states = task
+    stamp = f"{plan.request.date:%Y%m%d}"
+    if ctx.triggered_id == STREET_TASK_GPX:
+        audit_request("export", target=f"{chief}_巡查路线_{stamp}.gpx")
+        return dcc.send_string(to_gpx(plan, chief), f"{chief}_巡查路线_{stamp}.gpx")
+    sheet = states.assign(
+        segment_name=states["segment_name"].fillna(states["segment_key"]),
+        arrive_at=states["arrive_at"].dt.strftime("%H:%M"),
+        leave_at=states["leave_at"].dt.strftime("%H:%M"),
+        reasons=states["reasons"].map("；".join),
+        visited=states["visited"].map({True: "是", False: "否"}),
+    )[list(TASK_SHEET)].rename(columns=TASK_SHEET)
+    return components.send_excel({"巡查任务": sheet}, f"{chief}_巡查任务_{stamp}.xlsx")
 
 
 def _params(chief: str, window: str | None) -> LayerParams:

@@ -10,6 +10,7 @@ has no rule below makes the test fail, so a new one cannot ship without deciding
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 import re
@@ -204,6 +205,37 @@ STREET = {
     "street_chief": Rows(ZD01),
     "viewer": Aggregates("当前权限仅可查看汇总数据"),
 }
+PLANNING = {  # admin and ZD01's own leader only: not another squad's leader, a chief, a viewer or the kiosk
+    "admin": Aggregates("计划"),
+    "command_center": Denied(),
+    "squad_leader": Aggregates("计划"),
+    "squad_leader_other": Denied(),
+    "street_chief": Denied(),
+    "viewer": Denied(),
+}
+CHIEF_TASK = {  # JL001's task: JL001, ZD01's leader and admin; refused to everyone else
+    "admin": Echo(),
+    "command_center": Denied(),
+    "squad_leader": Echo(),
+    "squad_leader_other": Denied(),
+    "street_chief": Echo(),
+    "viewer": Denied(),
+}
+
+
+def _plan_inputs(seeded: Seeded, **extra: Any) -> dict[str, Any]:
+    return {
+        "plan-code.data": "ZD01",
+        "plan-date.date": seeded.reference.date().isoformat(),
+        "plan-shift.value": "day",
+        "plan-chiefs.value": [],
+        "plan-minutes.value": 60,
+        "plan-mode.value": "foot",
+        "plan-weights.value": ["hot", "under", "returns"],
+        **extra,
+    }
+
+
 DESK_PAGE = {**every_role(Aggregates("中队长视图")), "command_center": Denied(), "squad_leader_other": NoRows()}
 
 # First output of the callback (``id.property``) → the probes that call it.
@@ -212,6 +244,11 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
         Probe("/cases", lambda s: {"_pages_location.pathname": "/cases"}, CASES_PAGE),
         Probe("/squad/ZD01", lambda s: {"_pages_location.pathname": "/squad/ZD01"}, DESK_PAGE),
         Probe("/street/JL001", lambda s: {"_pages_location.pathname": "/street/JL001"}, STREET),
+        Probe(
+            "/plan/ZD01",
+            lambda s: {"_pages_location.pathname": "/plan/ZD01"},
+            {**PLANNING, "admin": Aggregates("巡查计划"), "squad_leader": Aggregates("巡查计划")},
+        ),
         Probe("/wall", lambda s: {"_pages_location.pathname": "/wall"}, every_role(Aggregates("kpi-value"))),
         Probe(
             "/",
@@ -248,6 +285,25 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
     ],
     "street-map.figure": [
         Probe("JL001", lambda s: {"street-window.value": "90", "street-chief.data": "JL001"}, STREET),
+    ],
+    "plan-map.figure": [Probe("make ZD01's plan", lambda s: _plan_inputs(s, **{"plan-make.n_clicks": 1}), PLANNING)],
+    "plan-approved.children": [
+        Probe("approve nothing yet", lambda s: {"plan-approve.n_clicks": 1, "plan-code.data": "ZD01"}, PLANNING)
+    ],
+    "plan-adherence.children": [
+        Probe(
+            "yesterday's adherence",
+            lambda s: {
+                "plan-code.data": "ZD01",
+                "plan-date.date": (s.reference.date() - dt.timedelta(days=1)).isoformat(),
+            },
+            PLANNING,
+        )
+    ],
+    "street-task-download.data": [
+        Probe(
+            "GPX of JL001's task", lambda s: {"street-task-gpx.n_clicks": 1, "street-chief.data": "JL001"}, CHIEF_TASK
+        )
     ],
     "wall-map.figure": [
         Probe("refresh", lambda s: {"wall-refresh.n_intervals": 1}, every_role(Aggregates("kpi-value"))),
