@@ -21,7 +21,6 @@ from dashboard import data
 from dashboard.mapfont import source_font
 from geo.crs import wgs84_to_gcj02
 from geo.errors import ConfigError
-from geo.region import get_region
 from geo.settings import get_settings
 from layers.queries.basemap_tiles import MAIN_ROAD_CLASSES, VILLAGE_ZOOM, basemap_version
 
@@ -102,14 +101,17 @@ def _tile_extension(folder: Path) -> str:
     return "png"
 
 
-def display_shift() -> tuple[float, float]:
-    """Degrees (lon, lat) the vector tiles are shifted by: the GCJ-02 offset at the county's centre
-    when the raster tiles underneath are GCJ-02 (a few metres off at the county's edge), else 0."""
+def display_shift(lon: float, lat: float) -> tuple[float, float]:
+    """Degrees (lon, lat) to add to WGS-84 data near ``(lon, lat)`` to draw it on the basemap.
+
+    The GCJ-02 offset at that point when the raster tiles underneath are GCJ-02, else ``(0, 0)``.
+    The vector tiles take the offset at each tile's centre: across one tile it changes by less
+    than a pixel of that tile's zoom (about 2 m inside a tile of zoom 14).
+    """
     if config().crs != "gcj02":
         return (0.0, 0.0)
-    centre = get_region().outline.centroid
-    lon, lat = wgs84_to_gcj02(np.array([centre.x]), np.array([centre.y]))
-    return (float(lon[0]) - centre.x, float(lat[0]) - centre.y)
+    shifted_lon, shifted_lat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    return (float(shifted_lon[0]) - lon, float(shifted_lat[0]) - lat)
 
 
 def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, Any]]:

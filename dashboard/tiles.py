@@ -19,7 +19,7 @@ from dashboard import data
 from dashboard.basemap import FONT_ROUTE, TILE_ROUTE, VECTOR_TILE_ROUTE, config, display_shift
 from dashboard.mapfont import map_font
 from geo.errors import ConfigError
-from layers.queries.basemap_tiles import basemap_tile, basemap_version, tile_in_range
+from layers.queries.basemap_tiles import basemap_tile, basemap_version, tile_centre, tile_in_range
 
 MVT_MIMETYPE = "application/vnd.mapbox-vector-tile"
 TILE_MAX_AGE_S = 86400  # a tile URL names its data version, so it may be kept a day
@@ -43,8 +43,8 @@ def vector_tile(z: int, x: int, y: int) -> flask.Response:
         abort(404)
     try:
         version = _current_version()
-        shift = display_shift()
-        etag = f"{version}-{shift[0]:.6f}-{shift[1]:.6f}"
+        shift = tuple(round(v, 7) for v in display_shift(*tile_centre(z, x, y)))
+        etag = f"{version}-{shift[0]:.7f}-{shift[1]:.7f}"
         if etag in flask.request.if_none_match:
             response = flask.Response(status=304)
         else:

@@ -108,6 +108,14 @@ def tile_in_range(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
 
 
+def tile_centre(z: int, x: int, y: int) -> tuple[float, float]:
+    """Longitude and latitude (degrees) of the centre of tile ``z/x/y``."""
+    n = 2**z
+    lon = (x + 0.5) / n * 360.0 - 180.0
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 0.5) / n))))
+    return lon, lat
+
+
 def basemap_tile(conn: Connection, z: int, x: int, y: int, shift: tuple[float, float] = (0.0, 0.0)) -> bytes:
     """The vector tile ``z/x/y`` (Mapbox Vector Tile bytes; empty when nothing lies in it).
 
@@ -119,7 +127,7 @@ def basemap_tile(conn: Connection, z: int, x: int, y: int, shift: tuple[float, f
         The tile address (XYZ, Web Mercator); check it with :func:`tile_in_range` first.
     shift
         Degrees (lon, lat) added to every coordinate before it is tiled: ``(0, 0)`` for a WGS-84
-        basemap, the GCJ-02 offset at the county's centre for Amap-style raster tiles underneath.
+        basemap, the GCJ-02 offset at the tile's centre for Amap-style raster tiles underneath.
     """
     tolerance = _WORLD_M / (2**z) / EXTENT * 2  # two tile units: invisible, and it keeps tiles small
     row = conn.execute(

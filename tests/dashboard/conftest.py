@@ -124,15 +124,17 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page_at(browser, dash_server: str, screenshots: Path, request: pytest.FixtureRequest):
-    """Open a dashboard path in a new page of the given viewport; collects console errors.
+    """Open a dashboard path in a new page of the given viewport; collects console errors and requests.
 
-    When the test fails, every page it opened is saved as ``<test>-failed-N.png``.
+    When the test fails, every page it opened is saved as ``<test>-failed-N.png``. A page that made
+    a request to any host other than the app fails the test (no request ever leaves the app).
     """
     pages = []
 
     def open_page(path: str, width: int = 1920, height: int = 1080, user: str | None = None):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
         page = context.new_page()
+        page.requests = record_requests(page)
         sign_in(page, dash_server, user or ("kiosk" if path.startswith("/wall") else "admin"))
         page.console_errors = []
         page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
@@ -143,11 +145,28 @@ def page_at(browser, dash_server: str, screenshots: Path, request: pytest.Fixtur
 
     yield open_page
     report = getattr(request.node, "rep_call", None)
+    foreign: list[str] = []
     for number, context in enumerate(pages):
+        for page in context.pages:
+            foreign += foreign_requests(page.requests, dash_server)
         if report is not None and report.failed:
             for page in context.pages:
                 page.screenshot(path=str(screenshots / f"{request.node.name}-failed-{number}.png"))
         context.close()
+    assert foreign == [], "requests to a host other than the app"
+
+
+def record_requests(page) -> list[str]:
+    """Record the URL of every request ``page`` makes (documents, scripts, tiles, fonts, workers…)."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    return urls
+
+
+def foreign_requests(urls: list[str], base: str) -> list[str]:
+    """The URLs in ``urls`` that go to another host than the app at ``base`` (``data:``/``blob:`` stay local)."""
+    origin = base.rstrip("/") + "/"
+    return [u for u in urls if not u.startswith(origin) and not u.startswith(("data:", "blob:"))]
 
 
 def sign_in(page, base: str, user: str) -> None:
