@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import dash
 import flask
 import pytest
-from layers.kpis import wall_figures
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
@@ -18,6 +17,7 @@ from geo.region import Region
 from geo.settings import get_settings
 from layers.base import LayerParams, Scope
 from layers.queries.directory import default_window_end
+from layers.queries.kpis import wall_figures
 
 
 @pytest.fixture
