@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port, http_login
+from bench._browser import sign_in as browser_sign_in
 from bench._seed import Seeded, seed
 from dashboard.auth.store import add_user, create_kiosk_token
 from geo.db import get_engine
@@ -172,29 +172,18 @@ def foreign_requests(urls: list[str], base: str) -> list[str]:
 def sign_in(page, base: str, user: str) -> None:
     """Log ``page`` in as ``user`` through the login form, or as the wall screen with ``"kiosk"``."""
     if user == "kiosk":
-        page.goto(f"{base}/kiosk?token={ACCOUNTS['kiosk']}")
-        return
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert "/login" not in page.url, f"login as {user} failed"
+        browser_sign_in(page, base, user, kiosk_token=ACCOUNTS["kiosk"])
+    else:
+        browser_sign_in(page, base, user, TEST_PASSWORD)
 
 
 def http_session(base: str, user: str | None) -> requests.Session:
     """A plain HTTP client logged in as ``user`` (login form with its CSRF field, or ``"kiosk"``; None: anonymous)."""
-    client = requests.Session()
+    if user is None:
+        return requests.Session()
     if user == "kiosk":
-        response = client.get(f"{base}/kiosk", params={"token": ACCOUNTS["kiosk"]}, allow_redirects=False)
-        assert response.status_code == 302, response.text
-    elif user is not None:
-        form = client.get(f"{base}/login").text
-        csrf = re.search(r'name="csrf" value="([^"]*)"', form)
-        data = {"username": user, "password": TEST_PASSWORD, "csrf": csrf.group(1) if csrf else ""}
-        response = client.post(f"{base}/login", data=data, allow_redirects=False)
-        assert response.status_code == 302 and "/login" not in response.headers["Location"], f"login as {user} failed"
-    return client
+        return http_login(base, kiosk_token=ACCOUNTS["kiosk"])
+    return http_login(base, user, TEST_PASSWORD)
 
 
 def watch_callbacks(page) -> list[str]:
