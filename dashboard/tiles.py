@@ -49,8 +49,10 @@ def vector_tile(z: int, x: int, y: int) -> flask.Response:
             response = flask.Response(status=304)
         else:
             response = flask.Response(_tile_bytes(version, shift, z, x, y), mimetype=MVT_MIMETYPE)
-    except data.DataUnavailable as exc:
-        return flask.Response(str(exc), status=503, mimetype="text/plain")
+    except data.DataUnavailable:  # an empty tile, not kept: an error would break the map (the page says why)
+        response = flask.Response(status=204)
+        response.cache_control.no_store = True
+        return response
     response.set_etag(etag)
     named = flask.request.args.get("v") == str(version)
     response.cache_control.private = True

@@ -71,3 +71,22 @@ def test_no_request_leaves_the_app(path: str, page_at, dash_server, seeded) -> N
     urls = page.requests
     assert any("/basemap/tiles/" in u for u in urls) and any(u.endswith("/basemap/font") for u in urls)
     assert foreign_requests(urls, dash_server) == []
+
+
+def test_wall_colour_bar_leaves_the_county_visible(page_at, seeded) -> None:
+    from geo.region import get_region
+
+    page = page_at("/wall")
+    page.wait_for_selector("#wall-map .colorbar", timeout=30000)
+    _labels_at(page)
+    outline = [list(xy) for xy in get_region().outline.exterior.coords]
+    inside = page.evaluate(
+        f"""(coords) => {{ const m = {_MAP};
+            const bar = document.querySelector('#wall-map .colorbar').getBoundingClientRect();
+            const box = m.getContainer().getBoundingClientRect();
+            return coords.map(c => m.project(c)).filter(p => {{
+                const x = p.x + box.left, y = p.y + box.top;
+                return x >= bar.left && x <= bar.right && y >= bar.top && y <= bar.bottom; }}).length; }}""",
+        outline,
+    )
+    assert inside == 0, f"{inside} points of the county outline under the colour bar"
