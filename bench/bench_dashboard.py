@@ -41,6 +41,7 @@ from bench._seed import add_volume, seed  # noqa: E402
 from dashboard.auth.store import add_user, create_kiosk_token  # noqa: E402
 from geo.db import database_url, get_engine  # noqa: E402
 from geo.db.migrate import upgrade  # noqa: E402
+from geo.db.roles import ensure_roles  # noqa: E402
 from geo.region import get_region  # noqa: E402
 
 PAGES = [
@@ -137,6 +138,7 @@ def prepare(configured: bool, cases_per_year: int, street_scale: float = 1.0) ->
     scoped = url.update_query_dict({"options": f"-csearch_path={schema},public"})
     engine = get_engine(scoped)
     upgrade(engine)
+    ensure_roles(engine)  # the dashboard reads as egis_reader: grants on the scratch schema
     began = time.perf_counter()
     seed(engine, get_region())
     counts = add_volume(engine, get_region(), cases_per_year=cases_per_year)
