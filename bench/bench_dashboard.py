@@ -57,7 +57,7 @@ DEMO_SEGMENTS = 1300  # street segments of the demo county (make demo loads 1 29
 _NAMES_DRAWN = """([id]) => { const gd = document.querySelector('#' + id + ' .js-plotly-plot');
     const s = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
     if (!s || !s.map || !s.map.isStyleLoaded() || !s.map.areTilesLoaded()) return false;
-    const ids = s.map.getStyle().layers.filter(l => l.type === 'symbol').map(l => l.id);
+    const ids = s.map.getStyle().layers.filter(l => l.type === 'symbol' && !l.id.startsWith('plotly-')).map(l => l.id);
     return ids.length === 0 || s.map.queryRenderedFeatures({layers: ids}).length > 0; }"""
 
 
