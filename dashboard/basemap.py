@@ -176,17 +176,16 @@ def label_layers(palette: Palette, *, wall: bool, source: str = "basemap") -> li
             **spec,
         }
 
+    def place(kind: str, sizes: tuple[float, ...], minzoom: float, maxzoom: float, **spec: Any) -> dict[str, Any]:
+        """Names of the ``labels`` points of one kind; ``sizes``: zoom, size, zoom, size (interpolated)."""
+        size = ["interpolate", ["linear"], ["zoom"], *sizes]
+        where = ["==", ["get", "kind"], kind]
+        return label(f"label-{kind}", "labels", size, minzoom=minzoom, maxzoom=maxzoom, filter=where, **spec)
+
     street_size = ["interpolate", ["linear"], ["zoom"], 13, 12, 17, 16]
     along = {"symbol-placement": "line", "text-max-angle": 40, "symbol-spacing": 300, "text-padding": 2}
     return [
-        label(
-            "label-village",
-            "labels",
-            ["interpolate", ["linear"], ["zoom"], 12, 11, 16, 14],
-            minzoom=12,
-            filter=["==", ["get", "kind"], "village"],
-            paint={"text-opacity": 0.85},
-        ),
+        place("village", (12, 11, 16, 14), 12, 24, paint={"text-opacity": 0.85}),
         label("label-street", "street_names", street_size, minzoom=14, layout=along),
         label(
             "label-main-road",
@@ -216,22 +215,12 @@ def label_layers(palette: Palette, *, wall: bool, source: str = "basemap") -> li
             minzoom=11,
             layout={"text-anchor": "top", "text-offset": [0, 0.6]},
         ),
-        label(
-            "label-township",
-            "labels",
-            ["interpolate", ["linear"], ["zoom"], 9, 16 if wall else 12, 13, 18 if wall else 15],
-            minzoom=9,
-            maxzoom=15,
-            filter=["==", ["get", "kind"], "township"],
-            paint={"text-opacity": 0.8},
-        ),
-        label(
-            "label-squad",
-            "labels",
-            ["interpolate", ["linear"], ["zoom"], 9, 26 if wall else 14, 12, 32 if wall else 18],
-            minzoom=8,
-            maxzoom=13,
-            filter=["==", ["get", "kind"], "squad"],
+        place("township", (9, 16 if wall else 12, 13, 18 if wall else 15), 9, 15, paint={"text-opacity": 0.8}),
+        place(
+            "squad",
+            (9, 26 if wall else 14, 12, 32 if wall else 18),
+            8,
+            13,
             layout={"text-letter-spacing": 0.1},
             paint={"text-halo-width": 3 if wall else 2},
         ),
