@@ -158,7 +158,7 @@ def label_layers(palette: Palette, *, wall: bool, source: str = "basemap") -> li
     """Names drawn by MapLibre from the vector tiles, on top of the data traces, placed without overlaps.
 
     Squads and townships at county zoom (squads large on the wall, readable from 5 m), villages
-    from zoom 12, street names along the lines from zoom 13 (main roads) and 14 (every street),
+    from zoom 12, street names along the lines from zoom 12 (main roads) and 13 (every street),
     stations from zoom 11. Layers later in the list are placed first when labels collide.
     """
     halo = {"text-color": palette.text, "text-halo-color": palette.halo, "text-halo-width": 2}
@@ -182,16 +182,16 @@ def label_layers(palette: Palette, *, wall: bool, source: str = "basemap") -> li
         where = ["==", ["get", "kind"], kind]
         return label(f"label-{kind}", "labels", size, minzoom=minzoom, maxzoom=maxzoom, filter=where, **spec)
 
-    street_size = ["interpolate", ["linear"], ["zoom"], 13, 12, 17, 16]
+    street_size = ["interpolate", ["linear"], ["zoom"], 12, 11, 17, 16]
     along = {"symbol-placement": "line", "text-max-angle": 40, "symbol-spacing": 300, "text-padding": 2}
     return [
         place("village", (12, 11, 16, 14), 12, 24, paint={"text-opacity": 0.85}),
-        label("label-street", "street_names", street_size, minzoom=14, layout=along),
+        label("label-street", "street_names", street_size, minzoom=13, layout=along),
         label(
             "label-main-road",
             "street_names",
             street_size,
-            minzoom=13,
+            minzoom=12,
             filter=["in", ["get", "road_class"], ["literal", list(MAIN_ROAD_CLASSES)]],
             layout=along,
         ),

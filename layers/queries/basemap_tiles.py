@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 MAIN_ROAD_CLASSES = ("主干路", "次干路")
 ALL_STREETS_ZOOM = 12  # below it, only the main road classes
 VILLAGE_ZOOM = 11  # village outlines and labels from this zoom
-STREET_NAME_ZOOM = 13  # merged street lines for labels from this zoom
+STREET_NAME_ZOOM = 12  # merged street lines for labels from this zoom
 MAX_ZOOM = 18
 SOURCE_JOBS = ("region", "jurisdictions", "streets", "stations")
 EXTENT = 4096

@@ -101,7 +101,7 @@ def test_vector_tiles_carry_names_and_are_revalidated_by_data_version(seeded, se
     assert font.status_code == 200 and font.data[:4] == b"\x00\x01\x00\x00"  # TrueType, not a collection
 
 
-def test_county_zoom_tiles_leave_out_minor_streets_and_villages(seeded, setting) -> None:
+def test_county_zoom_tiles_leave_out_street_names(seeded, setting) -> None:
     from layers.queries.basemap_tiles import basemap_tile
 
     lon, lat = _street_point("解放街")
