@@ -10,8 +10,8 @@ from dash import Dash, dcc, html
 from dashboard.access.headers import install_security_headers
 from dashboard.access.scope import guard_page_layouts
 from dashboard.access.web import install_auth
-from dashboard.basemap import register_tile_route
 from dashboard.health import register_health_routes
+from dashboard.tiles import register_basemap_routes
 from geo.region import get_region
 
 
@@ -28,7 +28,7 @@ def create_app() -> Dash:
     )
     install_auth(app, f"{region.bureau} 执法地图")
     guard_page_layouts()
-    register_tile_route(app.server)
+    register_basemap_routes(app.server)
     register_health_routes(app.server)
     install_security_headers(app)
     app.layout = html.Div(

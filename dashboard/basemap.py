@@ -1,32 +1,36 @@
-"""The basemap under every map: offline (county, townships, streets from PostGIS), 天地图, an XYZ
-tile URL, or a local tile folder served by the app; plus the GCJ-02 shift for Amap-style tiles.
+"""The basemap under every map: offline vector tiles made by PostGIS (county, townships, villages,
+streets, stations and their names), 天地图, an XYZ tile URL, or a local tile folder served by the
+app; names drawn on top in every case; plus the GCJ-02 shift for Amap-style tiles.
 
 Configured by ``EGIS_BASEMAP`` / ``EGIS_BASEMAP_CRS`` / ``EGIS_TIANDITU_KEY`` (``geo/settings.py``).
-The offline basemap is sent once with the page; refreshes patch only the data traces.
+The style is sent once with the page (tiles load as the map moves); refreshes patch only the data
+traces. The routes that serve tiles and the font are in ``dashboard/tiles.py``.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import flask
 import numpy as np
-from flask import Flask, abort, send_from_directory
 from plotly.basedatatypes import BaseTraceType
 
 from dashboard import data
+from dashboard.mapfont import source_font
 from geo.crs import wgs84_to_gcj02
 from geo.errors import ConfigError
 from geo.settings import get_settings
-from layers.base import LayerParams
-from layers.queries.basemap_geometry import basemap_collections
+from layers.queries.basemap_tiles import MAIN_ROAD_CLASSES, VILLAGE_ZOOM, basemap_version
 
-TILE_ROUTE = "/basemap-tiles"
+TILE_ROUTE = "/basemap-tiles"  # local raster tiles (EGIS_BASEMAP=local:<folder>)
+VECTOR_TILE_ROUTE = "/basemap/tiles"
+FONT_ROUTE = "/basemap/font"
+TILE_MAX_ZOOM = 16  # tiles of higher zooms are drawn from these (overzoom)
+LABELS_BELOW = "labels-start"  # data traces are drawn below this layer, names above them
+MAP_FONT = "Egis Sans"  # the font face name in the style; the app serves its file (dashboard/mapfont.py)
 TIANDITU = "https://t{n}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
-_CACHE_SECONDS = 600.0
-_cache: dict[tuple, tuple[float, dict[str, Any]]] = {}
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,11 @@ class Palette:
     main_road: str
     street: str
     text: str
+    halo: str
 
 
-LIGHT = Palette("#eef1f4", "#fbfaf7", "#34495e", "#b8b0a0", "#d9a45b", "#c9c9c9", "#222222")
-DARK = Palette("#070d18", "#0e1a2b", "#5fa8d3", "#2b4361", "#3d5a80", "#22344d", "#e8eef5")
+LIGHT = Palette("#eef1f4", "#fbfaf7", "#34495e", "#b8b0a0", "#d9a45b", "#c9c9c9", "#222222", "#ffffff")
+DARK = Palette("#070d18", "#0e1a2b", "#5fa8d3", "#2b4361", "#3d5a80", "#22344d", "#e8eef5", "#070d18")
 
 
 @dataclass(frozen=True)
@@ -96,35 +101,158 @@ def _tile_extension(folder: Path) -> str:
     return "png"
 
 
-def register_tile_route(server: Flask) -> None:
-    """Serve ``local:<folder>`` tiles at ``/basemap-tiles/<z>/<x>/<y>.<ext>`` (no-op for other kinds)."""
+def display_shift(lon: float, lat: float) -> tuple[float, float]:
+    """Degrees (lon, lat) to add to WGS-84 data near ``(lon, lat)`` to draw it on the basemap.
+
+    The GCJ-02 offset at that point when the raster tiles underneath are GCJ-02, else ``(0, 0)``.
+    The vector tiles take the offset at each tile's centre: across one tile it changes by less
+    than a pixel of that tile's zoom (about 2 m inside a tile of zoom 14).
+    """
+    if config().crs != "gcj02":
+        return (0.0, 0.0)
+    shifted_lon, shifted_lat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    return (float(shifted_lon[0]) - lon, float(shifted_lat[0]) - lat)
+
+
+def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, Any]]:
+    """The offline basemap drawn from the vector tiles: county fill, outlines, streets by class, stations."""
+    main = ["in", ["get", "road_class"], ["literal", list(MAIN_ROAD_CLASSES)]]
+
+    def layer(layer_id: str, kind: str, source_layer: str, **spec: Any) -> dict[str, Any]:
+        return {"id": layer_id, "type": kind, "source": source, "source-layer": source_layer, **spec}
+
+    return [
+        layer("county-fill", "fill", "county", paint={"fill-color": palette.county_fill}),
+        layer(
+            "village-line",
+            "line",
+            "villages",
+            minzoom=VILLAGE_ZOOM,
+            paint={"line-color": palette.township_line, "line-width": 0.5, "line-opacity": 0.6},
+        ),
+        layer(
+            "township-line",
+            "line",
+            "townships",
+            paint={"line-color": palette.township_line, "line-width": 1, "line-dasharray": [3, 2]},
+        ),
+        layer(
+            "street-line",
+            "line",
+            "streets",
+            filter=["!", main],
+            paint={"line-color": palette.street, "line-width": ["interpolate", ["linear"], ["zoom"], 12, 0.6, 16, 3]},
+        ),
+        layer(
+            "main-road-line",
+            "line",
+            "streets",
+            filter=main,
+            paint={"line-color": palette.main_road, "line-width": ["interpolate", ["linear"], ["zoom"], 9, 1, 16, 5]},
+        ),
+        layer("county-line", "line", "county", paint={"line-color": palette.county_line, "line-width": 2.5}),
+    ]
+
+
+def label_layers(palette: Palette, *, wall: bool, source: str = "basemap") -> list[dict[str, Any]]:
+    """Names drawn by MapLibre from the vector tiles, on top of the data traces, placed without overlaps.
+
+    Squads and townships at county zoom (squads large on the wall, readable from 5 m), villages
+    from zoom 12, street names along the lines from zoom 12 (main roads) and 13 (every street),
+    stations from zoom 11. Layers later in the list are placed first when labels collide.
+    """
+    halo = {"text-color": palette.text, "text-halo-color": palette.halo, "text-halo-width": 2}
+
+    def label(layer_id: str, source_layer: str, size: Any, **spec: Any) -> dict[str, Any]:
+        layout = {"text-field": ["get", "name"], "text-font": [MAP_FONT], "text-size": size}
+        layout.update(spec.pop("layout", {}))
+        return {
+            "id": layer_id,
+            "type": "symbol",
+            "source": source,
+            "source-layer": source_layer,
+            "layout": layout,
+            "paint": {**halo, **spec.pop("paint", {})},
+            **spec,
+        }
+
+    def place(kind: str, sizes: tuple[float, ...], minzoom: float, maxzoom: float, **spec: Any) -> dict[str, Any]:
+        """Names of the ``labels`` points of one kind; ``sizes``: zoom, size, zoom, size (interpolated)."""
+        size = ["interpolate", ["linear"], ["zoom"], *sizes]
+        where = ["==", ["get", "kind"], kind]
+        return label(f"label-{kind}", "labels", size, minzoom=minzoom, maxzoom=maxzoom, filter=where, **spec)
+
+    street_size = ["interpolate", ["linear"], ["zoom"], 12, 11, 17, 16]
+    along = {"symbol-placement": "line", "text-max-angle": 40, "symbol-spacing": 300, "text-padding": 2}
+    return [
+        place("village", (12, 11, 16, 14), 12, 24, paint={"text-opacity": 0.85}),
+        label("label-street", "street_names", street_size, minzoom=13, layout=along),
+        label(
+            "label-main-road",
+            "street_names",
+            street_size,
+            minzoom=12,
+            filter=["in", ["get", "road_class"], ["literal", list(MAIN_ROAD_CLASSES)]],
+            layout=along,
+        ),
+        {
+            "id": "station-dot",
+            "type": "circle",
+            "source": source,
+            "source-layer": "stations",
+            "minzoom": 11,
+            "paint": {
+                "circle-radius": 4,
+                "circle-color": palette.county_line,
+                "circle-stroke-color": palette.halo,
+                "circle-stroke-width": 1.5,
+            },
+        },
+        label(
+            "label-station",
+            "stations",
+            12,
+            minzoom=11,
+            layout={"text-anchor": "top", "text-offset": [0, 0.6]},
+        ),
+        place("township", (9, 16 if wall else 12, 13, 18 if wall else 15), 9, 15, paint={"text-opacity": 0.8}),
+        place(
+            "squad",
+            (9, 26 if wall else 14, 12, 32 if wall else 18),
+            8,
+            13,
+            layout={"text-letter-spacing": 0.1},
+            paint={"text-halo-width": 3 if wall else 2},
+        ),
+    ]
+
+
+def tile_source(version: int) -> dict[str, Any]:
+    """The vector tile source of the offline basemap (absolute URL: MapLibre's workers fetch it)."""
+    root = flask.request.url_root.rstrip("/") if flask.has_request_context() else ""
+    return {
+        "type": "vector",
+        "tiles": [f"{root}{VECTOR_TILE_ROUTE}/{{z}}/{{x}}/{{y}}.pbf?v={version}"],
+        "minzoom": 0,
+        "maxzoom": TILE_MAX_ZOOM,
+    }
+
+
+def _tile_version() -> int | None:
     try:
-        folder = config().folder
-    except ConfigError:
-        folder = None
-
-    @server.route(f"{TILE_ROUTE}/<int:z>/<int:x>/<int:y>.<ext>")
-    def basemap_tile(z: int, x: int, y: int, ext: str):
-        if folder is None or ext not in {"png", "jpg", "jpeg", "webp", "pbf"}:
-            abort(404)
-        return send_from_directory(folder, f"{z}/{x}/{y}.{ext}", max_age=86400)
+        return data.read(basemap_version, cache=True)
+    except data.DataUnavailable:
+        return None
 
 
-def _geojson_collections(detail: str, squads: tuple[str, ...]) -> dict[str, Any]:
-    key = (detail, squads)
-    hit = _cache.get(key)
-    if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
-        return hit[1]
-    collections = data.read(basemap_collections, LayerParams(squads=squads, options={"detail": detail}))
-    _cache[key] = (time.monotonic(), collections)
-    return collections
+def map_style(*, dark: bool = False) -> dict[str, Any]:
+    """A MapLibre style object for ``layout.map.style``.
 
-
-def map_style(*, dark: bool = False, detail: str = "county", squads: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A MapLibre style object for ``layout.map.style``: background, tiles or offline GeoJSON layers.
-
-    The offline basemap draws county fill and outline, township lines and streets from PostGIS;
-    if the database is unreachable the style is the plain background (the page says why).
+    Offline: the basemap and its names from the app's vector tiles (``/basemap/tiles``). With
+    天地图, an XYZ URL or local tiles: those raster tiles, with the same names drawn on top.
+    Names use the font the app serves (``font-faces``); the style has no ``glyphs`` URL, so
+    MapLibre draws every character itself and nothing is fetched from the internet. If the
+    database is unreachable the style is the plain background (the page says why).
     """
     palette = DARK if dark else LIGHT
     cfg = config()
@@ -133,6 +261,9 @@ def map_style(*, dark: bool = False, detail: str = "county", squads: tuple[str, 
         "sources": {},
         "layers": [{"id": "bg", "type": "background", "paint": {"background-color": palette.background}}],
     }
+    labels_below = {"id": LABELS_BELOW, "type": "background", "layout": {"visibility": "none"}}
+    if source_font() is not None:
+        style["font-faces"] = {MAP_FONT: FONT_ROUTE}
     if cfg.kind != "offline":
         style["sources"]["tiles"] = {"type": "raster", "tiles": list(cfg.tiles[:2]), "tileSize": 256}
         paint = {"raster-saturation": -0.8, "raster-brightness-max": 0.35} if dark else {}
@@ -140,43 +271,14 @@ def map_style(*, dark: bool = False, detail: str = "county", squads: tuple[str, 
         if len(cfg.tiles) > 2:  # 天地图 annotation layer
             style["sources"]["labels"] = {"type": "raster", "tiles": list(cfg.tiles[2:]), "tileSize": 256}
             style["layers"].append({"id": "labels", "type": "raster", "source": "labels", "paint": paint})
+    version = _tile_version()
+    if version is None:
+        style["layers"].append(labels_below)  # traces are drawn below it
         return style
-    try:
-        collections = _geojson_collections(detail, squads)
-    except data.DataUnavailable:
-        return style
-    empty = {"type": "FeatureCollection", "features": []}
-    for kind in ("county", "township", "street"):
-        style["sources"][kind] = {"type": "geojson", "data": collections.get(kind, empty)}
-    style["layers"] += [
-        {"id": "county-fill", "type": "fill", "source": "county", "paint": {"fill-color": palette.county_fill}},
-        {
-            "id": "township-line",
-            "type": "line",
-            "source": "township",
-            "paint": {"line-color": palette.township_line, "line-width": 1, "line-dasharray": [3, 2]},
-        },
-        {
-            "id": "street-line",
-            "type": "line",
-            "source": "street",
-            "filter": ["!", ["in", ["get", "road_class"], ["literal", ["主干路", "次干路"]]]],
-            "paint": {"line-color": palette.street, "line-width": 1},
-        },
-        {
-            "id": "main-road-line",
-            "type": "line",
-            "source": "street",
-            "filter": ["in", ["get", "road_class"], ["literal", ["主干路", "次干路"]]],
-            "paint": {"line-color": palette.main_road, "line-width": 2},
-        },
-        {
-            "id": "county-line",
-            "type": "line",
-            "source": "county",
-            "paint": {"line-color": palette.county_line, "line-width": 2.5},
-        },
-    ]
+    style["sources"]["basemap"] = tile_source(version)
+    if cfg.kind == "offline":
+        style["layers"] += style_layers(palette)
+    style["layers"] += [labels_below, *label_layers(palette, wall=dark)]
     return style
 
 

@@ -37,7 +37,8 @@ def anchor() -> go.Scattermap:
 def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[BaseTraceType]:
     """The traces of the rendered layers in drawing order, each tagged with its layer name in ``meta``.
 
-    The first trace is always :func:`anchor`, so patching ``data`` keeps a map subplot.
+    The first trace is always :func:`anchor`, so patching ``data`` keeps a map subplot. Every trace
+    is drawn below the basemap's names (``below``), so areas and lines never hide a label.
     """
     traces: list[BaseTraceType] = [anchor()]
     for name in order:
@@ -45,11 +46,12 @@ def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[Base
             continue
         for trace in results[name].traces:
             mode = getattr(trace, "mode", None) or ""
-            if "text" in mode:  # map text needs font glyphs from the internet; names are in hovers
+            if "text" in mode:  # names are drawn once, by the basemap's label layers (no overlaps)
                 if mode == "text":
                     continue
                 trace.mode = mode.replace("+text", "").replace("text+", "")
             trace.meta = {"layer": name}
+            trace.below = basemap.LABELS_BELOW
             traces.append(trace)
     return basemap.for_display(traces)
 

@@ -58,7 +58,7 @@ PUBLIC_PREFIXES = (
     "/healthz",
     "/readyz",
 )
-API_PREFIXES = ("/_dash-", "/_reload-hash", "/export/")
+API_PREFIXES = ("/_dash-", "/_reload-hash", "/export/", "/basemap/", "/basemap-tiles/")  # 401, not a redirect
 # Sec-Fetch-Site values of a form posted by the login page itself (or typed in); anything else is
 # another site posting into ours.
 SAME_ORIGIN_FETCH = ("same-origin", "none")

@@ -71,7 +71,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     squad = row.iloc[0]
     bounds = tuple(float(squad[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
     center, zoom = view_for_bounds(bounds, width_px=1150, height_px=620)
-    style = basemap.map_style(detail="full", squads=(code,))
+    style = basemap.map_style()
     end_text = end.isoformat()
     try:
         traces, legend, notes, ranked, response, summary = render(

@@ -70,8 +70,7 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
     else:
         bounds = get_region().outline.bounds
     center, zoom = view_for_bounds(bounds, width_px=380, height_px=380)
-    squads = (person["squad_code"],) if person["squad_code"] else ()
-    style = basemap.map_style(detail="full", squads=squads)
+    style = basemap.map_style()
     try:
         traces, legend, notes, trend, cards, summary = render(chief, "7")
     except data.DataUnavailable as exc:

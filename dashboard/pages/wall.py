@@ -204,8 +204,8 @@ def _wall_style(trace: Any, scale: float = 1.0) -> Any:
             **trace.colorbar.to_plotly_json(),
             "len": 0.35,
             "thickness": round(16 * scale),
-            "x": 0.01,
-            "xanchor": "left",
+            "x": 0.99,  # bottom right: the county runs from south-west to north-east, that corner is empty
+            "xanchor": "right",
             "y": 0.03,
             "yanchor": "bottom",
             "bgcolor": "rgba(5,11,21,0.75)",

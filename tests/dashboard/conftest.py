@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from bench._browser import CHROMIUM, CHROMIUM_ARGS, free_port, http_login
+from bench._browser import sign_in as browser_sign_in
 from bench._seed import Seeded, seed
 from dashboard.access.store import add_user, create_kiosk_token
 from geo.db import get_engine
@@ -124,15 +124,17 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page_at(browser, dash_server: str, screenshots: Path, request: pytest.FixtureRequest):
-    """Open a dashboard path in a new page of the given viewport; collects console errors.
+    """Open a dashboard path in a new page of the given viewport; collects console errors and requests.
 
-    When the test fails, every page it opened is saved as ``<test>-failed-N.png``.
+    When the test fails, every page it opened is saved as ``<test>-failed-N.png``. A page that made
+    a request to any host other than the app fails the test (no request ever leaves the app).
     """
     pages = []
 
     def open_page(path: str, width: int = 1920, height: int = 1080, user: str | None = None):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
         page = context.new_page()
+        page.requests = record_requests(page)
         sign_in(page, dash_server, user or ("kiosk" if path.startswith("/wall") else "admin"))
         page.console_errors = []
         page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
@@ -143,39 +145,45 @@ def page_at(browser, dash_server: str, screenshots: Path, request: pytest.Fixtur
 
     yield open_page
     report = getattr(request.node, "rep_call", None)
+    foreign: list[str] = []
     for number, context in enumerate(pages):
+        for page in context.pages:
+            foreign += foreign_requests(page.requests, dash_server)
         if report is not None and report.failed:
             for page in context.pages:
                 page.screenshot(path=str(screenshots / f"{request.node.name}-failed-{number}.png"))
         context.close()
+    assert foreign == [], "requests to a host other than the app"
+
+
+def record_requests(page) -> list[str]:
+    """Record the URL of every request ``page`` makes (documents, scripts, tiles, fonts, workers…)."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    return urls
+
+
+def foreign_requests(urls: list[str], base: str) -> list[str]:
+    """The URLs in ``urls`` that go to another host than the app at ``base`` (``data:``/``blob:`` stay local)."""
+    origin = base.rstrip("/") + "/"
+    return [u for u in urls if not u.startswith(origin) and not u.startswith(("data:", "blob:"))]
 
 
 def sign_in(page, base: str, user: str) -> None:
     """Log ``page`` in as ``user`` through the login form, or as the wall screen with ``"kiosk"``."""
     if user == "kiosk":
-        page.goto(f"{base}/kiosk?token={ACCOUNTS['kiosk']}")
-        return
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert "/login" not in page.url, f"login as {user} failed"
+        browser_sign_in(page, base, user, kiosk_token=ACCOUNTS["kiosk"])
+    else:
+        browser_sign_in(page, base, user, TEST_PASSWORD)
 
 
 def http_session(base: str, user: str | None) -> requests.Session:
     """A plain HTTP client logged in as ``user`` (login form with its CSRF field, or ``"kiosk"``; None: anonymous)."""
-    client = requests.Session()
+    if user is None:
+        return requests.Session()
     if user == "kiosk":
-        response = client.get(f"{base}/kiosk", params={"token": ACCOUNTS["kiosk"]}, allow_redirects=False)
-        assert response.status_code == 302, response.text
-    elif user is not None:
-        form = client.get(f"{base}/login").text
-        csrf = re.search(r'name="csrf" value="([^"]*)"', form)
-        data = {"username": user, "password": TEST_PASSWORD, "csrf": csrf.group(1) if csrf else ""}
-        response = client.post(f"{base}/login", data=data, allow_redirects=False)
-        assert response.status_code == 302 and "/login" not in response.headers["Location"], f"login as {user} failed"
-    return client
+        return http_login(base, kiosk_token=ACCOUNTS["kiosk"])
+    return http_login(base, user, TEST_PASSWORD)
 
 
 def watch_callbacks(page) -> list[str]:

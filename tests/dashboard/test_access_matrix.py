@@ -348,7 +348,11 @@ ROUTE_RULES: dict[str, Route] = {
     "/assets/<path:filename>": Route(("/assets/app.css",), public=True),
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>": Route((), public=True),
     "/static/<path:filename>": Route(("/static/none.txt",), status=404, kiosk_status=302),
-    "/basemap-tiles/<int:z>/<int:x>/<int:y>.<ext>": Route(("/basemap-tiles/1/1/1.png",), status=404, kiosk_status=302),
+    "/basemap-tiles/<int:z>/<int:x>/<int:y>.<ext>": Route(("/basemap-tiles/1/1/1.png",), status=404),
+    "/basemap/tiles/<int:z>/<int:x>/<int:y>.pbf": Route(
+        ("/basemap/tiles/10/852/426.pbf",), note="county reference data (no case): every logged-in role, the wall too"
+    ),
+    "/basemap/font": Route(("/basemap/font",), note="the map's font, for every logged-in page"),
 }
 
 
