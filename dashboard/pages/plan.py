@@ -108,7 +108,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     center, zoom = view_for_bounds(bounds, width_px=900, height_px=560)
     figure = map_figure(
         [anchor()],
-        style=basemap.map_style(detail="full", squads=(code,)),
+        style=basemap.map_style(),
         center=center,
         zoom=zoom,
         uirevision=f"plan-{code}",
