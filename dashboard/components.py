@@ -97,6 +97,31 @@ def case_grid(grid_id: str, height: str = "360px") -> dag.AgGrid:
     )
 
 
+def row_grid(
+    grid_id: str,
+    columns: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    *,
+    empty: str,
+    height: str,
+    sortable: bool = True,
+) -> dag.AgGrid:
+    """An AG Grid of rows keyed by ``row_id``, one row selectable by a click, ``empty`` shown without rows."""
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=rows,
+        defaultColDef={"sortable": sortable, "resizable": True, "flex": 1},
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            "localeText": {**GRID_LOCALE, "noRowsToShow": empty},
+        },
+        getRowId="params.data.row_id",
+        style={"height": height},
+        className="ag-theme-quartz",
+    )
+
+
 def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Case rows (from ``layers.queries.case_records.case_rows``) as JSON-ready dicts for :func:`case_grid`."""
     if frame.empty:

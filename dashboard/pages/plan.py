@@ -9,7 +9,6 @@ from collections import OrderedDict
 from typing import Any
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
@@ -194,22 +193,13 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                             html.Div(
                                 [
                                     html.H3("巡查点（选择一行后可删除或改派）"),
-                                    dag.AgGrid(
-                                        id=PLAN_STOPS,
-                                        columnDefs=STOP_COLUMNS,
-                                        rowData=[],
-                                        defaultColDef={"resizable": True, "flex": 1},
-                                        dashGridOptions={
-                                            "rowSelection": {
-                                                "mode": "singleRow",
-                                                "checkboxes": False,
-                                                "enableClickSelection": True,
-                                            },
-                                            "localeText": {**components.GRID_LOCALE, "noRowsToShow": "尚未生成计划"},
-                                        },
-                                        getRowId="params.data.row_id",
-                                        style={"height": "40vh"},
-                                        className="ag-theme-quartz",
+                                    components.row_grid(
+                                        PLAN_STOPS,
+                                        STOP_COLUMNS,
+                                        [],
+                                        empty="尚未生成计划",
+                                        height="40vh",
+                                        sortable=False,
                                     ),
                                     html.Div(
                                         [

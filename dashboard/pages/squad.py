@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
@@ -130,23 +129,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                     html.Div(
                         [
                             html.H3("案件多、巡查少的路段（点击查看案件）"),
-                            dag.AgGrid(
-                                id=SQUAD_RANKED,
-                                columnDefs=RANKED_COLUMNS,
-                                rowData=ranked,
-                                defaultColDef={"sortable": True, "resizable": True, "flex": 1},
-                                dashGridOptions={
-                                    "rowSelection": {
-                                        "mode": "singleRow",
-                                        "checkboxes": False,
-                                        "enableClickSelection": True,
-                                    },
-                                    "localeText": {**components.GRID_LOCALE, "noRowsToShow": "暂无数据"},
-                                },
-                                getRowId="params.data.row_id",
-                                style={"height": "30vh"},
-                                className="ag-theme-quartz",
-                            ),
+                            components.row_grid(SQUAD_RANKED, RANKED_COLUMNS, ranked, empty="暂无数据", height="30vh"),
                             html.Button("导出重点路段（Excel）", id=SQUAD_EXPORT_RANKED, className="button"),
                             html.H3("办结用时占时限比例"),
                             dcc.Graph(
