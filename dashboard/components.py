@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
+from geo.region import get_region
 from layers.base import LayerResult
 
 CASE_GRID_COLUMNS = [
@@ -150,24 +155,97 @@ def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 # A spreadsheet reads text beginning with these as a formula (or as the start of one).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+TIME_FORMAT = "hh:mm"
+MIN_WIDTH, MAX_WIDTH = 6, 60  # column widths in characters (a CJK character counts two)
 
 
-def excel_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
+@dataclass(frozen=True)
+class ExcelColumn:
+    """One exported column: its Chinese header and, optionally, the Excel number format of its cells.
+
+    Without ``number_format`` a date-time column shows ``yyyy-mm-dd hh:mm`` and a date column
+    ``yyyy-mm-dd``; e.g. ``ExcelColumn("到达", TIME_FORMAT)`` shows only the time of a date-time.
+    """
+
+    label: str
+    number_format: str | None = None
+
+
+def excel_bytes(frames: dict[str, pd.DataFrame], columns: Mapping[str, str | ExcelColumn]) -> bytes:
     """An .xlsx workbook with one sheet per frame (sheet name → frame); the one writer of every export.
 
+    Parameters
+    ----------
+    frames
+        Sheet name → rows; the frames keep their own (English) column names.
+    columns
+        Column name → its Chinese header (or an :class:`ExcelColumn`), in the order to write. Only
+        these columns are written, so ids and internal scores never reach a user.
+
+    Notes
+    -----
+    Date-times are real Excel date-times (cells with a number format, not text); time-zone-aware
+    ones are written in the region's local time. Column widths follow the longest header or value.
     Text cells that a spreadsheet would read as a formula (beginning with ``=``, ``+``, ``-``,
     ``@``, tab or CR, e.g. a complaint text ``=HYPERLINK(…)``) are written as text, never as a
     formula (see :func:`as_text`). Numbers, negative ones included, stay numbers.
     """
+    specs = {name: spec if isinstance(spec, ExcelColumn) else ExcelColumn(spec) for name, spec in columns.items()}
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for sheet, frame in frames.items():
-            frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-        for worksheet in writer.book.worksheets:
-            for row in worksheet.iter_rows():
-                for cell in row:
-                    as_text(cell)
+            chosen = [name for name in specs if name in frame.columns]
+            out = pd.DataFrame({specs[name].label: _excel_values(frame[name]) for name in chosen}, index=frame.index)
+            out.to_excel(writer, sheet_name=sheet[:31], index=False)
+            worksheet = writer.book[sheet[:31]]
+            worksheet.freeze_panes = "A2"
+            for position, name in enumerate(chosen, start=1):
+                _finish_column(worksheet, position, specs[name])
     return buffer.getvalue()
+
+
+def _excel_values(series: pd.Series) -> pd.Series:
+    """Values Excel can store: aware date-times in the region's local time without a zone; NaT/NaN empty."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert(get_region().tz).dt.tz_localize(None)
+    elif series.dtype == object:
+        series = series.map(_local_naive)
+    return series.astype(object).where(series.notna(), None)
+
+
+def _local_naive(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(get_region().tz).replace(tzinfo=None)
+    return value
+
+
+def _finish_column(worksheet: Any, position: int, spec: ExcelColumn) -> None:
+    """Number formats of the date/time cells, formula-like text as text, and a width that fits."""
+    widest = _text_width(spec.label)
+    for (cell,) in worksheet.iter_rows(min_col=position, max_col=position, min_row=2):
+        value = cell.value
+        if isinstance(value, dt.datetime):
+            cell.number_format = spec.number_format or DATETIME_FORMAT
+            width = len(cell.number_format)
+        elif isinstance(value, dt.date):
+            cell.number_format = spec.number_format or DATE_FORMAT
+            width = len(cell.number_format)
+        else:
+            as_text(cell)
+            width = _text_width(value)
+        widest = max(widest, width)
+    column = worksheet.cell(row=1, column=position).column_letter
+    worksheet.column_dimensions[column].width = min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
+
+
+def _text_width(value: Any) -> int:
+    """Characters a value takes in a cell, a wide (CJK, full-width) character counting two."""
+    if value is None:
+        return 0
+    text = value if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def as_text(cell: Any) -> None:
@@ -181,9 +259,11 @@ def as_text(cell: Any) -> None:
         cell.quotePrefix = True
 
 
-def send_excel(frames: dict[str, pd.DataFrame], filename: str) -> dict[str, Any]:
+def send_excel(
+    frames: dict[str, pd.DataFrame], columns: Mapping[str, str | ExcelColumn], filename: str
+) -> dict[str, Any]:
     """A ``dcc.Download`` payload of :func:`excel_bytes`; every export is written to the audit log."""
     from dashboard.access.web import audit_request
 
     audit_request("export", target=filename, detail={name: len(frame) for name, frame in frames.items()})
-    return dcc.send_bytes(excel_bytes(frames), filename)
+    return dcc.send_bytes(excel_bytes(frames, columns), filename)

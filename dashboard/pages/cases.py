@@ -247,5 +247,5 @@ def export(_clicks, tab, text, squads, window, categories, procedures, end) -> A
         return no_update
     name = "待核查地址" if tab == "review" else "案件"
     return components.send_excel(
-        {name: case_records.export_frame(rows)}, f"{name}_{params.start:%Y%m%d}-{params.end:%Y%m%d}.xlsx"
+        {name: rows}, case_records.EXPORT_HEADERS, f"{name}_{params.start:%Y%m%d}-{params.end:%Y%m%d}.xlsx"
     )

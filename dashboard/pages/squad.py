@@ -357,11 +357,10 @@ def export(_cases, _ranked, key, window, categories, procedures, code, end) -> A
     try:
         if ctx.triggered_id == SQUAD_EXPORT_RANKED:
             result = data.layer("underpatrolled", params)
-            ranked = pd.DataFrame(_ranked_rows(result)).rename(
-                columns={c["field"]: c["headerName"] for c in RANKED_COLUMNS}
-            )
-            return components.send_excel({"重点路段": ranked}, f"{code}_重点路段_{stamp}.xlsx")
+            ranked = pd.DataFrame(_ranked_rows(result))
+            headers = {c["field"]: c["headerName"] for c in RANKED_COLUMNS}
+            return components.send_excel({"重点路段": ranked}, headers, f"{code}_重点路段_{stamp}.xlsx")
         rows = data.read(case_records.case_rows, params, limit=None, **(key or {}))
     except data.DataUnavailable:
         return no_update
-    return components.send_excel({"案件": case_records.export_frame(rows)}, f"{code}_案件_{stamp}.xlsx")
+    return components.send_excel({"案件": rows}, case_records.EXPORT_HEADERS, f"{code}_案件_{stamp}.xlsx")

@@ -179,8 +179,8 @@ def task_section(chief: str, style: dict) -> list:
 TASK_SHEET = {
     "seq": "序号",
     "segment_name": "路段",
-    "arrive_at": "到达",
-    "leave_at": "离开",
+    "arrive_at": components.ExcelColumn("到达", components.TIME_FORMAT),
+    "leave_at": components.ExcelColumn("离开", components.TIME_FORMAT),
     "reasons": "原因",
     "visited": "已巡查",
 }
@@ -208,12 +208,10 @@ def download_task(_gpx, _xlsx, chief) -> Any:
         return dcc.send_string(to_gpx(plan, chief), f"{chief}_巡查路线_{stamp}.gpx")
     sheet = states.assign(
         segment_name=states["segment_name"].fillna(states["segment_key"]),
-        arrive_at=states["arrive_at"].dt.strftime("%H:%M"),
-        leave_at=states["leave_at"].dt.strftime("%H:%M"),
         reasons=states["reasons"].map("；".join),
         visited=states["visited"].map({True: "是", False: "否"}),
-    )[list(TASK_SHEET)].rename(columns=TASK_SHEET)
-    return components.send_excel({"巡查任务": sheet}, f"{chief}_巡查任务_{stamp}.xlsx")
+    )
+    return components.send_excel({"巡查任务": sheet}, TASK_SHEET, f"{chief}_巡查任务_{stamp}.xlsx")
 
 
 def _params(chief: str, window: str | None) -> LayerParams:

@@ -29,7 +29,6 @@ __all__ = [
     "case_count",
     "case_counts",
     "case_rows",
-    "export_frame",
     "review_count",
     "review_queue",
 ]
@@ -64,6 +63,7 @@ BASE_COLUMNS = (
 SEARCH_COLUMNS = ("case_number", "address", "description", "category")
 MAX_SEARCH_CHARS = 100  # longer input is refused: a case number, an address or a phrase fits easily
 
+# The columns of a case export (``dashboard.components.excel_bytes``), in order, with their headers.
 EXPORT_HEADERS = {
     "case_number": "案件编号",
     "category": "案由/类别",
@@ -323,13 +323,3 @@ def _review_where(params: LayerParams) -> Where:
     where = _where(params, h3_cell=None, segment_id=None, search=None)
     where.add(review_condition("c"))
     return where
-
-
-def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows from :func:`case_rows` with Chinese headers and local times as text, ready for CSV/XLSX export."""
-    columns = [c for c in EXPORT_HEADERS if c in frame.columns]
-    out = frame[columns].copy()
-    for column in ("received_at", "dispatched_at", "arrived_at", "closed_at", "due_at"):
-        if column in out:
-            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
-    return out.rename(columns=EXPORT_HEADERS)
