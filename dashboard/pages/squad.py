@@ -49,6 +49,7 @@ RANKED_COLUMNS = [
     {"field": "cases_per_km", "headerName": "每公里案件", "maxWidth": 120},
     {"field": "dwell_min", "headerName": "巡查分钟", "maxWidth": 110},
 ]
+OPEN_TRACE = "未办结（已用）"
 SEGMENT_LAYERS = {"patrol_coverage", "underpatrolled", "streets", "hotspots_segment"}
 
 
@@ -251,10 +252,18 @@ def _ranked_rows(result) -> list[dict[str, Any]]:
 
 
 def _response_figure(used: time_used.TimeUsed) -> go.Figure:
-    """Closed cases by time used against the time limit, stacked per procedure type (100% = the limit)."""
+    """Cases by time used against the time limit (100% = the limit): closed ones stacked per procedure
+    type, open ones (time used so far) as a hatched grey bar on top; the legend always shows."""
     figure = go.Figure()
     for kind, counts in used.counts.items():
-        figure.add_bar(x=list(used.labels), y=counts, name=kind)
+        figure.add_bar(x=list(used.labels), y=counts, name=f"{kind}（已办结）")
+    if any(used.open_counts):
+        figure.add_bar(
+            x=list(used.labels),
+            y=used.open_counts,
+            name=OPEN_TRACE,
+            marker={"color": "rgba(140,150,160,0.55)", "pattern": {"shape": "/", "fgcolor": "#5b6770"}},
+        )
     if used.late_share is not None:
         edge = used.limit_bin - 0.5  # between the last bin within the limit and the first past it
         figure.add_vline(x=edge, line={"color": "#c0392b", "dash": "dash"})
@@ -270,7 +279,9 @@ def _response_figure(used: time_used.TimeUsed) -> go.Figure:
     figure.update_layout(
         barmode="stack",
         margin={"l": 40, "r": 10, "t": 10, "b": 30},
-        legend={"orientation": "h", "y": -0.25},
+        showlegend=True,  # also with one procedure type (plotly hides a single trace's legend by default)
+        legend={"orientation": "h", "y": -0.35},
+        xaxis={"tickangle": -45, "tickfont": {"size": 10}},
         yaxis_title="案件数",
         font={"family": "WenQuanYi Micro Hei, sans-serif", "size": 12},
         paper_bgcolor="rgba(0,0,0,0)",

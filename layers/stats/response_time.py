@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -96,10 +99,39 @@ def summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     return table.reset_index()
 
 
-# Bins of the time used against the time limit, in percent (100 = the limit), and their labels.
-TIME_USED_BINS = (0.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, np.inf)
-TIME_USED_LABELS = ("≤25%", "25–50%", "50–75%", "75–100%", "100–150%", "150–200%", ">200%")
-LIMIT_BIN = TIME_USED_BINS.index(100.0)  # the first bin past the limit
+# Bins of the time used against the time limit, in percent (100 = the limit): fine bins within the
+# limit, chosen from the data (:func:`time_used_bins`), then these fixed bins past it.
+PAST_LIMIT_EDGES = (100.0, 150.0, 200.0, np.inf)
+DEFAULT_WITHIN_EDGES = (0.0, 25.0, 50.0, 75.0)
+NICE_STEPS = (1.0, 2.0, 5.0, 10.0, 25.0)  # widths of the fine bins, percent of the limit
+MAX_FINE_BINS = 10
+FINE_QUANTILE = 0.95  # the fine bins cover this share of the cases within the limit
+
+
+def time_used_bins(percent: pd.Series) -> tuple[tuple[float, ...], tuple[str, ...], int]:
+    """Bin edges and labels for the time-used chart, fine where most cases are.
+
+    Within the limit, bins of one nice width (1, 2, 5, 10 or 25 %) cover 95 % of the cases below
+    the limit in at most 10 bins; one bin reaches from there to the limit; past it the bins are
+    100–150 %, 150–200 % and >200 %. E.g. cases that mostly used under 8 % of their limit get
+    0–1 %, 1–2 % … 7–8 %, 8–100 %, 100–150 % …
+
+    Returns
+    -------
+    tuple
+        ``(edges, labels, limit_bin)``: ``limit_bin`` is the index of the first bin past the limit.
+    """
+    within = percent[(percent >= 0) & (percent < 100)]
+    if within.empty:
+        fine = DEFAULT_WITHIN_EDGES
+    else:
+        top = float(within.quantile(FINE_QUANTILE))
+        step = next((s for s in NICE_STEPS if math.floor(top / s) + 1 <= MAX_FINE_BINS), NICE_STEPS[-1])
+        count = min(math.floor(top / step) + 1, math.ceil(100 / step) - 1)  # the top value in a fine bin
+        fine = tuple(step * i for i in range(count + 1))
+    edges = (*fine, *PAST_LIMIT_EDGES)
+    labels = tuple(f"{a:g}–{b:g}%" if np.isfinite(b) else f">{a:g}%" for a, b in itertools.pairwise(edges))
+    return edges, labels, len(fine)
 
 
 def time_used_percent(frame: pd.DataFrame) -> pd.Series:
@@ -113,9 +145,11 @@ def time_used_percent(frame: pd.DataFrame) -> pd.Series:
     return used / allowed * 100
 
 
-def time_used_counts(percent: pd.Series, kinds: pd.Series) -> dict[str, list[int]]:
-    """Cases per bin of :data:`TIME_USED_BINS`, per kind (e.g. procedure type), kinds in sorted order."""
-    return {
-        str(kind): np.histogram(part, bins=TIME_USED_BINS)[0].tolist()
-        for kind, part in percent.groupby(kinds, sort=True)
-    }
+def time_used_histogram(percent: pd.Series, edges: tuple[float, ...]) -> list[int]:
+    """Cases per bin of ``edges`` (from :func:`time_used_bins`); a negative time (bad data) counts as 0 %."""
+    return np.histogram(percent.clip(lower=0), bins=edges)[0].tolist()
+
+
+def time_used_counts(percent: pd.Series, kinds: pd.Series, edges: tuple[float, ...]) -> dict[str, list[int]]:
+    """:func:`time_used_histogram` per kind (e.g. procedure type), kinds in sorted order."""
+    return {str(kind): time_used_histogram(part, edges) for kind, part in percent.groupby(kinds, sort=True)}
