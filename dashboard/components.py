@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
+from dashboard.mapview import legend_group
 from geo.region import get_region
 from layers.base import LayerResult
 
@@ -63,8 +64,18 @@ GRID_LOCALE = {
 }
 
 
-def legend(results: dict[str, LayerResult], order: list[str]) -> list[html.Span]:
-    """Colour swatches of the rendered layers' legends, in drawing order, without repeats."""
+def legend(
+    results: dict[str, LayerResult],
+    order: list[str],
+    toggle: str | None = None,
+    hidden: list[str] | None = None,
+) -> list[html.Span]:
+    """Colour swatches of the rendered layers' legends, in drawing order, without repeats.
+
+    With ``toggle`` (a pattern-matching id type) every entry is clickable, with the id
+    ``{"type": toggle, "group": …}`` of the traces it hides or shows (:func:`dashboard.mapview.legend_group`);
+    entries of ``hidden`` groups are drawn as switched off.
+    """
     seen: set[str] = set()
     items = []
     for name in order:
@@ -74,7 +85,21 @@ def legend(results: dict[str, LayerResult], order: list[str]) -> list[html.Span]
             if item.label in seen:
                 continue
             seen.add(item.label)
-            items.append(html.Span([html.I(style={"background": item.color}), item.label], className="legend-item"))
+            children = [html.I(style={"background": item.color}), item.label]
+            if toggle is None:
+                items.append(html.Span(children, className="legend-item"))
+                continue
+            group = legend_group(name, results[name], item.label)
+            off = " legend-off" if group in (hidden or []) else ""
+            items.append(
+                html.Span(
+                    children,
+                    id={"type": toggle, "group": group},
+                    className=f"legend-item legend-toggle{off}",
+                    title="点击隐藏或显示此图层",
+                    role="button",
+                )
+            )
     return items
 
 

@@ -51,9 +51,31 @@ def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[Base
                     continue
                 trace.mode = mode.replace("+text", "").replace("text+", "")
             trace.meta = {"layer": name}
+            trace.legendgroup = legend_group(name, results[name], trace.name)
             trace.below = basemap.LABELS_BELOW
             traces.append(trace)
     return basemap.for_display(traces)
+
+
+def legend_group(layer: str, result: LayerResult, label: str | None) -> str:
+    """The legend group of the entry (or trace name) ``label`` of ``layer``: what a click on the entry hides.
+
+    A layer that draws a trace per legend entry (e.g. the patrol classes "超过7天或未巡查" …) has a
+    group per entry; any other layer (e.g. hotspot cells, one trace for all classes) one group, the
+    layer. A trace whose name is no entry (e.g. hover markers) is in the layer's group.
+    """
+    labels = {item.label for item in result.legend}
+    per_entry = any(getattr(trace, "name", None) in labels for trace in result.traces)
+    return f"{layer}:{label}" if per_entry and label in labels else layer
+
+
+def hide_groups(traces: list[BaseTraceType], hidden: list[str] | None) -> list[BaseTraceType]:
+    """``traces`` with those whose ``legendgroup`` is in ``hidden`` made invisible (a legend toggle kept
+    across re-renders)."""
+    for trace in traces:
+        if hidden and getattr(trace, "legendgroup", None) in hidden:
+            trace.visible = False
+    return traces
 
 
 def map_figure(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+# One meaning per colour across the map overlays (a test checks that no colour stands for two
+# things): patrol recency runs green → red, case hotspots are purple (cold spots blue), the ranked
+# "案件多、巡查少" segments near-black, sanitation teal/brown.
+PATROL_RECENCY_COLORS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")  # ≤1, ≤3, ≤7 days, >7 days or never
+UNDERPATROLLED = "#1b1b1b"
+SANITATION_DONE = "#018571"
+SANITATION_MISSED = "#8c510a"
+
 # Hot/cold confidence classes (-3 … 3): saturated, mid-luminance colours with an outline work on both backgrounds.
 HOTSPOT_CLASSES: dict[int, tuple[str, str]] = {
-    3: ("热点 99% 置信", "#d7191c"),
-    2: ("热点 95% 置信", "#f46d43"),
-    1: ("热点 90% 置信", "#fdae61"),
+    3: ("热点 99% 置信", "#7b1fa2"),
+    2: ("热点 95% 置信", "#ab47bc"),
+    1: ("热点 90% 置信", "#d7a6e0"),
     0: ("不显著", "rgba(160,160,160,0.35)"),
     -1: ("冷点 90% 置信", "#74add1"),
     -2: ("冷点 95% 置信", "#4575b4"),

@@ -17,7 +17,7 @@ from layers._frames import read_frame
 from layers._geometry import line_trace, round_coords
 from layers._privacy import mask_name
 from layers._segments import cases_per_segment
-from layers._style import BAD, GOOD, MUTED, WARN
+from layers._style import MUTED, PATROL_RECENCY_COLORS, UNDERPATROLLED
 from layers._visits import DEFAULT_SHIFTS, coverage_series, visit_totals, visited_periods, weekly
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -26,10 +26,10 @@ from layers.streets import read_segments
 DEFAULT_DAYS = 7
 HOVER_LIMIT = 5000  # per-segment hover markers above this many segments would make the figure too heavy
 RECENCY_CLASSES = (
-    (1, "1天内巡查", GOOD),
-    (3, "3天内巡查", "#a6d96a"),
-    (7, "7天内巡查", WARN),
-    (None, "超过7天或未巡查", BAD),
+    (1, "1天内巡查", PATROL_RECENCY_COLORS[0]),
+    (3, "3天内巡查", PATROL_RECENCY_COLORS[1]),
+    (7, "7天内巡查", PATROL_RECENCY_COLORS[2]),
+    (None, "超过7天或未巡查", PATROL_RECENCY_COLORS[3]),
 )
 
 
@@ -213,7 +213,7 @@ class UnderpatrolledLayer(Layer):
         top = data[data["rank"] <= int(params.options.get("top", 20))]
         traces = []
         if len(top):
-            traces.append(line_trace(top.geometry, color=BAD, width=5, name="重点路段"))
+            traces.append(line_trace(top.geometry, color=UNDERPATROLLED, width=5, name="重点路段"))
             hover = [
                 f"第{int(r)}名 {n or '未命名路段'}<br>案件 {c:.0f} 件（每公里 {cpk:.1f}）<br>巡查停留 {d:.0f} 分钟"
                 for r, n, c, cpk, d in zip(
@@ -224,13 +224,14 @@ class UnderpatrolledLayer(Layer):
             marker.update(
                 mode="markers+text",
                 text=[str(int(r)) for r in top["rank"]],
-                marker={"opacity": 0.9, "size": 14, "color": BAD},
+                marker={"opacity": 0.9, "size": 14, "color": UNDERPATROLLED},
+                textfont={"color": "#ffffff"},
             )
             traces.append(marker)
         rows = top[["rank", "segment_id", "name", "squad_code", "cases", "cases_per_km", "dwell_min", "score"]]
         return LayerResult(
             traces=traces,
-            legend=[LegendItem("案件多、巡查少", BAD)],
+            legend=[LegendItem("案件多、巡查少", UNDERPATROLLED)],
             summary={"ranked_segments": rows.round(3).to_dict("records")},
             data=data,
             notes=["排名 = 每公里案件数的百分位 − 每公里巡查停留时间的百分位"],

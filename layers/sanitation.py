@@ -12,15 +12,15 @@ from geo.region import get_region
 from layers._filters import allowed_squads, segment_where, window_days
 from layers._frames import read_frame, read_geoframe
 from layers._geometry import line_trace, simplified_wkb
-from layers._style import BAD, GOOD, MUTED
+from layers._style import MUTED, SANITATION_DONE, SANITATION_MISSED
 from layers._visits import coverage_series, visited_periods
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
 
 DEFAULT_DAYS = 7
 STATUSES = {
-    "covered": ("计划内已作业", GOOD),
-    "missed": ("计划内未作业", BAD),
+    "covered": ("计划内已作业", SANITATION_DONE),
+    "missed": ("计划内未作业", SANITATION_MISSED),
     "unplanned": ("计划外作业", MUTED),
 }
 

@@ -7,13 +7,13 @@ from typing import Any
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from dashboard import basemap, components, data, filters, fmt
+from dashboard import basemap, charts, components, data, filters, fmt
 from dashboard.access.scope import request_scope
-from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
+from dashboard.mapview import clicked, hide_groups, layer_traces, map_figure, view_for_bounds
 from layers.base import SUMMARY_LABELS, LayerParams
-from layers.queries import case_records, directory, time_used
+from layers.queries import case_records, directory, time_used, when
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
 
@@ -32,6 +32,12 @@ SQUAD_EXPORT_CASES = "squad-export-cases"
 SQUAD_EXPORT_RANKED = "squad-export-ranked"
 SQUAD_DOWNLOAD = "squad-download"
 SQUAD_END = "squad-end"
+SQUAD_HIDDEN = "squad-hidden"
+SQUAD_LEGEND_ITEM = "squad-legend-item"
+SQUAD_WHEN = "squad-when"
+SQUAD_WHEN_SEGMENT = "squad-when-segment"
+SQUAD_WHEN_SEGMENT_TITLE = "squad-when-segment-title"
+WHEN_SEGMENT_PROMPT = "所选路段的案件时段（在地图或列表中选择路段）"
 
 OVERLAYS = {
     "patrol_coverage": "巡查覆盖",
@@ -74,8 +80,8 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     style = basemap.map_style()
     end_text = end.isoformat()
     try:
-        traces, legend, notes, ranked, response, summary = render(
-            code, end_text, filters.DEFAULT_WINDOW, None, None, DEFAULT_OVERLAYS
+        traces, legend, notes, ranked, response, summary, hours = render(
+            code, end_text, filters.DEFAULT_WINDOW, None, None, DEFAULT_OVERLAYS, []
         )
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
@@ -85,6 +91,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
             dcc.Store(id=SQUAD_CODE, data=code),
             dcc.Store(id=SQUAD_END, data=end_text),
             dcc.Store(id=SQUAD_DRILL),
+            dcc.Store(id=SQUAD_HIDDEN, data=[]),
             dcc.Download(id=SQUAD_DOWNLOAD),
             html.Div(
                 [
@@ -149,6 +156,28 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                 [
                     html.Div(
                         [
+                            html.H3("全中队案件时段（周几 × 几点）"),
+                            dcc.Graph(id=SQUAD_WHEN, figure=hours, config={"displayModeBar": False}, className="when"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.H3(WHEN_SEGMENT_PROMPT, id=SQUAD_WHEN_SEGMENT_TITLE),
+                            dcc.Graph(
+                                id=SQUAD_WHEN_SEGMENT,
+                                figure=charts.when_heatmap(None, empty="尚未选择路段"),
+                                config={"displayModeBar": False},
+                                className="when",
+                            ),
+                        ]
+                    ),
+                ],
+                className="when-row",
+            ),
+            html.Div(
+                [
+                    html.Div(
+                        [
                             html.H3("点击地图上的网格、路段或案件，或上方的路段，查看案件", id=SQUAD_CASES_TITLE),
                             html.Button("导出案件列表（Excel）", id=SQUAD_EXPORT_CASES, className="button"),
                         ],
@@ -181,27 +210,30 @@ def _params(code: str, end: str | None, window: str | None, categories, procedur
     Output(SQUAD_RANKED, "rowData"),
     Output(SQUAD_RESPONSE, "figure"),
     Output(SQUAD_SUMMARY, "children"),
+    Output(SQUAD_WHEN, "figure"),
     Input("squad-window", "value"),
     Input("squad-category", "value"),
     Input("squad-procedure", "value"),
     Input(SQUAD_OVERLAYS, "value"),
     State(SQUAD_CODE, "data"),
     State(SQUAD_END, "data"),
+    State(SQUAD_HIDDEN, "data"),
     prevent_initial_call=True,  # the layout carries the first view
 )
-def update(window, categories, procedures, overlays, code, end) -> tuple:
+def update(window, categories, procedures, overlays, code, end, hidden) -> tuple:
     """Re-render the squad's layers for the filters; only the map's data is sent (the view stays)."""
     try:
-        traces, *rest = render(code, end, window, categories, procedures, overlays)
+        traces, *rest = render(code, end, window, categories, procedures, overlays, hidden)
     except data.DataUnavailable as exc:
-        return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update
+        return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update, no_update
     patch = Patch()
     patch["data"] = [t.to_plotly_json() for t in traces]
     return patch, *rest
 
 
-def render(code, end, window, categories, procedures, overlays) -> tuple:
-    """Everything the filters drive: map traces, legend, notes, ranked segments, response figure, summary.
+def render(code, end, window, categories, procedures, overlays, hidden) -> tuple:
+    """Everything the filters drive: map traces, legend, notes, ranked segments, response figure, summary,
+    and when the cases came in (weekday × hour); legend groups in ``hidden`` stay switched off.
 
     Used by the layout (so the first view needs no extra round trip) and by :func:`update`.
 
@@ -218,6 +250,7 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
     count = data.read(case_records.case_count, params)
     used = data.read(time_used.time_used, params)
     calendar = data.read(time_used.window_calendar_note, params)
+    hours = data.read(when.hour_weekday, params)
     if calendar:  # due times counted in a year whose holidays are not in the region config
         notes.append(calendar)
     drawn = {k: v for k, v in results.items() if k in {"jurisdictions", "stations", *(overlays or [])}}
@@ -229,13 +262,39 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
         if share is not None:
             summary += f" · {SUMMARY_LABELS['coverage_share']} {fmt.percent(share, 0)}"
     return (
-        layer_traces(drawn, DRAW_ORDER),
-        components.legend(drawn, DRAW_ORDER),
+        hide_groups(layer_traces(drawn, DRAW_ORDER), hidden),
+        components.legend(drawn, DRAW_ORDER, toggle=SQUAD_LEGEND_ITEM, hidden=hidden),
         components.notes(notes),
         ranked,
         _response_figure(used),
         summary,
+        charts.when_heatmap(hours),
     )
+
+
+# A click on a legend entry hides or shows its traces in the browser (no round trip): the entry's
+# group (dashboard.mapview.legend_group) is toggled in the SQUAD_HIDDEN store, which :func:`update`
+# reads so a re-render keeps it switched off.
+clientside_callback(
+    """function(clicks, hidden, figure, ids) {
+        const trig = dash_clientside.callback_context.triggered;
+        if (!trig.length || !trig[0].value || !figure) { return dash_clientside.no_update; }
+        const group = JSON.parse(trig[0].prop_id.slice(0, trig[0].prop_id.lastIndexOf('.'))).group;
+        const off = new Set(hidden || []);
+        if (off.has(group)) { off.delete(group); } else { off.add(group); }
+        const data = figure.data.map(t => Object.assign({}, t, {visible: !off.has(t.legendgroup)}));
+        const classes = ids.map(id => 'legend-item legend-toggle' + (off.has(id.group) ? ' legend-off' : ''));
+        return [Array.from(off), Object.assign({}, figure, {data: data}), classes];
+    }""",
+    Output(SQUAD_HIDDEN, "data"),
+    Output(SQUAD_MAP, "figure", allow_duplicate=True),
+    Output({"type": SQUAD_LEGEND_ITEM, "group": ALL}, "className"),
+    Input({"type": SQUAD_LEGEND_ITEM, "group": ALL}, "n_clicks"),
+    State(SQUAD_HIDDEN, "data"),
+    State(SQUAD_MAP, "figure"),
+    State({"type": SQUAD_LEGEND_ITEM, "group": ALL}, "id"),
+    prevent_initial_call=True,
+)
 
 
 def _ranked_rows(result) -> list[dict[str, Any]]:
@@ -347,6 +406,30 @@ def drill(key, window, categories, procedures, code, end) -> tuple:
     except data.DataUnavailable as exc:
         return no_update, f"⚠ {exc}"
     return components.grid_rows(rows), f"{drill_label(key)}：{len(rows)} 件"
+
+
+@callback(
+    Output(SQUAD_WHEN_SEGMENT, "figure"),
+    Output(SQUAD_WHEN_SEGMENT_TITLE, "children"),
+    Input(SQUAD_DRILL, "data"),
+    Input("squad-window", "value"),
+    Input("squad-category", "value"),
+    Input("squad-procedure", "value"),
+    State(SQUAD_CODE, "data"),
+    State(SQUAD_END, "data"),
+    prevent_initial_call=True,
+)
+def segment_hours(key, window, categories, procedures, code, end) -> tuple:
+    """When the cases of the segment selected for the drill-down came in (weekday × hour)."""
+    if not key or "segment_id" not in key:
+        return no_update, no_update
+    params = _params(code, end, window, categories, procedures)
+    try:
+        hours = data.read(when.hour_weekday, params, segment_id=int(key["segment_id"]))
+    except data.DataUnavailable as exc:
+        return no_update, f"⚠ {exc}"
+    total = int(hours.to_numpy().sum())
+    return charts.when_heatmap(hours, empty="所选路段在此期间没有案件"), f"所选路段的案件时段（{total} 件）"
 
 
 @callback(

@@ -29,6 +29,7 @@ __all__ = [
     "case_count",
     "case_counts",
     "case_rows",
+    "drill_where",
     "review_count",
     "review_queue",
 ]
@@ -105,6 +106,12 @@ def search_pattern(search: str | None) -> str | None:
     if len(text) > MAX_SEARCH_CHARS:
         raise RequestError(f"搜索内容过长（{len(text)} 个字符），最多 {MAX_SEARCH_CHARS} 个字符，请缩短后重试")
     return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
+def drill_where(params: LayerParams, *, segment_id: int | None = None) -> Where:
+    """The conditions (alias ``c``) of the cases a drill-down lists: the filters, the scope and, given a
+    ``segment_id``, the cases on that segment; for aggregates over the same cases (e.g. by hour)."""
+    return _where(params, h3_cell=None, segment_id=segment_id, search=None)
 
 
 def _where(

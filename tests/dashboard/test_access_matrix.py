@@ -236,6 +236,11 @@ def _plan_inputs(seeded: Seeded, **extra: Any) -> dict[str, Any]:
     }
 
 
+SEGMENT_HOURS = {  # counts only, like the page itself; another squad's leader gets zeros
+    **every_role(Aggregates("所选路段的案件时段")),
+    "command_center": Denied(),
+    "squad_leader_other": NoRows(),
+}
 DESK_PAGE = {**every_role(Aggregates("中队长视图")), "command_center": Denied(), "squad_leader_other": NoRows()}
 
 # First output of the callback (``id.property``) → the probes that call it.
@@ -278,6 +283,14 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
             "hot segment of ZD01",
             lambda s: _squad_inputs(s, **{"squad-drill.data": {"segment_id": s.hot_segment}}),
             SQUAD_CASES,
+        ),
+    ],
+    "squad-hidden.data": [Probe("legend toggle", lambda s: {}, every_role(Clientside()))],
+    "squad-when-segment.figure": [
+        Probe(
+            "hours of ZD01's hot segment",
+            lambda s: _squad_inputs(s, **{"squad-drill.data": {"segment_id": s.hot_segment}}),
+            SEGMENT_HOURS,
         ),
     ],
     "squad-download.data": [

@@ -75,19 +75,20 @@ def test_columns_are_chosen_and_named_dates_are_real_local_datetimes_and_widths_
 
 def test_a_column_can_show_only_the_time_of_a_datetime() -> None:
     """The chief's task sheet (dashboard/pages/street.py) shows arrival and departure as times."""
-    arrive = dt.datetime(2025, 3, 1, 8, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    at = dt.datetime(2025, 3, 1, 8, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
     stops = pd.DataFrame(
         {
             "seq": [1],
             "segment_name": ["解放街"],
-            "arrive_at": pd.Series([arrive]).astype("datetime64[ns, Asia/Shanghai]"),
-            "leave_at": pd.Series([arrive + dt.timedelta(minutes=20)]).astype("datetime64[ns, Asia/Shanghai]"),
+            "arrive_at": pd.Series([at]).astype("datetime64[ns, Asia/Shanghai]"),
+            "leave_at": pd.Series([at + dt.timedelta(minutes=20)]).astype("datetime64[ns, Asia/Shanghai]"),
             "reasons": ["热点"],
             "visited": ["否"],
             "segment_key": ["k1"],
         }
     )
-    columns = {"seq": "序号", "segment_name": "路段", "arrive_at": ExcelColumn("到达", TIME_FORMAT), "visited": "已巡查"}
+    arrive = ExcelColumn("到达", TIME_FORMAT)
+    columns = {"seq": "序号", "segment_name": "路段", "arrive_at": arrive, "visited": "已巡查"}
     sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes({"巡查任务": stops}, columns))).active
     assert [c.value for c in sheet[1]] == ["序号", "路段", "到达", "已巡查"]
     assert sheet["C2"].is_date and sheet["C2"].number_format == "hh:mm"

@@ -12,7 +12,13 @@ import pytest
 
 from bench._seed import Seeded
 from tests.dashboard.conftest import http_session
-from tests.dashboard.test_access_matrix import _base64_contents, _cases_inputs, _squad_inputs, callback_body, callback_map
+from tests.dashboard.test_access_matrix import (
+    _base64_contents,
+    _cases_inputs,
+    _squad_inputs,
+    callback_body,
+    callback_map,
+)
 
 # (callback's first output, its input values, the date-time headers the sheet must hold)
 EXPORTS: dict[str, tuple[str, Any, tuple[str, ...]]] = {
