@@ -245,6 +245,18 @@ def wait_for_traces(page, graph_id: str, layer: str, timeout_ms: int = 20000) ->
     return map_state(page, graph_id)
 
 
+@pytest.fixture
+def squad_page(page_at, dash_url):
+    """ZD01's squad page as the admin, its layers and ranked segments drawn; failed callbacks in ``failures``."""
+    page = page_at("/squad/ZD01")
+    page.failures = watch_callbacks(page)
+    page.reload()
+    wait_for_traces(page, "squad-map", "hotspots", timeout_ms=60000)
+    wait_for_traces(page, "squad-map", "patrol_coverage")
+    page.wait_for_selector("#squad-ranked .ag-row", timeout=20000)
+    return page
+
+
 # -- the app in-process behind the Flask test client, on a fresh schema of its own -------------
 AUTH_PASSWORD = "correct-horse-42"
 

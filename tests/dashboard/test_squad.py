@@ -14,7 +14,7 @@ from bench._browser import choose
 from bench._seed import PARTY_NAME
 from geo.db import get_engine
 from geo.region import get_region
-from tests.dashboard.conftest import map_state, wait_for_traces, watch_callbacks
+from tests.dashboard.conftest import map_state
 
 pytestmark = pytest.mark.browser
 
@@ -42,17 +42,6 @@ def _hotspot_cells(page) -> list[tuple[str, int]]:
             const t = gd._fullData.find(t => t.meta && t.meta.layer === 'hotspots');
             return Array.from(t.locations).map((c, i) => [c, t.customdata[i][0]]); }"""
     )
-
-
-@pytest.fixture
-def squad_page(page_at, dash_url):
-    page = page_at("/squad/ZD01")
-    page.failures = watch_callbacks(page)
-    page.reload()
-    wait_for_traces(page, "squad-map", "hotspots")
-    wait_for_traces(page, "squad-map", "patrol_coverage")
-    page.wait_for_selector("#squad-ranked .ag-row", timeout=20000)
-    return page
 
 
 def test_squad_page_draws_its_layers_and_ranks_the_hot_unpatrolled_street(squad_page, screenshots) -> None:
