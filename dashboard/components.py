@@ -73,8 +73,8 @@ def legend(
     """Colour swatches of the rendered layers' legends, in drawing order, without repeats.
 
     With ``toggle`` (a pattern-matching id type) every entry is clickable, with the id
-    ``{"type": toggle, "group": …}`` of the traces it hides or shows (:func:`dashboard.mapview.legend_group`);
-    entries of ``hidden`` groups are drawn as switched off.
+    ``{"type": toggle, "group": …, "label": …}``; ``group`` names the traces it hides or shows
+    (:func:`dashboard.mapview.legend_group`). Entries of ``hidden`` groups are drawn as switched off.
     """
     seen: set[str] = set()
     items = []
@@ -94,7 +94,7 @@ def legend(
             items.append(
                 html.Span(
                     children,
-                    id={"type": toggle, "group": group},
+                    id={"type": toggle, "group": group, "label": item.label},
                     className=f"legend-item legend-toggle{off}",
                     title="点击隐藏或显示此图层",
                     role="button",

@@ -288,11 +288,11 @@ clientside_callback(
     }""",
     Output(SQUAD_HIDDEN, "data"),
     Output(SQUAD_MAP, "figure", allow_duplicate=True),
-    Output({"type": SQUAD_LEGEND_ITEM, "group": ALL}, "className"),
-    Input({"type": SQUAD_LEGEND_ITEM, "group": ALL}, "n_clicks"),
+    Output({"type": SQUAD_LEGEND_ITEM, "group": ALL, "label": ALL}, "className"),
+    Input({"type": SQUAD_LEGEND_ITEM, "group": ALL, "label": ALL}, "n_clicks"),
     State(SQUAD_HIDDEN, "data"),
     State(SQUAD_MAP, "figure"),
-    State({"type": SQUAD_LEGEND_ITEM, "group": ALL}, "id"),
+    State({"type": SQUAD_LEGEND_ITEM, "group": ALL, "label": ALL}, "id"),
     prevent_initial_call=True,
 )
 

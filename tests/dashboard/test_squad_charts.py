@@ -14,8 +14,11 @@ from tests.dashboard.test_squad import _window
 pytestmark = pytest.mark.browser
 SCREENS = PROJECT_ROOT / "var" / "screens"
 
-_GROUPS_JS = """(group) => document.querySelector('#squad-map .js-plotly-plot')._fullData
-    .filter(t => t.legendgroup === group).map(t => t.visible)"""
+_GROUPS_JS = """(group) => document.querySelector('#squad-map .js-plotly-plot').data
+    .filter(t => t.legendgroup === group).map(t => t.visible !== false)"""
+
+_ALL_HIDDEN = f"(g) => {{ const v = ({_GROUPS_JS})(g); return v.length > 0 && v.every(x => x === false); }}"
+_ALL_SHOWN = f"(g) => {{ const v = ({_GROUPS_JS})(g); return v.length > 0 && v.every(x => x === true); }}"
 
 
 def _legend_item(page, label: str):
@@ -33,25 +36,24 @@ def test_clicking_a_legend_entry_hides_and_shows_its_layer(squad_page) -> None:
     assert page.evaluate(_GROUPS_JS, group) and all(v is True for v in page.evaluate(_GROUPS_JS, group))
     others = page.evaluate(_GROUPS_JS, "patrol_coverage:1天内巡查")
     stale.click()
-    page.wait_for_function(f"(g) => ({_GROUPS_JS})(g).every(v => v === false)", arg=group, timeout=10000)
+    page.wait_for_function(_ALL_HIDDEN, arg=group, timeout=10000)
     assert "legend-off" in (stale.get_attribute("class") or "")
     assert page.evaluate(_GROUPS_JS, "patrol_coverage:1天内巡查") == others  # only that entry's segments
     # the whole hotspot layer (one trace for all its classes) goes with a click on one of its entries
     hot = _legend_item(page, "热点 99% 置信")
     hot.click()
-    page.wait_for_function(f"(g) => ({_GROUPS_JS})(g).every(v => v === false)", arg="hotspots", timeout=10000)
+    page.wait_for_function(_ALL_HIDDEN, arg="hotspots", timeout=10000)
     # a filter change re-renders the map: what was switched off stays off
     choose(page, "squad-procedure", "投诉举报")
-    page.wait_for_function(
-        "() => document.querySelector('#squad-summary').innerText.includes('件')"
-        " && window.dash_clientside !== undefined",
-        timeout=20000,
+    page.wait_for_function(  # the response chart comes with the map in the same re-render
+        """() => document.querySelector('#squad-response .js-plotly-plot')._fullData
+            .filter(t => t.name.endsWith('（已办结）')).length === 1""",
+        timeout=30000,
     )
-    page.wait_for_timeout(3000)
-    assert all(v is False for v in page.evaluate(_GROUPS_JS, "hotspots"))
+    assert page.evaluate(_ALL_HIDDEN, "hotspots")
     assert "legend-off" in (_legend_item(page, "超过7天或未巡查").get_attribute("class") or "")
     _legend_item(page, "超过7天或未巡查").click()
-    page.wait_for_function(f"(g) => ({_GROUPS_JS})(g).every(v => v === true)", arg=group, timeout=10000)
+    page.wait_for_function(_ALL_SHOWN, arg=group, timeout=10000)
     assert "legend-off" not in (_legend_item(page, "超过7天或未巡查").get_attribute("class") or "")
     assert not page.failures and not page.console_errors
 
