@@ -385,15 +385,21 @@ def choose(click, selected, figure) -> Any:
     return key if key is not None else no_update
 
 
-@callback(
-    Output(SQUAD_CASES, "rowData"),
-    Output(SQUAD_CASES_TITLE, "children"),
+# What a drill-down reads: the selection (SQUAD_DRILL), the filters, the squad and the window's end.
+DRILL_INPUTS = (
     Input(SQUAD_DRILL, "data"),
     Input("squad-window", "value"),
     Input("squad-category", "value"),
     Input("squad-procedure", "value"),
     State(SQUAD_CODE, "data"),
     State(SQUAD_END, "data"),
+)
+
+
+@callback(
+    Output(SQUAD_CASES, "rowData"),
+    Output(SQUAD_CASES_TITLE, "children"),
+    *DRILL_INPUTS,
     prevent_initial_call=True,
 )
 def drill(key, window, categories, procedures, code, end) -> tuple:
@@ -411,12 +417,7 @@ def drill(key, window, categories, procedures, code, end) -> tuple:
 @callback(
     Output(SQUAD_WHEN_SEGMENT, "figure"),
     Output(SQUAD_WHEN_SEGMENT_TITLE, "children"),
-    Input(SQUAD_DRILL, "data"),
-    Input("squad-window", "value"),
-    Input("squad-category", "value"),
-    Input("squad-procedure", "value"),
-    State(SQUAD_CODE, "data"),
-    State(SQUAD_END, "data"),
+    *DRILL_INPUTS,
     prevent_initial_call=True,
 )
 def segment_hours(key, window, categories, procedures, code, end) -> tuple:

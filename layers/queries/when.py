@@ -23,9 +23,9 @@ def hour_weekday(conn: Connection, params: LayerParams, *, segment_id: int | Non
     Parameters
     ----------
     conn
-        Database connection.
+        An open connection.
     params
-        Window on received time, squads, categories, procedure types and the scope.
+        The page's filters (received-time window, squads, categories, procedures) and the user's scope.
     segment_id
         Only the cases on this segment (the same cases the segment's drill-down lists).
 
