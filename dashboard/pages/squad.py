@@ -38,6 +38,7 @@ SQUAD_WHEN = "squad-when"
 SQUAD_WHEN_SEGMENT = "squad-when-segment"
 SQUAD_WHEN_SEGMENT_TITLE = "squad-when-segment-title"
 WHEN_SEGMENT_PROMPT = "所选路段的案件时段（在地图或列表中选择路段）"
+NO_SEGMENT = "尚未选择路段"
 
 OVERLAYS = {
     "patrol_coverage": "巡查覆盖",
@@ -165,7 +166,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                             html.H3(WHEN_SEGMENT_PROMPT, id=SQUAD_WHEN_SEGMENT_TITLE),
                             dcc.Graph(
                                 id=SQUAD_WHEN_SEGMENT,
-                                figure=charts.when_heatmap(None, empty="尚未选择路段"),
+                                figure=charts.when_heatmap(None, empty=NO_SEGMENT),
                                 config={"displayModeBar": False},
                                 className="when",
                             ),
@@ -422,8 +423,10 @@ def drill(key, window, categories, procedures, code, end) -> tuple:
 )
 def segment_hours(key, window, categories, procedures, code, end) -> tuple:
     """When the cases of the segment selected for the drill-down came in (weekday × hour)."""
-    if not key or "segment_id" not in key:
+    if not key:
         return no_update, no_update
+    if "segment_id" not in key:  # a cell or a case was chosen: no segment any more
+        return charts.when_heatmap(None, empty=NO_SEGMENT), WHEN_SEGMENT_PROMPT
     params = _params(code, end, window, categories, procedures)
     try:
         hours = data.read(when.hour_weekday, params, segment_id=int(key["segment_id"]))
