@@ -32,9 +32,9 @@ def test_a_second_user_differing_only_in_case_is_refused(auth_db: Engine) -> Non
     with pytest.raises(AuthError, match="exists already"):
         add_user(auth_db, "ZD07", AUTH_PASSWORD, "squad_leader", squad_code="ZD07")
     set_password(auth_db, "ZD07", "another-password-1")  # the command line finds it in any case too
-    with auth_db.begin() as conn:  # even a row written past the store is refused by the index
-        with pytest.raises(Exception, match="uq_users_username_lower"):
-            conn.execute(text("INSERT INTO users (username, password_hash, role) VALUES ('ADMIN', 'x', 'viewer')"))
+    # even a row written past the store is refused by the index
+    with auth_db.begin() as conn, pytest.raises(Exception, match="uq_users_username_lower"):
+        conn.execute(text("INSERT INTO users (username, password_hash, role) VALUES ('ADMIN', 'x', 'viewer')"))
 
 
 def test_wrong_passwords_in_any_case_count_against_one_account(client, auth_db: Engine) -> None:
