@@ -205,7 +205,8 @@ def install_auth(app: Dash, title: str) -> None:
         flask.session.permanent = True
         flask.session.update(sid=token, user=principal.username, expires=time.time() + USER_SESSION_HOURS * 3600)
         audit(engine, principal.username, "login", remote_addr=address)
-        return flask.redirect(safe_next(form.get("next")))
+        target = safe_next(form.get("next"))  # "/" when none was given or it was unsafe
+        return flask.redirect(principal.landing_path if target == "/" else target)
 
     @server.route("/logout")
     def logout():
