@@ -255,11 +255,11 @@ def update(window, street, chief, extents) -> tuple:
     """The chief's streets by recency of patrol, the coverage trend and the open cases on their streets;
     a tapped street in the list zooms the map to it."""
     unchanged = (no_update,) * 7
-    if chief_scope(chief or "") is None:
-        return no_update, no_update, components.notes(["无权查看"]), *unchanged[3:]
-    if ctx.triggered_id == STREET_STREETS:
-        return zoom_to_street(chief, street, extents), *unchanged
     try:
+        if chief_scope(chief or "") is None:
+            raise PermissionError(chief)
+        if ctx.triggered_id == STREET_STREETS:
+            return zoom_to_street(chief, street, extents), *unchanged
         traces, *rest = render(chief, window)
     except PermissionError:
         return no_update, no_update, components.notes(["无权查看"]), *unchanged[3:]

@@ -285,6 +285,16 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
     ],
     "street-map.figure": [
         Probe("JL001", lambda s: {"street-window.value": "90", "street-chief.data": "JL001"}, STREET),
+        Probe(
+            "tap a street of JL001",  # zooms to the extent the page holds: no read, nothing to leak
+            lambda s: {
+                "street-streets.value": "解放街",
+                "street-extents.data": {"解放街": [119.8, 28.89, 119.81, 28.9]},
+                "street-chief.data": "JL001",
+            },
+            {**every_role(Echo()), "command_center": Denied()},
+            changed="street-streets.value",
+        ),
     ],
     "plan-map.figure": [Probe("make ZD01's plan", lambda s: _plan_inputs(s, **{"plan-make.n_clicks": 1}), PLANNING)],
     "plan-approved.children": [
