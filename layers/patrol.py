@@ -113,6 +113,30 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
     return segments
 
 
+SELECTED_COLOR = "#1f4e79"  # the halo under a street the chief tapped: no patrol class is blue
+
+
+def street_names(segments: pd.DataFrame) -> pd.Series:
+    """The street each segment is listed under for its chief: its name, or its key when it has none."""
+    return segments["name"].where(segments["name"].notna(), segments["segment_key"])
+
+
+def selected_street(
+    segments: pd.DataFrame, street: str
+) -> tuple[tuple[float, float, float, float], go.Scattermap] | None:
+    """The extent (WGS-84) of ``street`` (a name of :func:`streets_by_recency`) and a wide halo drawing it.
+
+    Returns None when no segment of ``segments`` is listed under that name.
+    """
+    part = segments[street_names(segments) == street] if len(segments) else segments
+    if part.empty:
+        return None
+    xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(np.asarray(part.geometry)))
+    halo = line_trace(part.geometry, color=SELECTED_COLOR, width=11, name="所选街路", hover=False)
+    halo.opacity = 0.45
+    return (xmin, ymin, xmax, ymax), halo
+
+
 def streets_by_recency(segments: pd.DataFrame) -> pd.DataFrame:
     """The streets of :func:`patrol_coverage`'s segments, the one waiting longest for a patrol first.
 
@@ -134,7 +158,7 @@ def streets_by_recency(segments: pd.DataFrame) -> pd.DataFrame:
     box = shapely.bounds(np.asarray(segments.geometry))
     frame = pd.DataFrame(
         {
-            "name": segments["name"].where(segments["name"].notna(), segments["segment_key"]).to_numpy(),
+            "name": street_names(segments).to_numpy(),
             "never": segments["last_visit"].isna().to_numpy(),
             "last_visit": segments["last_visit"].to_numpy(),
             "xmin": box[:, 0],

@@ -18,7 +18,7 @@ from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from dashboard.planview import route_traces
 from geo.region import get_region
 from layers.base import SUMMARY_LABELS, LayerParams, Scope
-from layers.patrol import streets_by_recency
+from layers.patrol import selected_street, streets_by_recency
 from layers.queries import case_records, directory
 from plans.adherence import stop_states
 from plans.export import to_gpx
@@ -36,7 +36,7 @@ STREET_SUMMARY = "street-summary"
 STREET_TREND = "street-trend"
 STREET_CASES = "street-cases"
 STREET_STREETS = "street-streets"
-STREET_EXTENTS = "street-extents"
+SELECTION = 1  # index of the tapped street's halo in the map's data: right after the anchor, under the patrol lines
 STREET_TASK_GPX = "street-task-gpx"
 STREET_TASK_XLSX = "street-task-xlsx"
 STREET_TASK_DOWNLOAD = "street-task-download"
@@ -76,7 +76,7 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
     center, zoom = view_for_bounds(bounds, width_px=MAP_PX[0], height_px=MAP_PX[1])
     style = basemap.map_style()
     try:
-        traces, legend, notes, trend, cards, summary, streets, extents = render(chief, "7")
+        traces, legend, notes, trend, cards, summary, streets = render(chief, "7")
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision=f"street-{chief}")
@@ -93,12 +93,23 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
                 clearable=False,
                 searchable=False,
             ),
-            dcc.Graph(id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"),
-            html.Div(legend, id=STREET_LEGEND, className="legend"),
-            html.Div(notes, id=STREET_NOTES),
-            html.H3("哪些街路该巡查了（按距上次巡查时间排序，点击在地图上查看）"),
-            dcc.RadioItems(id=STREET_STREETS, options=streets, value=None, className="street-rows"),
-            dcc.Store(id=STREET_EXTENTS, data=extents),
+            html.Div(  # the map stays in view while the chief scrolls through and taps the list below it
+                [
+                    html.Div(
+                        [
+                            dcc.Graph(
+                                id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"
+                            ),
+                            html.Div(legend, id=STREET_LEGEND, className="legend"),
+                        ],
+                        className="street-map-pin",
+                    ),
+                    html.Div(notes, id=STREET_NOTES),
+                    html.H3("哪些街路该巡查了（按距上次巡查时间排序，点击在地图上查看）"),
+                    dcc.RadioItems(id=STREET_STREETS, options=streets, value=None, className="street-rows"),
+                ],
+                className="street-explore",
+            ),
             *task_section(chief, style),
             html.H3("巡查覆盖趋势"),
             dcc.Graph(id=STREET_TREND, figure=trend, config={"displayModeBar": False}, className="street-trend"),
@@ -244,22 +255,20 @@ def _params(chief: str, window: str | None) -> LayerParams:
     Output(STREET_CASES, "children"),
     Output(STREET_SUMMARY, "children"),
     Output(STREET_STREETS, "options"),
-    Output(STREET_EXTENTS, "data"),
     Input(STREET_WINDOW, "value"),
     Input(STREET_STREETS, "value"),
     State(STREET_CHIEF, "data"),
-    State(STREET_EXTENTS, "data"),
     prevent_initial_call=True,  # the layout carries the first view
 )
-def update(window, street, chief, extents) -> tuple:
+def update(window, street, chief) -> tuple:
     """The chief's streets by recency of patrol, the coverage trend and the open cases on their streets;
     a tapped street in the list zooms the map to it."""
-    unchanged = (no_update,) * 7
+    unchanged = (no_update,) * 6
     try:
         if chief_scope(chief or "") is None:
             raise PermissionError(chief)
         if ctx.triggered_id == STREET_STREETS:
-            return zoom_to_street(chief, street, extents), *unchanged
+            return zoom_to_street(chief, window, street), *unchanged
         traces, *rest = render(chief, window)
     except PermissionError:
         return no_update, no_update, components.notes(["无权查看"]), *unchanged[3:]
@@ -270,20 +279,41 @@ def update(window, street, chief, extents) -> tuple:
     return patch, *rest
 
 
-def zoom_to_street(chief: str, street: str | None, extents: dict[str, list[float]] | None) -> Any:
-    """A figure patch that centres and zooms the map on ``street`` (its extent from the list), else no change."""
-    box = (extents or {}).get(street or "")
-    if not box or len(box) != 4:
+def zoom_to_street(chief: str, window: str | None, street: str | None) -> Any:
+    """A figure patch that zooms the map to ``street`` and draws a halo under it; no change for an unknown street.
+
+    Raises
+    ------
+    PermissionError
+        When the request may not see that chief.
+    data.DataUnavailable
+        When the database cannot be read.
+    """
+    results, _ = data.layers(["patrol_coverage"], _params(chief, window))  # the page's own figures, cached
+    coverage = results.get("patrol_coverage")
+    found = selected_street(coverage.data, street) if coverage is not None and street else None
+    if found is None:
         return no_update
+    (xmin, ymin, xmax, ymax), halo = found
     pad = 0.0008
     center, zoom = view_for_bounds(
-        (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), width_px=MAP_PX[0], height_px=MAP_PX[1]
+        (xmin - pad, ymin - pad, xmax + pad, ymax + pad), width_px=MAP_PX[0], height_px=MAP_PX[1]
     )
     patch = Patch()
+    patch["data"][SELECTION] = _selection_trace(halo).to_plotly_json()
     patch["layout"]["map"]["center"] = center
     patch["layout"]["map"]["zoom"] = zoom
     patch["layout"]["map"]["uirevision"] = f"street-{chief}-{street}"  # the new view wins over a pan
     return patch
+
+
+def _selection_trace(halo: go.Scattermap | None = None) -> go.Scattermap:
+    """The map trace of the tapped street (empty until one is tapped), below the names, in display coordinates."""
+    trace = halo if halo is not None else go.Scattermap(lon=[], lat=[], mode="lines", hoverinfo="skip")
+    trace.meta = {"layer": "_selected"}
+    trace.below = basemap.LABELS_BELOW
+    trace.showlegend = False
+    return basemap.for_display([trace])[0]
 
 
 def render(chief: str, window: str | None) -> tuple:
@@ -313,15 +343,16 @@ def render(chief: str, window: str | None) -> tuple:
             label = SUMMARY_LABELS["coverage_share"]
             summary = f"{WINDOWS.get(window, '近7天')}{label} {fmt.percent(share, 0)} · " + summary
     streets = streets_by_recency(coverage.data) if coverage is not None and coverage.data is not None else None
+    traces = layer_traces(results, DRAW_ORDER)
+    traces.insert(SELECTION, _selection_trace())
     return (
-        layer_traces(results, DRAW_ORDER),
+        traces,
         components.legend(results, DRAW_ORDER),
         components.notes(notes),
         _trend_figure(coverage, chief),
         _case_cards(open_rows),
         summary,
         _street_options(streets),
-        _street_extents(streets),
     )
 
 
@@ -349,17 +380,11 @@ def _street_options(streets: pd.DataFrame | None) -> list[dict[str, Any]]:
                 when += f"（{r.never}/{r.segments}段）"
         else:
             when, css = "上次巡查 " + _since(r.last_visit, now), "done"
-        label = html.Span([html.Span(r.name, className="street-name"), html.Span(when, className=css)])
+        label = html.Span(
+            [html.Span(r.name, className="street-name"), html.Span(when, className=css)], className="street-row"
+        )
         options.append({"label": label, "value": r.name})
     return options
-
-
-def _street_extents(streets: pd.DataFrame | None) -> dict[str, list[float]]:
-    """Each street's extent (xmin, ymin, xmax, ymax) by name, for the zoom when it is tapped."""
-    if streets is None or streets.empty:
-        return {}
-    boxes = streets[["xmin", "ymin", "xmax", "ymax"]].astype(float).round(6).to_numpy().tolist()
-    return dict(zip(streets["name"], boxes, strict=True))
 
 
 def _trend_figure(result, chief: str) -> go.Figure:
@@ -392,9 +417,13 @@ def _trend_figure(result, chief: str) -> go.Figure:
                 hovertemplate=f"{label}：%{{y:.0f}} %<extra></extra>",
                 name=label,
             )
+        if len(mine):  # half a day of room either side, so today's hollow marker and its label show whole
+            half = pd.Timedelta(hours=12)
+            xaxis_range = [pd.Timestamp(mine["day"].min()) - half, pd.Timestamp(mine["day"].max()) + half]
+            figure.update_xaxes(range=xaxis_range)
     figure.update_layout(
         margin={"l": 36, "r": 8, "t": 8, "b": 30},
-        yaxis={"title": "覆盖率 %", "range": [0, 105]},
+        yaxis={"title": "覆盖率 %", "range": [-3, 105]},
         xaxis={"type": "date", "tickformat": "%m-%d"},
         showlegend=False,
         font={"family": "WenQuanYi Micro Hei, sans-serif", "size": 12},

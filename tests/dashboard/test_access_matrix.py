@@ -286,12 +286,8 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
     "street-map.figure": [
         Probe("JL001", lambda s: {"street-window.value": "90", "street-chief.data": "JL001"}, STREET),
         Probe(
-            "tap a street of JL001",  # zooms to the extent the page holds: no read, nothing to leak
-            lambda s: {
-                "street-streets.value": "解放街",
-                "street-extents.data": {"解放街": [119.8, 28.89, 119.81, 28.9]},
-                "street-chief.data": "JL001",
-            },
+            "tap a street of JL001",  # the street's outline and extent only: no case row, nothing personal
+            lambda s: {"street-streets.value": "解放街", "street-window.value": "7", "street-chief.data": "JL001"},
             {**every_role(Echo()), "command_center": Denied()},
             changed="street-streets.value",
         ),

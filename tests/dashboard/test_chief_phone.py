@@ -68,7 +68,7 @@ def test_a_chief_logs_in_in_capitals_and_finds_the_street_to_patrol(phone, dash_
     assert page.url == f"{dash_server}/street/JL001"  # their own page, not the generic home page
     before = wait_for_traces(page, "street-map", "patrol_coverage")
     page.wait_for_selector("#street-streets label", timeout=20000)
-    page.wait_for_timeout(1200)
+    page.wait_for_timeout(3000)  # the basemap tiles
     page.screenshot(path=str(screenshots / "chief_2_page_390x844.png"))
     page.screenshot(path=str(screenshots / "chief_2_page_390x844_full.png"), full_page=True)
 
@@ -86,12 +86,15 @@ def test_a_chief_logs_in_in_capitals_and_finds_the_street_to_patrol(phone, dash_
         arg=before["zoom"],
         timeout=20000,
     )
-    page.wait_for_timeout(1200)
+    page.wait_for_timeout(2500)
     page.screenshot(path=str(screenshots / "chief_3_tapped_street_390x844.png"))
     after = map_state(page, "street-map")
     xmin, ymin, xmax, ymax = _extent("壶山路")
     assert after["center"]["lon"] == pytest.approx((xmin + xmax) / 2, abs=1e-4)
     assert after["center"]["lat"] == pytest.approx((ymin + ymax) / 2, abs=1e-4)
+    halo = [t for t in after["traces"] if t["meta"] and t["meta"]["layer"] == "_selected"]
+    assert len(halo) == 1 and halo[0]["n"] >= 2  # the tapped street is drawn, under its patrol colour
+    assert page.locator("#street-streets label[aria-selected='true']").inner_text().startswith("壶山路")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert not failures and not page.console_errors
 

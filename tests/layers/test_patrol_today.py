@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from geo.region import get_region
 from layers.base import LayerParams
-from layers.patrol import streets_by_recency
+from layers.patrol import selected_street, streets_by_recency
 from layers.registry import render
 from layers.stats.trend import elapsed_share
 
@@ -64,3 +64,8 @@ def test_streets_are_listed_longest_waiting_first(db: Connection, seed: Seed) ->
     assert (row["xmin"], row["xmax"], row["ymax"]) == pytest.approx((119.80, 119.91, 28.90))
     assert streets.set_index("name").loc["熟溪路", "never"] == 1
     assert streets_by_recency(data.iloc[0:0]).empty
+    extent, halo = selected_street(data, "解放街")
+    assert extent == pytest.approx((119.80, 28.89, 119.91, 28.90))
+    lons = np.asarray(halo.lon, dtype=float)
+    assert sorted(lons[~np.isnan(lons)]) == pytest.approx([119.80, 119.805, 119.81, 119.815, 119.90, 119.91])
+    assert selected_street(data, "无此街") is None
