@@ -263,17 +263,21 @@ def _params(chief: str, window: str | None) -> LayerParams:
 def update(window, street, chief) -> tuple:
     """The chief's streets by recency of patrol, the coverage trend and the open cases on their streets;
     a tapped street in the list zooms the map to it."""
-    unchanged = (no_update,) * 6
+    outputs = 7  # map, legend, notes, trend, cases, summary, street list
+
+    def only_notes(message: str) -> tuple:
+        return no_update, no_update, components.notes([message]), *(no_update,) * (outputs - 3)
+
     try:
         if chief_scope(chief or "") is None:
             raise PermissionError(chief)
         if ctx.triggered_id == STREET_STREETS:
-            return zoom_to_street(chief, window, street), *unchanged
+            return zoom_to_street(chief, window, street), *(no_update,) * (outputs - 1)
         traces, *rest = render(chief, window)
     except PermissionError:
-        return no_update, no_update, components.notes(["无权查看"]), *unchanged[3:]
+        return only_notes("无权查看")
     except data.DataUnavailable as exc:
-        return no_update, no_update, components.notes([f"⚠ {exc}"]), *unchanged[3:]
+        return only_notes(f"⚠ {exc}")
     patch = Patch()
     patch["data"] = [t.to_plotly_json() for t in traces]
     return patch, *rest
@@ -410,12 +414,13 @@ def _trend_figure(result, chief: str) -> go.Figure:
             figure.add_scatter(
                 x=partial["day"],
                 y=partial["share"] * 100,
-                mode="markers+text",
+                mode="markers",
                 marker={"symbol": "circle-open", "size": 11, "color": "#1f77b4", "line": {"width": 2}},
-                text=[label],
-                textposition="top left",
                 hovertemplate=f"{label}：%{{y:.0f}} %<extra></extra>",
                 name=label,
+            )
+            figure.add_annotation(
+                x=partial["day"].iloc[-1], y=float(partial["share"].iloc[-1]) * 100, text=label, ax=-44, ay=-34
             )
         if len(mine):  # half a day of room either side, so today's hollow marker and its label show whole
             half = pd.Timedelta(hours=12)
