@@ -286,12 +286,7 @@ def update(window, street, chief) -> tuple:
 def zoom_to_street(chief: str, window: str | None, street: str | None) -> Any:
     """A figure patch that zooms the map to ``street`` and draws a halo under it; no change for an unknown street.
 
-    Raises
-    ------
-    PermissionError
-        When the request may not see that chief.
-    data.DataUnavailable
-        When the database cannot be read.
+    Raises what :func:`render` raises (no access to the chief, database unreadable).
     """
     results, _ = data.layers(["patrol_coverage"], _params(chief, window))  # the page's own figures, cached
     coverage = results.get("patrol_coverage")
