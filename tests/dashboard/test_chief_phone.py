@@ -151,7 +151,7 @@ def test_the_home_page_works_on_a_phone_with_the_users_own_link_first(page_at, s
     page = page_at("/", user="chief1", **PHONE)
     page.wait_for_selector("#home-chiefs .chip", timeout=20000)
     wait_for_traces(page, "home-county-map", "jurisdictions")
-    page.wait_for_timeout(2500)  # the basemap tiles
+    page.wait_for_timeout(6000)  # the county's polygons and the basemap tiles take a while on a shared machine
     page.screenshot(path=str(screenshots / "home_390x844.png"))
     page.screenshot(path=str(screenshots / "home_390x844_full.png"), full_page=True)
     columns = page.evaluate("getComputedStyle(document.querySelector('.home-cols')).gridTemplateColumns")
@@ -170,7 +170,7 @@ def test_the_home_page_works_on_a_phone_with_the_users_own_link_first(page_at, s
     wide = page_at("/", user="admin")
     wide.wait_for_selector("#home-chiefs .chip", timeout=20000)
     wait_for_traces(wide, "home-county-map", "jurisdictions")
-    wide.wait_for_timeout(2500)
+    wide.wait_for_timeout(6000)
     wide.screenshot(path=str(screenshots / "home_1920x1080.png"))
     assert len(wide.evaluate("getComputedStyle(document.querySelector('.home-cols')).gridTemplateColumns").split()) == 2
     assert wide.locator("#home-mine").count() == 0  # an admin has no page of their own
