@@ -47,7 +47,8 @@ class Palette:
     halo: str
 
 
-LIGHT = Palette("#eef1f4", "#fbfaf7", "#34495e", "#b8b0a0", "#d9a45b", "#c9c9c9", "#222222", "#ffffff")
+# Roads in cool greys: no road may look like a patrol class (green … orange … red), see test_basemap_palette.
+LIGHT = Palette("#eef1f4", "#fbfaf7", "#34495e", "#b8b0a0", "#9aa6b5", "#c9cdd2", "#222222", "#ffffff")
 DARK = Palette("#070d18", "#0e1a2b", "#5fa8d3", "#2b4361", "#3d5a80", "#22344d", "#e8eef5", "#070d18")
 
 

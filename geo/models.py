@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -571,6 +572,8 @@ class User(Base):
         CheckConstraint(f"role IN {ROLES}", name="role"),
         CheckConstraint("role <> 'squad_leader' OR squad_code IS NOT NULL", name="squad_leader_has_squad"),
         CheckConstraint("role <> 'street_chief' OR chief_code IS NOT NULL", name="street_chief_has_chief"),
+        # Usernames are case-insensitive: one user per lower-cased name (migration 1303).
+        Index("uq_users_username_lower", text("lower(username)"), unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

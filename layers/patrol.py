@@ -21,6 +21,7 @@ from layers._style import MUTED, PATROL_RECENCY_COLORS, UNDERPATROLLED
 from layers._visits import DEFAULT_SHIFTS, coverage_series, visit_totals, visited_periods, weekly
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
+from layers.stats.trend import elapsed_share
 from layers.streets import read_segments
 
 DEFAULT_DAYS = 7
@@ -60,10 +61,12 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
 
     Columns: segment fields, ``visits``, ``dwell_min``, ``last_visit``, ``days_since`` (days from the
     last visit to the window's end, NaN when never), ``days_covered`` (days with a visit in the window).
-    ``attrs``: ``by_chief``, ``by_squad`` (mean share of length visited per period), ``daily`` and
-    ``weekly`` (the trends), ``period`` (``day`` or ``shift``).
+    ``attrs``: ``by_chief``, ``by_squad`` (mean share of length visited per period), ``daily_*`` (with
+    ``elapsed``, the share of each day passed at ``as_of``: below 1 for today) and ``weekly_*`` (the
+    trends), ``period`` (``day`` or ``shift``), ``as_of`` (when the figures were read).
     """
     region = get_region()
+    now = dt.datetime.now(region.tz)
     days, bounds = _window(params, region.tz)
     shifts = params.options.get("shifts", DEFAULT_SHIFTS) if params.options.get("period") == "shift" else None
     segments = read_segments(conn, params).reset_index(drop=True)
@@ -94,6 +97,7 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
                 table["name"] = table["name"].map(mask_name)
             table["squad_code"] = table["group"].map(names["squad_code"])
         daily = series.groupby(["group", "day"], as_index=False)["share"].mean()
+        daily["elapsed"] = elapsed_share(daily["day"], now)  # today is partial, not a day of zero
         tables[name] = (table, daily, weekly(daily))
     segments.attrs.update(
         by_chief=tables["chief"][0],
@@ -104,8 +108,79 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
         weekly_squad=tables["squad"][2],
         period="shift" if shifts else "day",
         days=len(days),
+        as_of=now,
     )
     return segments
+
+
+SELECTED_COLOR = "#1f4e79"  # the halo under a street the chief tapped: no patrol class is blue
+
+
+def street_names(segments: pd.DataFrame) -> pd.Series:
+    """The street each segment is listed under for its chief: its name, or its key when it has none."""
+    return segments["name"].where(segments["name"].notna(), segments["segment_key"])
+
+
+def selected_street(
+    segments: pd.DataFrame, street: str
+) -> tuple[tuple[float, float, float, float], go.Scattermap] | None:
+    """The extent (WGS-84) of ``street`` (a name of :func:`streets_by_recency`) and a wide halo drawing it.
+
+    Returns None when no segment of ``segments`` is listed under that name.
+    """
+    part = segments[street_names(segments) == street] if len(segments) else segments
+    if part.empty:
+        return None
+    xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(np.asarray(part.geometry)))
+    halo = line_trace(part.geometry, color=SELECTED_COLOR, width=11, name="所选街路", hover=False)
+    halo.opacity = 0.45
+    return (xmin, ymin, xmax, ymax), halo
+
+
+def streets_by_recency(segments: pd.DataFrame) -> pd.DataFrame:
+    """The streets of :func:`patrol_coverage`'s segments, the one waiting longest for a patrol first.
+
+    Segments are grouped by street name (unnamed ones stand alone under their key). A street's last
+    patrol is that of its least recently patrolled segment: it needs a patrol while any part of it
+    waits. Streets with a segment not patrolled within the lookback come first, then the oldest last
+    patrol; ties by name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``segments``, ``never`` (segments without a patrol in the lookback), ``last_visit``
+        (aware, NaT when some segment was never patrolled), ``xmin``, ``ymin``, ``xmax``, ``ymax``
+        (the street's extent, WGS-84).
+    """
+    columns = ["name", "segments", "never", "last_visit", "xmin", "ymin", "xmax", "ymax"]
+    if segments.empty:
+        return pd.DataFrame(columns=columns)
+    box = shapely.bounds(np.asarray(segments.geometry))
+    frame = pd.DataFrame(
+        {
+            "name": street_names(segments).to_numpy(),
+            "never": segments["last_visit"].isna().to_numpy(),
+            "last_visit": segments["last_visit"].to_numpy(),
+            "xmin": box[:, 0],
+            "ymin": box[:, 1],
+            "xmax": box[:, 2],
+            "ymax": box[:, 3],
+        }
+    )
+    streets = frame.groupby("name", as_index=False, sort=False).agg(
+        segments=("never", "size"),
+        never=("never", "sum"),
+        last_visit=("last_visit", "min"),
+        xmin=("xmin", "min"),
+        ymin=("ymin", "min"),
+        xmax=("xmax", "max"),
+        ymax=("ymax", "max"),
+    )
+    streets["last_visit"] = streets["last_visit"].where(streets["never"] == 0)
+    streets = streets.assign(waiting=streets["never"] == 0).sort_values(
+        ["waiting", "last_visit", "name"], na_position="first", kind="stable"
+    )
+    return streets[columns].reset_index(drop=True)
 
 
 def _recency_class(days_since: pd.Series) -> np.ndarray:

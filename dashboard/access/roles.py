@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from layers.base import Scope
 
@@ -38,6 +39,17 @@ class Principal:
     def scope(self) -> Scope:
         """The data this principal may read."""
         return scope_for(self.role, self.squad_code, self.chief_code)
+
+    @property
+    def landing_path(self) -> str:
+        """The page a login without an explicit ``next`` opens: a chief's or squad's own page, else the home page."""
+        if self.role == "street_chief" and self.chief_code:
+            return f"/street/{quote(self.chief_code, safe='')}"
+        if self.role == "squad_leader" and self.squad_code:
+            return f"/squad/{quote(self.squad_code, safe='')}"
+        if self.role == "command_center":
+            return "/wall"
+        return "/"
 
     def may_open(self, path: str) -> bool:
         """True when the role may open the page at ``path``."""

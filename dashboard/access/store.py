@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, String, delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Engine, String, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.access.passwords import hash_password, verify_password
@@ -21,6 +21,20 @@ KIOSK_USER = "kiosk"
 
 class AuthError(EgisError):
     """A user-management request that cannot be done (unknown user, bad role …)."""
+
+
+def normal_username(username: str) -> str:
+    """The one form of a username: usernames are case-insensitive (``JLZ01001`` is ``jlz01001``).
+
+    Surrounding whitespace is dropped and letters are lower-cased; every lookup, every new user
+    and the login lockout key go through this function.
+    """
+    return username.strip().lower()
+
+
+def _named(username: str) -> ColumnElement[bool]:
+    """The clause selecting the user called ``username`` in any case (served by the lower(username) index)."""
+    return func.lower(User.username) == normal_username(username)
 
 
 def _check_role(role: str, squad_code: str | None, chief_code: str | None) -> None:
@@ -42,7 +56,8 @@ def add_user(
     chief_code: str | None = None,
     display_name: str | None = None,
 ) -> None:
-    """Create a user with an argon2-hashed password."""
+    """Create a user with an argon2-hashed password; the username is stored in its normal form."""
+    username = normal_username(username)
     _check_role(role, squad_code, chief_code)
     try:
         hashed = hash_password(password)
@@ -89,9 +104,7 @@ def set_active(engine: Engine, username: str, active: bool) -> None:
 def _update(engine: Engine, username: str, change: str, **values: Any) -> None:
     """Apply ``values`` to the user, end their sessions and audit both, in one transaction."""
     with engine.begin() as conn:
-        user_id = conn.execute(
-            update(User).where(User.username == username).values(**values).returning(User.id)
-        ).scalar()
+        user_id = conn.execute(update(User).where(_named(username)).values(**values).returning(User.id)).scalar()
         if user_id is None:
             raise AuthError(f"no user {username!r}")
         ended = conn.execute(delete(UserSession).where(UserSession.user_id == user_id)).rowcount
@@ -118,7 +131,7 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
 def authenticate(engine: Engine, username: str, password: str) -> Principal | None:
     """The principal for valid credentials of an active user, else None (same answer for every failure)."""
     with engine.connect() as conn:
-        row = conn.execute(select(User.__table__).where(User.username == username)).mappings().first()
+        row = conn.execute(select(User.__table__).where(_named(username))).mappings().first()
     if row is None:
         verify_password(_DUMMY_HASH, password)  # same work for unknown users: no timing oracle
         return None
@@ -155,7 +168,7 @@ def start_session(engine: Engine, username: str, hours: float, remote_addr: str 
                     User.id,
                     func.now() + dt.timedelta(hours=hours),
                     literal(remote_addr, String(64)),
-                ).where(User.username == username),
+                ).where(_named(username)),
             )
         )
     return token

@@ -2,8 +2,10 @@
 
 Every worker of a deployment sees the same counts and locks. Thresholds come from the settings
 (``EGIS_LOGIN_MAX_FAILURES``, ``…_PER_ADDRESS``, ``EGIS_LOGIN_WINDOW_MIN``, ``EGIS_LOGIN_LOCKOUT_MIN``).
-Failures are counted within the window and since the key's last lock ended; reaching a threshold
-locks the account or address for the lockout time. A successful login resets its account's count.
+Accounts are keyed by the username in its normal form, so every spelling of one name (``JLZ01001``,
+``jlz01001``) counts together. Failures are counted within the window and since the key's last lock
+ended; reaching a threshold locks the account or address for the lockout time. A successful login
+resets its account's count.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from dashboard.access.store import normal_username
 from geo.models import LoginFailure, LoginLock
 from geo.settings import get_settings
 
@@ -34,7 +37,8 @@ def _limits() -> dict[str, int]:
 
 
 def _keys(username: str, address: str) -> dict[str, str]:
-    return {"account": username, "address": address}
+    """The lock keys of a login: the username in its normal form (any case counts together) and the address."""
+    return {"account": normal_username(username), "address": address}
 
 
 def active_lock(engine: Engine, username: str, address: str) -> Lock | None:
@@ -63,7 +67,7 @@ def record_failure(engine: Engine, username: str, address: str) -> list[Lock]:
     with engine.begin() as conn:
         conn.execute(delete(LoginFailure).where(LoginFailure.ts < func.now() - window))
         conn.execute(delete(LoginLock).where(LoginLock.locked_until < func.now() - window))
-        conn.execute(insert(LoginFailure).values(username=username, remote_addr=address))
+        conn.execute(insert(LoginFailure).values(username=keys["account"], remote_addr=address))
         for kind, limit in _limits().items():
             if _failures(conn, kind, keys[kind], window) < limit:
                 continue
@@ -92,4 +96,4 @@ def _failures(conn: Connection, kind: str, key: str, window: dt.timedelta) -> in
 def clear_account(engine: Engine, username: str) -> None:
     """Forget the failed logins of ``username`` (after it logged in successfully)."""
     with engine.begin() as conn:
-        conn.execute(delete(LoginFailure).where(LoginFailure.username == username))
+        conn.execute(delete(LoginFailure).where(LoginFailure.username == normal_username(username)))

@@ -138,7 +138,8 @@ LOGIN_PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
 <body class="login-body"><form class="login-form" method="post" action="/login">
 <h1>{title}</h1><p class="login-hint">请使用本局分配的账号登录</p>{error}
 <input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="next" value="{next}">
-<label>用户名<input name="username" autocomplete="username" required autofocus></label>
+<label>用户名<input name="username" autocomplete="username" autocapitalize="none" autocorrect="off"
+ spellcheck="false" required autofocus></label>
 <label>密码<input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">登录</button></form></body></html>"""
 
@@ -204,7 +205,8 @@ def install_auth(app: Dash, title: str) -> None:
         flask.session.permanent = True
         flask.session.update(sid=token, user=principal.username, expires=time.time() + USER_SESSION_HOURS * 3600)
         audit(engine, principal.username, "login", remote_addr=address)
-        return flask.redirect(safe_next(form.get("next")))
+        target = safe_next(form.get("next"))  # "/" when none was given or it was unsafe
+        return flask.redirect(principal.landing_path if target == "/" else target)
 
     @server.route("/logout")
     def logout():

@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from dashboard import basemap, components, data
 from dashboard.access.scope import request_scope
+from dashboard.access.web import current_principal
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
 from layers.base import LayerParams
@@ -19,6 +20,7 @@ dash.register_page(__name__, path="/", name="首页", title="首页")
 HOME_MAP = "home-county-map"
 HOME_SQUADS = "home-squads"
 HOME_CHIEFS = "home-chiefs"
+HOME_MINE = "home-mine"
 
 VIEWS = [
     (
@@ -64,6 +66,7 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
             html.H1(f"{region.name}综合行政执法地图"),
+            *_own_link(names, dict(zip(chiefs["code"], chiefs["name"], strict=True))),
             html.P(f"{region.bureau}的案件、巡查与环卫数据地图。所有数据均来自本局导入的文件。"),
             html.Div(
                 [
@@ -128,3 +131,16 @@ def layout(**_query: Any) -> html.Div:
         ],
         className="page home-page",
     )
+
+
+def _own_link(squads: dict[str, str], chiefs: dict[str, str]) -> list[dcc.Link]:
+    """The user's own page first (a street chief's streets, a squad leader's squad); nothing for other roles."""
+    principal = current_principal()
+    target = principal.landing_path
+    if principal.role == "street_chief" and principal.chief_code:
+        label = f"我的街路：{chiefs.get(principal.chief_code, '')}（{principal.chief_code}）"
+    elif principal.role == "squad_leader" and principal.squad_code:
+        label = f"我的中队：{squads.get(principal.squad_code, principal.squad_code)}"
+    else:
+        return []
+    return [dcc.Link(label + " →", href=target, id=HOME_MINE, className="my-page-link")]

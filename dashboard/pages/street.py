@@ -18,6 +18,7 @@ from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from dashboard.planview import route_traces
 from geo.region import get_region
 from layers.base import SUMMARY_LABELS, LayerParams, Scope
+from layers.patrol import selected_street, streets_by_recency
 from layers.queries import case_records, directory
 from plans.adherence import stop_states
 from plans.export import to_gpx
@@ -34,11 +35,14 @@ STREET_NOTES = "street-notes"
 STREET_SUMMARY = "street-summary"
 STREET_TREND = "street-trend"
 STREET_CASES = "street-cases"
+STREET_STREETS = "street-streets"
+SELECTION = 1  # index of the tapped street's halo in the map's data: right after the anchor, under the patrol lines
 STREET_TASK_GPX = "street-task-gpx"
 STREET_TASK_XLSX = "street-task-xlsx"
 STREET_TASK_DOWNLOAD = "street-task-download"
 
 WINDOWS = {"7": "近7天", "30": "近30天", "90": "近90天"}
+MAP_PX = (380, 380)  # the phone map's size in pixels, for the zoom that fits a street
 DRAW_ORDER = ["patrol_coverage", "cases"]
 
 
@@ -69,10 +73,10 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
         bounds = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
     else:
         bounds = get_region().outline.bounds
-    center, zoom = view_for_bounds(bounds, width_px=380, height_px=380)
+    center, zoom = view_for_bounds(bounds, width_px=MAP_PX[0], height_px=MAP_PX[1])
     style = basemap.map_style()
     try:
-        traces, legend, notes, trend, cards, summary = render(chief, "7")
+        traces, legend, notes, trend, cards, summary, streets = render(chief, "7")
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision=f"street-{chief}")
@@ -89,9 +93,23 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
                 clearable=False,
                 searchable=False,
             ),
-            dcc.Graph(id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"),
-            html.Div(legend, id=STREET_LEGEND, className="legend"),
-            html.Div(notes, id=STREET_NOTES),
+            html.Div(  # the map stays in view while the chief scrolls through and taps the list below it
+                [
+                    html.Div(
+                        [
+                            dcc.Graph(
+                                id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"
+                            ),
+                            html.Div(legend, id=STREET_LEGEND, className="legend"),
+                        ],
+                        className="street-map-pin",
+                    ),
+                    html.Div(notes, id=STREET_NOTES),
+                    html.H3("哪些街路该巡查了（按距上次巡查时间排序，点击在地图上查看）"),
+                    dcc.RadioItems(id=STREET_STREETS, options=streets, value=None, className="street-rows"),
+                ],
+                className="street-explore",
+            ),
             *task_section(chief, style),
             html.H3("巡查覆盖趋势"),
             dcc.Graph(id=STREET_TREND, figure=trend, config={"displayModeBar": False}, className="street-trend"),
@@ -234,21 +252,65 @@ def _params(chief: str, window: str | None) -> LayerParams:
     Output(STREET_TREND, "figure"),
     Output(STREET_CASES, "children"),
     Output(STREET_SUMMARY, "children"),
+    Output(STREET_STREETS, "options"),
     Input(STREET_WINDOW, "value"),
+    Input(STREET_STREETS, "value"),
     State(STREET_CHIEF, "data"),
     prevent_initial_call=True,  # the layout carries the first view
 )
-def update(window, chief) -> tuple:
-    """The chief's streets by recency of patrol, the coverage trend and the open cases on their streets."""
+def update(window, street, chief) -> tuple:
+    """The chief's streets by recency of patrol, the coverage trend and the open cases on their streets;
+    a tapped street in the list zooms the map to it."""
+    outputs = 7  # map, legend, notes, trend, cases, summary, street list
+
+    def only_notes(message: str) -> tuple:
+        return no_update, no_update, components.notes([message]), *(no_update,) * (outputs - 3)
+
     try:
+        if chief_scope(chief or "") is None:
+            raise PermissionError(chief)
+        if ctx.triggered_id == STREET_STREETS:
+            return zoom_to_street(chief, window, street), *(no_update,) * (outputs - 1)
         traces, *rest = render(chief, window)
     except PermissionError:
-        return no_update, no_update, components.notes(["无权查看"]), no_update, no_update, no_update
+        return only_notes("无权查看")
     except data.DataUnavailable as exc:
-        return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update
+        return only_notes(f"⚠ {exc}")
     patch = Patch()
     patch["data"] = [t.to_plotly_json() for t in traces]
     return patch, *rest
+
+
+def zoom_to_street(chief: str, window: str | None, street: str | None) -> Any:
+    """A figure patch that zooms the map to ``street`` and draws a halo under it; no change for an unknown street.
+
+    Raises what :func:`render` raises (no access to the chief, database unreadable).
+    """
+    results, _ = data.layers(["patrol_coverage"], _params(chief, window))  # the page's own figures, cached
+    coverage = results.get("patrol_coverage")
+    found = selected_street(coverage.data, street) if coverage is not None and street else None
+    if found is None:
+        return no_update
+    (xmin, ymin, xmax, ymax), halo = found
+    pad = 0.0008
+    center, zoom = view_for_bounds(
+        (xmin - pad, ymin - pad, xmax + pad, ymax + pad), width_px=MAP_PX[0], height_px=MAP_PX[1]
+    )
+    patch = Patch()
+    patch["data"][SELECTION] = _selection_trace(halo).to_plotly_json()
+    patch["layout"]["map"]["center"] = center
+    patch["layout"]["map"]["zoom"] = zoom
+    patch["layout"]["map"]["uirevision"] = f"street-{chief}-{street}"  # the new view wins over a pan
+    return patch
+
+
+def _selection_trace(halo: go.Scattermap | None = None) -> go.Scattermap:
+    """The map trace of the tapped street (empty until one is tapped), below the names, in display coordinates."""
+    trace = halo if halo is not None else go.Scattermap(lon=[], lat=[], mode="lines", hoverinfo="skip")
+    trace.meta = {"layer": "_selected"}
+    trace.below = basemap.LABELS_BELOW
+    trace.showlegend = False
+    return basemap.for_display([trace])[0]
 
 
 def render(chief: str, window: str | None) -> tuple:
@@ -277,25 +339,89 @@ def render(chief: str, window: str | None) -> tuple:
         if share is not None:
             label = SUMMARY_LABELS["coverage_share"]
             summary = f"{WINDOWS.get(window, '近7天')}{label} {fmt.percent(share, 0)} · " + summary
+    streets = streets_by_recency(coverage.data) if coverage is not None and coverage.data is not None else None
+    traces = layer_traces(results, DRAW_ORDER)
+    traces.insert(SELECTION, _selection_trace())
     return (
-        layer_traces(results, DRAW_ORDER),
+        traces,
         components.legend(results, DRAW_ORDER),
         components.notes(notes),
         _trend_figure(coverage, chief),
         _case_cards(open_rows),
         summary,
+        _street_options(streets),
     )
 
 
+def _since(last_visit: pd.Timestamp, now: dt.datetime) -> str:
+    """How long ago a street was last patrolled, as a chief reads it ("今天 09:12", "3天前")."""
+    local = last_visit.tz_convert(now.tzinfo)
+    days = (now.date() - local.date()).days
+    if days <= 0:
+        return f"今天 {local:%H:%M}"
+    if days == 1:
+        return f"昨天 {local:%H:%M}"
+    return f"{days}天前（{local:%m-%d}）"
+
+
+def _street_options(streets: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """Rows of the "which street needs a patrol" list: the street, when it was last patrolled, as radio options."""
+    if streets is None or streets.empty:
+        return []
+    now = fmt.now_local()
+    options = []
+    for r in streets.itertuples():
+        if r.never:
+            when, css = "30天以上未巡查", "todo"
+            if r.never < r.segments:
+                when += f"（{r.never}/{r.segments}段）"
+        else:
+            when, css = "上次巡查 " + _since(r.last_visit, now), "done"
+        label = html.Span(
+            [html.Span(r.name, className="street-name"), html.Span(when, className=css)], className="street-row"
+        )
+        options.append({"label": label, "value": r.name})
+    return options
+
+
 def _trend_figure(result, chief: str) -> go.Figure:
+    """Daily coverage of the chief's streets: whole days as a line, today (under way) as a hollow marker."""
     figure = go.Figure()
-    daily = result.data.attrs.get("daily_chief") if result is not None and result.data is not None else None
+    attrs = result.data.attrs if result is not None and result.data is not None else {}
+    daily = attrs.get("daily_chief")
     if isinstance(daily, pd.DataFrame) and len(daily):
         mine = daily[daily["group"] == chief].sort_values("day")
-        figure.add_scatter(x=mine["day"], y=mine["share"] * 100, mode="lines+markers", name="每日覆盖率")
+        whole, partial = mine[mine["elapsed"] >= 1], mine[(mine["elapsed"] > 0) & (mine["elapsed"] < 1)]
+        figure.add_scatter(x=whole["day"], y=whole["share"] * 100, mode="lines+markers", name="每日覆盖率")
+        if len(partial):
+            as_of = attrs.get("as_of") or fmt.now_local()
+            label = f"今日截至 {as_of:%H:%M}"
+            figure.add_scatter(
+                x=pd.concat([whole["day"].tail(1), partial["day"]]),
+                y=pd.concat([whole["share"].tail(1), partial["share"]]) * 100,
+                mode="lines",
+                line={"dash": "dot", "color": "#1f77b4"},
+                hoverinfo="skip",
+                name="今日（进行中）",
+            )
+            figure.add_scatter(
+                x=partial["day"],
+                y=partial["share"] * 100,
+                mode="markers",
+                marker={"symbol": "circle-open", "size": 11, "color": "#1f77b4", "line": {"width": 2}},
+                hovertemplate=f"{label}：%{{y:.0f}} %<extra></extra>",
+                name=label,
+            )
+            figure.add_annotation(
+                x=partial["day"].iloc[-1], y=float(partial["share"].iloc[-1]) * 100, text=label, ax=-44, ay=-34
+            )
+        if len(mine):  # half a day of room either side, so today's hollow marker and its label show whole
+            half = pd.Timedelta(hours=12)
+            xaxis_range = [pd.Timestamp(mine["day"].min()) - half, pd.Timestamp(mine["day"].max()) + half]
+            figure.update_xaxes(range=xaxis_range)
     figure.update_layout(
         margin={"l": 36, "r": 8, "t": 8, "b": 30},
-        yaxis={"title": "覆盖率 %", "range": [0, 105]},
+        yaxis={"title": "覆盖率 %", "range": [-3, 105]},
         xaxis={"type": "date", "tickformat": "%m-%d"},
         showlegend=False,
         font={"family": "WenQuanYi Micro Hei, sans-serif", "size": 12},
@@ -304,23 +430,62 @@ def _trend_figure(result, chief: str) -> go.Figure:
     return figure
 
 
-def _case_cards(rows: pd.DataFrame | None) -> list[html.Div]:
+CASE_DETAILS = (  # the lines of a tapped case card: label, column; times with the year
+    ("案件编号", "case_number"),
+    ("领域", "domain"),
+    ("程序", "procedure_type"),
+    ("来源", "source"),
+    ("状态", "status"),
+    ("上报", "received_at"),
+    ("派遣", "dispatched_at"),
+    ("到场", "arrived_at"),
+    ("办理期限", "due_at"),
+    ("案情", "description"),
+)
+
+
+def _case_cards(rows: pd.DataFrame | None) -> list[html.Div | html.Details]:
+    """Open cases as tappable cards, the nearest deadline first (no deadline last); a tap shows the details."""
     if rows is None:
         return [html.Div("当前权限仅可查看汇总数据，不显示案件明细", className="case-card empty")]
     if rows.empty:
         return [html.Div("没有未结案件", className="case-card empty")]
-    return [
-        html.Div(
-            [
-                html.Div([html.B(r.category or "案件"), html.Span(r.case_number, className="case-no")]),
-                html.Div(r.address or "（无地址）", className="case-address"),
-                html.Div(
-                    f"{r.procedure_type or ''} · 上报 {r.received_at:%m-%d %H:%M}"
-                    + (f" · 期限 {r.due_at:%m-%d}" if pd.notna(r.due_at) else ""),
-                    className="case-meta",
-                ),
-            ],
-            className="case-card",
-        )
-        for r in rows.head(100).itertuples()
-    ]
+    ordered = rows.sort_values(["due_at", "received_at"], na_position="last", kind="stable")
+    now = fmt.now_local()
+    return [_case_card(r, now) for r in ordered.head(100).itertuples()]
+
+
+def _case_card(r: Any, now: dt.datetime) -> html.Details:
+    """One case: category, number, address and deadline (with the year); the details below on a tap."""
+    due = r.due_at if pd.notna(r.due_at) else None
+    overdue = due is not None and due < now
+    deadline = f"期限 {fmt.local_time(due)}" if due is not None else "无办理期限"
+    if overdue:
+        late = (now - due).days
+        deadline += f"（已超期 {late} 天）" if late >= 1 else "（已超期）"
+    details = []
+    for label, column in CASE_DETAILS:
+        value = getattr(r, column, None)
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue
+        text = fmt.local_time(value) if isinstance(value, dt.datetime) else str(value)
+        details.append(html.Div([html.Span(label, className="detail-label"), html.Span(text)]))
+    return html.Details(
+        [
+            html.Summary(
+                [
+                    html.Div([html.B(r.category or "案件"), html.Span(r.case_number, className="case-no")]),
+                    html.Div(r.address or "（无地址）", className="case-address"),
+                    html.Div(
+                        [
+                            html.Span(deadline, className="case-due overdue" if overdue else "case-due"),
+                            html.Span(f" · {r.procedure_type or ''} · 上报 {fmt.local_time(r.received_at)}"),
+                        ],
+                        className="case-meta",
+                    ),
+                ]
+            ),
+            html.Div(details, className="case-details"),
+        ],
+        className="case-card overdue" if overdue else "case-card",
+    )

@@ -1,6 +1,10 @@
-"""Mann–Kendall trend test (vectorised over rows) and ArcGIS Emerging Hot Spot categories."""
+"""Trends over time: the share of a day elapsed (partial days), the Mann–Kendall test (vectorised over
+rows) and ArcGIS Emerging Hot Spot categories."""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
 
 import numpy as np
 from scipy import stats
@@ -27,6 +31,31 @@ PATTERN_LABELS = {
     "historical": "历史",
 }
 NO_PATTERN = "no_pattern"
+
+
+def elapsed_share(days: Iterable[dt.date], now: dt.datetime) -> np.ndarray:
+    """How much of each local day had passed at ``now``: 1 for past days, 0 for days to come, the
+    share of the day for today (a partial day, not a day of zero).
+
+    Parameters
+    ----------
+    days
+        Calendar days in the time zone of ``now``.
+    now
+        The moment of the figures, timezone-aware (local time of the region).
+
+    Returns
+    -------
+    numpy.ndarray
+        One float in [0, 1] per day.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (local time of the region)")
+    today = now.date()
+    midnight = dt.datetime.combine(today, dt.time(), now.tzinfo)
+    tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), now.tzinfo)
+    today_share = (now - midnight).total_seconds() / (tomorrow - midnight).total_seconds()
+    return np.array([1.0 if day < today else 0.0 if day > today else today_share for day in days], dtype=float)
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

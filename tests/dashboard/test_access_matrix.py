@@ -298,6 +298,12 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
     ],
     "street-map.figure": [
         Probe("JL001", lambda s: {"street-window.value": "90", "street-chief.data": "JL001"}, STREET),
+        Probe(
+            "tap a street of JL001",  # the street's outline and extent only: no case row, nothing personal
+            lambda s: {"street-streets.value": "解放街", "street-window.value": "7", "street-chief.data": "JL001"},
+            {**every_role(Echo()), "command_center": Denied()},
+            changed="street-streets.value",
+        ),
     ],
     "plan-map.figure": [Probe("make ZD01's plan", lambda s: _plan_inputs(s, **{"plan-make.n_clicks": 1}), PLANNING)],
     "plan-approved.children": [

@@ -38,8 +38,8 @@ def test_street_chief_page_reads_on_a_phone(page_at, seeded, screenshots) -> Non
     assert f"未结案件 {open_cases} 件" in page.inner_text("#street-summary")
     assert page.locator("#street-cases .case-card").count() == min(open_cases, 100)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
-    trend = page.evaluate("document.querySelector('#street-trend .js-plotly-plot')._fullData[0].y.length")
-    assert trend == 7  # one point per day of the 7-day window
+    trend = page.evaluate("document.querySelector('#street-trend .js-plotly-plot')._fullData.map(t => t.x.length)")
+    assert trend[0] == 6 and trend[-1] == 1  # six whole days of the 7-day window, and today under way
     assert not failures and not page.console_errors
 
 
