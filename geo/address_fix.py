@@ -22,11 +22,15 @@ from geo.errors import RequestError
 from geo.geocode import Geocoder
 from geo.geocode.match import DOOR
 from geo.geocode.normalize import fold_width
+from geo.jurisdiction import squad_at_sql
 
 MANUAL = "manual"  # a point placed on the map by a person
 MANUAL_REGEOCODE = "manual_regeocode"  # a corrected address text, geocoded again
 MANUAL_MATCHED = "人工标注"
-COORDINATE_FLAG_PREFIX = "coord_"  # flags about the case's own point: a person's point supersedes them
+_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+# Flags about the case's point (its coordinates, the squad of the jurisdiction it fell in): a person's
+# point supersedes them; the next import re-checks the export's squad against the new point.
+POINT_FLAGS = ("coord_", "squad_mismatch")
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ def fix_case_address(
         "address": case.address,
         "flags": list(case.flags or []),
     }
-    flags = [f for f in case.flags or [] if not f.startswith(COORDINATE_FLAG_PREFIX)]
+    flags = [f for f in case.flags or [] if not f.startswith(POINT_FLAGS)]
     attrs = {
         "geocode_source": source,
         "point_source": source,
@@ -141,8 +145,9 @@ def fix_case_address(
     }
     conn.execute(
         text(
-            "UPDATE cases SET geom = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), geocode_level = :level,"
+            f"UPDATE cases SET geom = {_POINT}, geocode_level = :level,"
             " geocode_score = :score, geocode_matched = :matched, township_code = COALESCE(:township, township_code),"
+            f" squad_code = COALESCE({squad_at_sql(_POINT)}, squad_code),"
             " village_code = :village, segment_id = :segment, flags = :flags,"
             " address = COALESCE(:address, address), attrs = attrs || CAST(:attrs AS jsonb) WHERE id = :id"
         ),

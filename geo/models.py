@@ -567,6 +567,7 @@ class AddressPoint(Base):
     """
 
     __tablename__ = "address_points"
+    __table_args__ = (gist("address_points"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     point_key: Mapped[str] = mapped_column(Text, unique=True)  # the address as the geocoder looks it up

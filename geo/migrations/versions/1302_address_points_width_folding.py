@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_address_points")),
         sa.UniqueConstraint("point_key", name=op.f("uq_address_points_point_key")),
     )
+    op.create_index("ix_address_points_geom_gist", "address_points", ["geom"], postgresql_using="gist")
     for column in _FOLDED:
         op.execute(
             sa.text(f"UPDATE cases SET {column} = translate({column}, :full, :half) WHERE {column} ~ :any").bindparams(
@@ -63,4 +64,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The folded text stays folded: the full-width spelling is not kept anywhere to restore it.
+    op.drop_index("ix_address_points_geom_gist", table_name="address_points", postgresql_using="gist")
     op.drop_table("address_points")
