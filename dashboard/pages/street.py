@@ -27,7 +27,7 @@ from plans.store import chief_task, load_plan
 dash.register_page(__name__, path_template="/street/<chief>", name="街路长", title="街路长视图")
 
 STREET_CHIEF = "street-chief"
-STREET_WINDOW = "street-window"
+STREET_WINDOW = "street-window"  # filters.window_controls("street")
 STREET_MAP = "street-map"
 STREET_LEGEND = "street-legend"
 STREET_NOTES = "street-notes"
@@ -50,8 +50,9 @@ def chief_scope(chief: str) -> Scope | None:
     return dataclasses.replace(scope, chief_code=chief)
 
 
-def layout(chief: str | None = None, **_query: Any) -> html.Div:
-    """The street chief page for ``chief`` (e.g. JL001)."""
+def layout(chief: str | None = None, **query: Any) -> html.Div:
+    """The street chief page for ``chief`` (e.g. JL001); the window comes from the URL when it has one."""
+    window = filters.from_query(query).get("window", "7")
     scope = chief_scope(chief or "")
     if scope is None:
         return html.Div("无权查看该街路长的数据", className="page-error")
@@ -72,23 +73,19 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
     center, zoom = view_for_bounds(bounds, width_px=380, height_px=380)
     style = basemap.map_style()
     try:
-        traces, legend, notes, trend, cards, summary = render(chief, "7")
+        traces, legend, notes, trend, cards, summary = render(chief, window)
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision=f"street-{chief}")
     return html.Div(
         [
             dcc.Store(id=STREET_CHIEF, data=chief),
+            filters.url_store("street"),
             html.H1(f"{person['role'] or '街路长'} {person['name']}"),
+            components.data_stamp(),
             html.Div(f"负责街路：{person['streets'] or '—'}", className="street-list"),
             html.Div(summary, id=STREET_SUMMARY, className="summary-line"),
-            dcc.Dropdown(
-                id=STREET_WINDOW,
-                options=[{"label": v, "value": k} for k, v in WINDOWS.items()],
-                value="7",
-                clearable=False,
-                searchable=False,
-            ),
+            html.Div(filters.window_controls("street", window, searchable=False), className="filters"),
             dcc.Graph(id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"),
             html.Div(legend, id=STREET_LEGEND, className="legend"),
             html.Div(notes, id=STREET_NOTES),
@@ -222,11 +219,14 @@ def _params(chief: str, window: str | None) -> LayerParams:
         raise PermissionError(chief)
     # Patrols are current even when the case export lags: the window ends today.
     return filters.params(
-        window=window if window in WINDOWS else "7",
+        window=window if window in WINDOWS or filters.custom_range(window) else "7",
         end=None,
         scope=scope,
         options={"chief": chief},
     )
+
+
+filters.sync("street", {"window": (STREET_WINDOW, "value")})
 
 
 @callback(
