@@ -268,7 +268,7 @@ def _listing(
     pages = max(1, -(-total // PAGE_ROWS))
     page = min(max(0, page), pages - 1)
     rows, _ = _read(tab, params, text, PAGE_ROWS, page * PAGE_ROWS)
-    what = "待核查地址" if tab == "review" else ""
+    what = " · 待核查地址 " if tab == "review" else ""
     shown = ""
     if total > len(rows):
         first = page * PAGE_ROWS + 1
