@@ -39,17 +39,18 @@ def custom_range(window: str | None) -> tuple[dt.date, dt.date] | None:
     return (start, end) if start <= end else (end, start)
 
 
-def window_label(window: str | None) -> str:
-    """How a window is named on the page: ``近30天``, or ``2025-12-01 至 2026-11-30`` for a custom range."""
+def window_label(window: str | None, presets: Mapping[str, str] = WINDOWS) -> str:
+    """How a window is named on the page: ``近30天``, or ``2025-12-01 至 2026-11-30`` for a custom range
+    (an unknown window: the page's default preset, else its first)."""
     chosen = custom_range(window)
     if chosen is not None:
         return f"{chosen[0]:%Y-%m-%d} 至 {chosen[1]:%Y-%m-%d}"
-    return WINDOWS.get(window or "", WINDOWS[DEFAULT_WINDOW])
+    return presets.get(window or "") or presets.get(DEFAULT_WINDOW) or next(iter(presets.values()))
 
 
-def window_options(window: str | None = None) -> list[dict[str, str]]:
-    """The preset windows, plus ``window`` when it is a custom range (a dropdown shows only known values)."""
-    options = [{"label": v, "value": k} for k, v in WINDOWS.items()]
+def window_options(window: str | None = None, presets: Mapping[str, str] = WINDOWS) -> list[dict[str, str]]:
+    """The page's preset windows, plus ``window`` when it is a custom range (a dropdown shows only known values)."""
+    options = [{"label": v, "value": k} for k, v in presets.items()]
     if custom_range(window) is not None:
         options.append({"label": window_label(window), "value": window})
     return options
@@ -101,8 +102,10 @@ def params(
     )
 
 
-def window_controls(prefix: str, window: str = DEFAULT_WINDOW, **dropdown: Any) -> list[Any]:
-    """The window dropdown ``<prefix>-window`` and beside it the custom date range ``<prefix>-range``.
+def window_controls(
+    prefix: str, window: str = DEFAULT_WINDOW, presets: Mapping[str, str] = WINDOWS, **dropdown: Any
+) -> list[Any]:
+    """The window dropdown ``<prefix>-window`` (its ``presets``) and beside it the custom date range ``<prefix>-range``.
 
     Picking both dates of the range makes it the window (a clientside callback of :func:`sync`).
     """
@@ -112,7 +115,11 @@ def window_controls(prefix: str, window: str = DEFAULT_WINDOW, **dropdown: Any) 
             [
                 "时间范围",
                 dcc.Dropdown(
-                    id=f"{prefix}-window", options=window_options(window), value=window, clearable=False, **dropdown
+                    id=f"{prefix}-window",
+                    options=window_options(window, presets),
+                    value=window,
+                    clearable=False,
+                    **dropdown,
                 ),
             ]
         ),

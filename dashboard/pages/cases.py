@@ -151,9 +151,14 @@ def layout(**query: Any) -> html.Div:
             html.Div(
                 [
                     html.Div(count_text, id=CASES_COUNT, className="summary-line"),
-                    html.Button("上一页", id=CASES_PREV, className="button"),
-                    html.Button("下一页", id=CASES_NEXT, className="button"),
-                    html.Button("导出（Excel）", id=CASES_EXPORT, className="button"),
+                    html.Div(
+                        [
+                            html.Button("上一页", id=CASES_PREV, className="button"),
+                            html.Button("下一页", id=CASES_NEXT, className="button"),
+                            html.Button("导出（Excel）", id=CASES_EXPORT, className="button"),
+                        ],
+                        className="button-row",
+                    ),
                 ],
                 className="grid-head",
             ),
@@ -178,7 +183,7 @@ def _fix_panel() -> html.Div:
                     html.Button("按新地址重新定位", id=CASES_FIX_REGEOCODE, className="button"),
                     html.Button("采用地图点选位置", id=CASES_FIX_PLACE, className="button"),
                 ],
-                className="grid-head",
+                className="button-row",
             ),
             html.Div("也可在地图上点击案件的实际位置，再点“采用地图点选位置”", id=CASES_FIX_MESSAGE, className="note"),
         ],

@@ -53,6 +53,7 @@ def chief_scope(chief: str) -> Scope | None:
 def layout(chief: str | None = None, **query: Any) -> html.Div:
     """The street chief page for ``chief`` (e.g. JL001); the window comes from the URL when it has one."""
     window = filters.from_query(query).get("window", "7")
+    window = window if window in WINDOWS or filters.custom_range(window) else "7"
     scope = chief_scope(chief or "")
     if scope is None:
         return html.Div("无权查看该街路长的数据", className="page-error")
@@ -85,7 +86,7 @@ def layout(chief: str | None = None, **query: Any) -> html.Div:
             components.data_stamp(),
             html.Div(f"负责街路：{person['streets'] or '—'}", className="street-list"),
             html.Div(summary, id=STREET_SUMMARY, className="summary-line"),
-            html.Div(filters.window_controls("street", window, searchable=False), className="filters"),
+            html.Div(filters.window_controls("street", window, WINDOWS, searchable=False), className="filters"),
             dcc.Graph(id=STREET_MAP, figure=figure, config={"displayModeBar": False}, className="street-map"),
             html.Div(legend, id=STREET_LEGEND, className="legend"),
             html.Div(notes, id=STREET_NOTES),
@@ -278,7 +279,7 @@ def render(chief: str, window: str | None) -> tuple:
         share = coverage.summary.get("coverage_share")
         if share is not None:
             label = SUMMARY_LABELS["coverage_share"]
-            summary = f"{WINDOWS.get(window, '近7天')}{label} {fmt.percent(share, 0)} · " + summary
+            summary = f"{filters.window_label(window, WINDOWS)}{label} {fmt.percent(share, 0)} · " + summary
     return (
         layer_traces(results, DRAW_ORDER),
         components.legend(results, DRAW_ORDER),

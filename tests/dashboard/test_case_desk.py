@@ -258,3 +258,26 @@ def test_every_desk_page_has_the_data_stamp_and_keeps_its_filters_in_the_url(
     page.get_by_role("option", name="近30天").click()
     page.wait_for_function("() => window.location.search.includes('window=30')", timeout=10000)
     assert not page.console_errors
+
+
+def test_a_custom_range_typed_beside_the_presets_becomes_the_window(page_at, seeded, screenshots) -> None:
+    page = page_at("/cases?window=30")
+    page.wait_for_selector("#cases-grid .ag-row", timeout=30000)
+    before = page.inner_text("#cases-count")
+    end = seeded.reference.date() - dt.timedelta(days=3)
+    start = end - dt.timedelta(days=9)
+    page.fill("#cases-range", str(start))
+    page.press("#cases-range", "Tab")
+    page.fill("#cases-range-end-date", str(end))
+    page.press("#cases-range-end-date", "Tab")
+    page.wait_for_function(
+        "(w) => new URLSearchParams(window.location.search).get('window') === w",
+        arg=f"{start}~{end}",
+        timeout=15000,
+    )
+    _wait_count_change(page, before)
+    assert page.inner_text("#cases-count").startswith(f"在 {start} 至 {end} 内共 ")
+    assert f"{start} 至 {end}" in page.inner_text("#cases-window")
+    page.keyboard.press("Escape")
+    page.screenshot(path=str(screenshots / "cases_custom_range_1920x1080.png"))
+    assert not page.console_errors
