@@ -19,7 +19,7 @@ from plotly.basedatatypes import BaseTraceType
 
 from dashboard import data
 from dashboard.mapfont import source_font
-from geo.crs import wgs84_to_gcj02
+from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.errors import ConfigError
 from geo.settings import get_settings
 from layers.queries.basemap_tiles import MAIN_ROAD_CLASSES, VILLAGE_ZOOM, basemap_version
@@ -322,3 +322,9 @@ def to_display(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
     """WGS-84 coordinates as drawn on the configured basemap (GCJ-02 shifted when it is GCJ-02)."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     return wgs84_to_gcj02(lon, lat) if config().crs == "gcj02" else (lon, lat)
+
+
+def from_display(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A point picked on the basemap back to WGS-84 (the inverse of :func:`to_display`)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return gcj02_to_wgs84(lon, lat) if config().crs == "gcj02" else (lon, lat)

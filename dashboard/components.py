@@ -13,9 +13,11 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
+from dashboard import data, fmt
 from dashboard.mapview import legend_group
 from geo.region import get_region
 from layers.base import LayerResult
+from layers.queries import directory
 
 CASE_GRID_COLUMNS = [
     {"field": "case_number", "headerName": "案件编号", "minWidth": 150},
@@ -292,3 +294,12 @@ def send_excel(
 
     audit_request("export", target=filename, detail={name: len(frame) for name, frame in frames.items()})
     return dcc.send_bytes(excel_bytes(frames, columns), filename)
+
+
+def data_stamp() -> html.Div:
+    """ "数据截至 …": the received time of the newest case, the source of the wall's stamp, for every page."""
+    try:
+        newest = data.read(directory.newest_case_time, cache=True)
+    except data.DataUnavailable:
+        newest = None
+    return html.Div(f"数据截至 {fmt.local_time(newest)}", className="data-stamp")

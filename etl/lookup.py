@@ -1,4 +1,7 @@
-"""Look-ups against what is already loaded: township and squad of a point, squad code of a squad name."""
+"""Look-ups against what is already loaded: township and squad of a point, squad code of a squad name.
+
+The squad at a point in SQL (:func:`squad_at_sql`, :data:`SQUAD_TIE_BREAK`) lives in :mod:`geo.jurisdiction`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,10 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from geo.jurisdiction import SQUAD_TIE_BREAK, squad_at_sql
 from geo.region import Region
+
+__all__ = ["SQUAD_TIE_BREAK", "midpoints", "squad_at_sql", "squad_codes", "squads_by_township", "squads_of"]
 from geo.spatial import to_metric
 
 
@@ -77,20 +83,6 @@ def townships_of(conn: Connection, points: np.ndarray, region: Region) -> tuple[
     tree = shapely.STRtree(to_metric(shapely.from_wkb([r.seat for r in seats]), region.metric_crs))
     nearest = tree.nearest(to_metric(points, region.metric_crs))
     return list(codes[nearest]), "nearest seat"
-
-
-# Where current jurisdictions overlap, the lowest squad code wins: overlaps are data errors the
-# jurisdictions run reports (etl.tiling), so no squad is "more specific"; the lowest code is
-# stable, needs no areas, and reads the same in SQL. A point on a shared border belongs to both.
-SQUAD_TIE_BREAK = "ORDER BY j.squad_code LIMIT 1"
-
-
-def squad_at_sql(point: str) -> str:
-    """A SQL scalar subquery: the squad code of the current jurisdiction at ``point`` (a SQL expression)."""
-    return (
-        f"(SELECT j.squad_code FROM jurisdictions j WHERE j.is_current AND ST_Intersects(j.geom, {point}) "
-        f"{SQUAD_TIE_BREAK})"
-    )
 
 
 def squads_of(conn: Connection, points: np.ndarray) -> list[str | None]:

@@ -560,6 +560,27 @@ class GazetteerEntry(Base):
     source_version: Mapped[str | None] = mapped_column(Text)  # hash of the source row, for incremental rebuilds
 
 
+class AddressPoint(Base):
+    """An address placed by a person (an admin fixing a case's address): the geocoder matches it exactly.
+
+    The gazetteer reads this table as ``address_point`` entries (:mod:`geo.geocode.gazetteer`), so the
+    next import of the same address lands on this point without review.
+    """
+
+    __tablename__ = "address_points"
+    __table_args__ = (gist("address_points"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_key: Mapped[str] = mapped_column(Text, unique=True)  # the address as the geocoder looks it up
+    address: Mapped[str] = mapped_column(Text)
+    township_code: Mapped[str | None] = mapped_column(String(12))
+    geom: Mapped[WKBElement] = geometry_column("POINT", nullable=False)
+    source: Mapped[str] = mapped_column(String(20))  # manual (placed on the map) / manual_regeocode
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = created_at()
+
+
 # -- access control -------------------------------------------------------------------------
 ROLES = ("admin", "command_center", "squad_leader", "street_chief", "viewer")
 

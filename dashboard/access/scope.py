@@ -61,6 +61,12 @@ def may_plan(squad_code: str | None) -> bool:
     return principal.role == "admin" or (principal.role == "squad_leader" and principal.squad_code == squad_code)
 
 
+def may_fix_addresses() -> bool:
+    """True when the current user may fix a case's address (move its point, teach the geocoder): admin only."""
+    principal = current_principal()
+    return principal.role == "admin" and principal.may_open(PAGE_PATHS["cases"])
+
+
 DENIED_PAGE = "无权访问此页面"
 _VARIABLE = re.compile(r"<([^<>]+)>")
 

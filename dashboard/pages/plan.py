@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import basemap, components, data
+from dashboard import basemap, components, data, filters
 from dashboard.access.scope import may_plan, request_scope
 from dashboard.access.web import audit_request, current_principal
 from dashboard.mapview import anchor, map_figure, view_for_bounds
@@ -86,8 +86,12 @@ _CACHES_LOCK = threading.Lock()
 _CACHES_MAX = 16
 
 
-def layout(code: str | None = None, **_query: Any) -> html.Div:
-    """The planning page of squad ``code`` (admin and that squad's leader only)."""
+# Date and shift kept in the URL (dashboard.filters.sync / from_query).
+filters.sync("plan", {"date": (PLAN_DATE, "date"), "shift": (PLAN_SHIFT, "value")}, custom_range_control=False)
+
+
+def layout(code: str | None = None, **query: Any) -> html.Div:
+    """The planning page of squad ``code`` (admin and that squad's leader only); date and shift from the URL."""
     if not may_plan(code):
         audit_request("page_denied", target=f"/plan/{code}")
         return html.Div(DENIED, className="page-error")
@@ -114,24 +118,35 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
         showlegend=True,
     )
     today = dt.datetime.now(get_region().tz).date()
+    wanted = filters.from_query(query)
+    try:
+        day = dt.date.fromisoformat(wanted.get("date", ""))
+    except ValueError:
+        day = today
+    shift = wanted.get("shift") if wanted.get("shift") in SHIFT_LABELS else "day"
     return html.Div(
         [
             dcc.Store(id=PLAN_CODE, data=code),
             dcc.Store(id=PLAN_STATE),
+            filters.url_store("plan"),
             html.Div(
-                [html.H1(f"{squad['name']} · 巡查计划"), dcc.Link("返回中队视图", href=f"/squad/{code}")],
+                [
+                    html.H1(f"{squad['name']} · 巡查计划"),
+                    dcc.Link("返回中队视图", href=f"/squad/{code}"),
+                    components.data_stamp(),
+                ],
                 className="page-head",
             ),
             html.Div(
                 [
-                    html.Label(["日期", dcc.DatePickerSingle(id=PLAN_DATE, date=today, display_format="YYYY-MM-DD")]),
+                    html.Label(["日期", dcc.DatePickerSingle(id=PLAN_DATE, date=day, display_format="YYYY-MM-DD")]),
                     html.Label(
                         [
                             "班次",
                             dcc.Dropdown(
                                 id=PLAN_SHIFT,
                                 options=[{"label": v, "value": k} for k, v in SHIFT_LABELS.items()],
-                                value="day",
+                                value=shift,
                                 clearable=False,
                             ),
                         ]

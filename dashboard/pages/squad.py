@@ -58,11 +58,22 @@ RANKED_COLUMNS = [
 ]
 OPEN_TRACE = "未办结（已用）"
 SEGMENT_LAYERS = {"patrol_coverage", "underpatrolled", "streets", "hotspots_segment"}
+# The filters kept in the URL (dashboard.filters.sync / from_query).
+URL_FIELDS = {
+    "window": ("squad-window", "value"),
+    "category": ("squad-category", "value"),
+    "procedure": ("squad-procedure", "value"),
+    "overlays": (SQUAD_OVERLAYS, "value"),
+}
+filters.sync("squad", URL_FIELDS)
 
 
-def layout(code: str | None = None, **_query: Any) -> html.Div:
-    """The squad page for ``code`` (e.g. ZD01)."""
+def layout(code: str | None = None, **query: Any) -> html.Div:
+    """The squad page for ``code`` (e.g. ZD01); the filters come from the URL's query string when it has them."""
     scope = request_scope("squad")
+    wanted = filters.from_query(query, lists=("category", "procedure", "overlays"))
+    window = wanted.get("window", filters.DEFAULT_WINDOW)
+    overlays = [o for o in wanted.get("overlays", DEFAULT_OVERLAYS) if o in OVERLAYS]
     try:
         squads = data.read(directory.squads, scope)
         categories = data.read(directory.categories, scope)
@@ -82,7 +93,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
     end_text = end.isoformat()
     try:
         traces, legend, notes, ranked, response, summary, hours = render(
-            code, end_text, filters.DEFAULT_WINDOW, None, None, DEFAULT_OVERLAYS, []
+            code, end_text, window, wanted.get("category"), wanted.get("procedure"), overlays, []
         )
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
@@ -94,24 +105,26 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
             dcc.Store(id=SQUAD_DRILL),
             dcc.Store(id=SQUAD_HIDDEN, data=[]),
             dcc.Download(id=SQUAD_DOWNLOAD),
+            filters.url_store("squad"),
             html.Div(
                 [
                     html.H1(f"{squad['name']} · 中队长视图"),
                     dcc.Link("巡查计划", href=f"/plan/{code}", className="button"),
                     html.Div(summary, id=SQUAD_SUMMARY, className="summary-line"),
+                    components.data_stamp(),
                 ],
                 className="page-head",
             ),
             html.Div(
                 [
-                    filters.controls("squad", categories),
+                    filters.controls("squad", categories, window, wanted.get("category"), wanted.get("procedure")),
                     html.Label(
                         [
                             "地图图层",
                             dcc.Checklist(
                                 id=SQUAD_OVERLAYS,
                                 options=[{"label": v, "value": k} for k, v in OVERLAYS.items()],
-                                value=DEFAULT_OVERLAYS,
+                                value=overlays,
                                 inline=True,
                             ),
                         ],

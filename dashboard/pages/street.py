@@ -28,7 +28,7 @@ from plans.store import chief_task, load_plan
 dash.register_page(__name__, path_template="/street/<chief>", name="街路长", title="街路长视图")
 
 STREET_CHIEF = "street-chief"
-STREET_WINDOW = "street-window"
+STREET_WINDOW = "street-window"  # filters.window_controls("street")
 STREET_MAP = "street-map"
 STREET_LEGEND = "street-legend"
 STREET_NOTES = "street-notes"
@@ -54,8 +54,10 @@ def chief_scope(chief: str) -> Scope | None:
     return dataclasses.replace(scope, chief_code=chief)
 
 
-def layout(chief: str | None = None, **_query: Any) -> html.Div:
-    """The street chief page for ``chief`` (e.g. JL001)."""
+def layout(chief: str | None = None, **query: Any) -> html.Div:
+    """The street chief page for ``chief`` (e.g. JL001); the window comes from the URL when it has one."""
+    window = filters.from_query(query).get("window", "7")
+    window = window if window in WINDOWS or filters.custom_range(window) else "7"
     scope = chief_scope(chief or "")
     if scope is None:
         return html.Div("无权查看该街路长的数据", className="page-error")
@@ -76,23 +78,19 @@ def layout(chief: str | None = None, **_query: Any) -> html.Div:
     center, zoom = view_for_bounds(bounds, width_px=MAP_PX[0], height_px=MAP_PX[1])
     style = basemap.map_style()
     try:
-        traces, legend, notes, trend, cards, summary, streets = render(chief, "7")
+        traces, legend, notes, trend, cards, summary, streets = render(chief, window)
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision=f"street-{chief}")
     return html.Div(
         [
             dcc.Store(id=STREET_CHIEF, data=chief),
+            filters.url_store("street"),
             html.H1(f"{person['role'] or '街路长'} {person['name']}"),
+            components.data_stamp(),
             html.Div(f"负责街路：{person['streets'] or '—'}", className="street-list"),
             html.Div(summary, id=STREET_SUMMARY, className="summary-line"),
-            dcc.Dropdown(
-                id=STREET_WINDOW,
-                options=[{"label": v, "value": k} for k, v in WINDOWS.items()],
-                value="7",
-                clearable=False,
-                searchable=False,
-            ),
+            html.Div(filters.window_controls("street", window, WINDOWS, searchable=False), className="filters"),
             html.Div(  # the map stays in view while the chief scrolls through and taps the list below it
                 [
                     html.Div(
@@ -238,11 +236,14 @@ def _params(chief: str, window: str | None) -> LayerParams:
         raise PermissionError(chief)
     # Patrols are current even when the case export lags: the window ends today.
     return filters.params(
-        window=window if window in WINDOWS else "7",
+        window=window if window in WINDOWS or filters.custom_range(window) else "7",
         end=None,
         scope=scope,
         options={"chief": chief},
     )
+
+
+filters.sync("street", {"window": (STREET_WINDOW, "value")})
 
 
 @callback(
@@ -338,7 +339,7 @@ def render(chief: str, window: str | None) -> tuple:
         share = coverage.summary.get("coverage_share")
         if share is not None:
             label = SUMMARY_LABELS["coverage_share"]
-            summary = f"{WINDOWS.get(window, '近7天')}{label} {fmt.percent(share, 0)} · " + summary
+            summary = f"{filters.window_label(window, WINDOWS)}{label} {fmt.percent(share, 0)} · " + summary
     streets = streets_by_recency(coverage.data) if coverage is not None and coverage.data is not None else None
     traces = layer_traces(results, DRAW_ORDER)
     traces.insert(SELECTION, _selection_trace())

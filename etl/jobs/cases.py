@@ -34,6 +34,7 @@ from etl.source_crs import input_crs
 from etl.upsert import merge, stored_rows
 from geo.case_number import normalize_case_number
 from geo.geocode import GeocodeResult, load_geocoder
+from geo.geocode.normalize import fold_width
 from geo.models import Case
 from geo.region import Region, get_region
 
@@ -193,7 +194,12 @@ class CaseLoader:
             if parsed.reject:
                 self.run.reject(row.row_number, row.raw, parsed.reject, row.file)
                 continue
-            row.given = {f: v for f, v in given.items() if f in TEXT_FIELDS or f in ("lon", "lat")}
+            # Text stored width-folded (解放街１８８ → 解放街188): the case search folds its query the same way.
+            row.given = {
+                f: fold_width(v) if isinstance(v, str) and f in TEXT_FIELDS else v
+                for f, v in given.items()
+                if f in TEXT_FIELDS or f in ("lon", "lat")
+            }
             row.given.update(parsed.times)
             stages = check_stages({s: row.effective(s) for s in STAGES}, row.effective("status"), self.now)
             if stages.reject:

@@ -2,7 +2,7 @@
 
 Sources are ``admin_areas`` (county, townships, villages with their aliases), ``street_segments``
 (names, aliases, door-number ranges by side), ``places`` (names, and their addresses as
-address points) and, when the table exists, ``address_points``. Each source row becomes one
+address points) and ``address_points`` (addresses a person placed). Each source row becomes one
 entry per name form, all carrying a hash of the source row (``source_version``); a refresh
 rewrites only the rows whose hash changed.
 """
@@ -110,10 +110,11 @@ _PLACE_ADDRESSES = """
     SELECT 'place:' || place_key AS ref_key, address AS name, ARRAY[]::text[] AS aliases, township_code,
            village_code, ST_AsBinary(geom) AS wkb, jsonb_build_object('place', name) AS attrs
     FROM places WHERE address IS NOT NULL AND address <> ''"""
-# Optional: a table of geocoded addresses (e.g. the bureau's 门牌 points) when one is loaded.
+# Addresses placed by a person (an admin fixing a case, geo/address_fix.py): ``point_key`` is the
+# address in the form the geocoder looks address points up by (Geocoder.lookup_key).
 _ADDRESS_POINTS = """
-    SELECT point_key AS ref_key, address AS name, ARRAY[]::text[] AS aliases, township_code,
-           NULL AS village_code, ST_AsBinary(geom) AS wkb, '{}'::jsonb AS attrs
+    SELECT 'manual:' || point_key AS ref_key, point_key AS name, ARRAY[]::text[] AS aliases, township_code,
+           NULL AS village_code, ST_AsBinary(geom) AS wkb, jsonb_build_object('source', source) AS attrs
     FROM address_points"""
 
 

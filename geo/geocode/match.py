@@ -16,7 +16,7 @@ from shapely.ops import nearest_points
 
 from geo.geocode.context import MatchContext, admin_context
 from geo.geocode.index import GazetteerIndex
-from geo.geocode.normalize import clean_text, is_meaningless, strip_region
+from geo.geocode.normalize import Stripped, clean_text, is_meaningless, strip_region
 from geo.geocode.online import TiandituGeocoder
 from geo.geocode.parse import ROAD_SUFFIXES, ParsedAddress, parse
 from geo.geocode.roads import ALIAS, EXACT, Roads
@@ -114,6 +114,21 @@ class Geocoder:
         """Geocode a batch."""
         return [self.geocode(a) for a in addresses]
 
+    def lookup_key(self, address: str | None) -> str | None:
+        """The form of ``address`` that address points are matched by (cleaned, county prefix stripped).
+
+        None when the address says nothing, only names the county, or lies outside it: such a text
+        cannot be taught to the geocoder as an address point.
+        """
+        cleaned = clean_text(address)
+        if not cleaned or is_meaningless(cleaned, cleaned=True):
+            return None
+        stripped = self._strip(cleaned)
+        return None if stripped.outside or not stripped.text else stripped.text
+
+    def _strip(self, cleaned: str) -> Stripped:
+        return strip_region(cleaned, self.index.names, self._prefixes, self._names)
+
     # -- the pipeline -----------------------------------------------------------------------
     def _geocode(self, address: str) -> GeocodeResult:
         if not address.strip():
@@ -121,7 +136,7 @@ class Geocoder:
         cleaned = clean_text(address)
         if not cleaned or is_meaningless(cleaned, cleaned=True):
             return GeocodeResult(address, UNMATCHED, reason="地址无意义")
-        stripped = strip_region(cleaned, self.index.names, self._prefixes, self._names)
+        stripped = self._strip(cleaned)
         if stripped.outside:
             return GeocodeResult(
                 address, UNMATCHED, reason=f"地址不在{self.index.names.county_name}（{stripped.outside}）"

@@ -102,6 +102,23 @@ def chinese_number(text: str) -> int:
     return total + digit
 
 
+# Full-width ASCII forms (U+FF01–U+FF5E) and the ideographic space: what NFKC folds to ASCII in
+# typed Chinese text. One table, used by :func:`fold_width` (case search, stored case text).
+_FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+_HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+WIDTH_TABLE = str.maketrans(_FULL_WIDTH, _HALF_WIDTH)
+
+
+def fold_width(text: str | None) -> str | None:
+    """Full-width letters, digits, punctuation and spaces as their half-width forms, nothing else changed.
+
+    ``"解放街１８８号　Ａ座"`` → ``"解放街188号 A座"``. The case job stores case text folded and the case
+    search folds its query the same way, so either spelling finds the other with the trigram indexes.
+    None stays None.
+    """
+    return None if text is None else text.translate(WIDTH_TABLE)
+
+
 def clean_text(text: str | None) -> str:
     """Width, spaces, punctuation, typos and Chinese door numerals fixed; no prefix stripping.
 

@@ -5,6 +5,7 @@ The dashboard reads case-level data only through these functions, never by SQL o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import h3
@@ -12,8 +13,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from geo.case_number import normalize_case_number
 from geo.case_review import review_condition, review_order, review_reason
 from geo.errors import RequestError
+from geo.geocode.normalize import fold_width
 from geo.region import get_region
 from layers._filters import Where, case_where
 from layers._frames import read_frame
@@ -28,6 +31,7 @@ __all__ = [
     "CaseLevelAccessError",
     "case_count",
     "case_counts",
+    "case_number_match",
     "case_rows",
     "drill_where",
     "review_count",
@@ -100,7 +104,7 @@ def search_pattern(search: str | None) -> str | None:
     geo.errors.RequestError
         When the text is longer than :data:`MAX_SEARCH_CHARS` characters (Chinese message).
     """
-    text = (search or "").strip()
+    text = (fold_width(search) or "").strip()  # 解放街１８８ finds 解放街188: stored text is folded too
     if not text:
         return None
     if len(text) > MAX_SEARCH_CHARS:
@@ -121,8 +125,11 @@ def _where(
     segment_id: int | None,
     search: str | None,
     case_ids: list[int] | None = None,
+    case_number: str | None = None,
 ) -> Where:
     where = case_where(params, get_region().tz, "c")
+    if case_number is not None:
+        where.add("c.case_number = :case_number", case_number=case_number)
     if segment_id is not None:
         where.add("c.segment_id = :segment_id", segment_id=int(segment_id))
     if h3_cell:
@@ -153,6 +160,7 @@ def case_rows(
     segment_id: int | None = None,
     search: str | None = None,
     case_ids: list[int] | None = None,
+    case_number: str | None = None,
     limit: int | None = 500,
     offset: int = 0,
     order: str = "received_desc",
@@ -174,6 +182,8 @@ def case_rows(
         :data:`MAX_SEARCH_CHARS` characters).
     case_ids
         Only these case ids.
+    case_number
+        Only the case of this (normalised) number, e.g. from :func:`case_number_match`.
     limit, offset
         Paging; ``limit`` None returns every row.
     order
@@ -194,7 +204,9 @@ def case_rows(
     """
     require_case_level(params.scope)
     region = get_region()
-    where = _where(params, h3_cell=h3_cell, segment_id=segment_id, search=search, case_ids=case_ids)
+    where = _where(
+        params, h3_cell=h3_cell, segment_id=segment_id, search=search, case_ids=case_ids, case_number=case_number
+    )
     direction = "ASC" if order == "received_asc" else "DESC"
     columns = ", ".join(f"c.{c}" for c in BASE_COLUMNS + PERSONAL_COLUMNS)
     paging = ""
@@ -235,11 +247,32 @@ def case_count(
     *,
     segment_id: int | None = None,
     search: str | None = None,
+    case_number: str | None = None,
 ) -> int:
     """Number of cases :func:`case_rows` would return without paging (aggregate: allowed for every scope)."""
-    where = _where(params, h3_cell=None, segment_id=segment_id, search=search)
+    where = _where(params, h3_cell=None, segment_id=segment_id, search=search, case_number=case_number)
     frame = read_frame(conn, f"SELECT count(*) AS n FROM cases c WHERE {where.sql()}", where.binds)
     return int(frame["n"].iloc[0])
+
+
+def case_number_match(conn: Connection, params: LayerParams, search: str | None) -> str | None:
+    """The case number a search text spells, when a case of that number is in the scope, whatever its date.
+
+    A case number names one case: it is found outside the time window and the category filters
+    (``params.start``/``end``, categories and procedure types are ignored; squads and scope apply).
+
+    Returns
+    -------
+    str or None
+        The normalised number (:func:`geo.case_number.normalize_case_number`), or None.
+    """
+    number = normalize_case_number(search)
+    if not number or len(number) > 64:
+        return None
+    unwindowed = replace(params, start=None, end=None, categories=(), procedure_types=())
+    where = _where(unwindowed, h3_cell=None, segment_id=None, search=None, case_number=number)
+    found = read_frame(conn, f"SELECT count(*) AS n FROM cases c WHERE {where.sql()}", where.binds)
+    return number if int(found["n"].iloc[0]) else None
 
 
 GROUPINGS = {
@@ -278,7 +311,7 @@ def case_counts(conn: Connection, params: LayerParams, by: str = "squad") -> pd.
     return read_frame(conn, sql, {**where.binds, "tz": region.timezone})
 
 
-def review_queue(conn: Connection, params: LayerParams, *, limit: int | None = 500) -> pd.DataFrame:
+def review_queue(conn: Connection, params: LayerParams, *, limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
     """The cases of the window and filters that need a person (:mod:`geo.case_review`), worst first.
 
     Parameters
@@ -287,8 +320,9 @@ def review_queue(conn: Connection, params: LayerParams, *, limit: int | None = 5
         Database connection.
     params
         Layer parameters (window, squads, categories, procedure types, scope).
-    limit
-        At most this many cases (None: all); :func:`review_count` gives the true count.
+    limit, offset
+        Paging: at most ``limit`` cases (None: all) from position ``offset`` of the queue;
+        :func:`review_count` gives the true count.
 
     Returns
     -------
@@ -302,10 +336,11 @@ def review_queue(conn: Connection, params: LayerParams, *, limit: int | None = 5
     """
     require_case_level(params.scope)
     where = _review_where(params)
-    paging = "" if limit is None else "LIMIT :limit"
+    paging = "OFFSET :offset" if limit is None else "LIMIT :limit OFFSET :offset"
+    binds = {**where.binds, "offset": int(offset), **({} if limit is None else {"limit": int(limit)})}
     sql = f"""SELECT c.id, c.attrs ->> 'geocode_reason' AS geocode_reason FROM cases c WHERE {where.sql()}
               ORDER BY {review_order("c")} {paging}"""
-    listed = read_frame(conn, sql, {**where.binds, **({} if limit is None else {"limit": int(limit)})})
+    listed = read_frame(conn, sql, binds)
     ids = [int(i) for i in listed["id"]]
     frame = case_rows(conn, params, case_ids=ids, limit=None)
     frame = frame.set_index("id").loc[ids].reset_index() if ids else frame

@@ -241,6 +241,7 @@ SEGMENT_HOURS = {  # counts only, like the page itself; another squad's leader g
     "command_center": Denied(),
     "squad_leader_other": NoRows(),
 }
+ADMIN_ONLY = {**every_role(Denied()), "admin": Echo()}  # fixing a case's address: admin only
 DESK_PAGE = {**every_role(Aggregates("中队长视图")), "command_center": Denied(), "squad_leader_other": NoRows()}
 
 # First output of the callback (``id.property``) → the probes that call it.
@@ -266,6 +267,31 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
     "cases-download.data": [
         Probe("export", lambda s: {"cases-export.n_clicks": 1, **_cases_inputs(s)}, CASE_EXPORT),
     ],
+    "cases-fix-case.children": [
+        Probe(
+            "choose a case to fix", lambda s: {"cases-grid.selectedRows": [{"id": 1, "case_number": "X"}]}, ADMIN_ONLY
+        )
+    ],
+    "cases-fix-message.children": [
+        Probe(  # a case chosen but neither a text nor a point: refused to all but admin, who is asked for one
+            "fix without a text or point",
+            lambda s: {"cases-fix-regeocode.n_clicks": 1, "cases-grid.selectedRows": [{"id": 1}]},
+            ADMIN_ONLY,
+        )
+    ],
+    "cases-window.value": [
+        Probe("clientside", lambda s: {"cases-range.start_date": "2025-01-01"}, every_role(Clientside()))
+    ],
+    "cases-url.data": [Probe("clientside", lambda s: {"cases-tabs.value": "all"}, every_role(Clientside()))],
+    "squad-window.value": [
+        Probe("clientside", lambda s: {"squad-range.start_date": "2025-01-01"}, every_role(Clientside()))
+    ],
+    "squad-url.data": [Probe("clientside", lambda s: {"squad-window.value": "30"}, every_role(Clientside()))],
+    "street-window.value": [
+        Probe("clientside", lambda s: {"street-range.start_date": "2025-01-01"}, every_role(Clientside()))
+    ],
+    "street-url.data": [Probe("clientside", lambda s: {"street-window.value": "30"}, every_role(Clientside()))],
+    "plan-url.data": [Probe("clientside", lambda s: {"plan-shift.value": "day"}, every_role(Clientside()))],
     "cases-map.figure": [
         Probe("draw", lambda s: {"cases-grid.virtualRowData": [], "cases-grid.selectedRows": []}, every_role(Echo()))
     ],

@@ -18,6 +18,7 @@ EXPECTED_GEOMETRIES = {
     ("sanitation_routes", "geom"): "MULTILINESTRING",
     ("gps_fixes", "geom"): "POINT",
     ("gazetteer", "geom"): "GEOMETRY",
+    ("address_points", "geom"): "POINT",
     ("route_graph_nodes", "geom"): "POINT",
     ("route_graph_edges", "geom"): "LINESTRING",
     ("patrol_plan_routes", "geom"): "MULTILINESTRING",
