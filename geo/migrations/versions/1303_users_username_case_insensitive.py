@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1303"
-down_revision = "1601"
+down_revision = "1302"
 branch_labels = None
 depends_on = None
 
