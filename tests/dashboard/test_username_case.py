@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
 from dashboard.access.store import AuthError, add_user, list_users, normal_username, set_password
-from geo.db.migrate import downgrade, upgrade
+from geo.db.migrate import alembic_config, downgrade, head_revision, upgrade
 from tests.dashboard.conftest import AUTH_PASSWORD, login
 
 LOCKED = "登录失败次数过多"
@@ -49,7 +50,8 @@ def test_wrong_passwords_in_any_case_count_against_one_account(client, auth_db: 
 
 
 def test_migration_1303_stops_clearly_when_users_collide(schema_engine: Engine) -> None:
-    downgrade(schema_engine, "1601")
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("1303").down_revision
+    downgrade(schema_engine, before)
     with schema_engine.begin() as conn:
         conn.execute(
             text(
@@ -60,10 +62,10 @@ def test_migration_1303_stops_clearly_when_users_collide(schema_engine: Engine) 
     with pytest.raises(Exception, match=r"differ only in case: JLZ01001, jlz01001"):
         upgrade(schema_engine)
     with schema_engine.connect() as conn:  # the failed upgrade changed nothing
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "1601"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == before
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 3
     with schema_engine.begin() as conn:
         conn.execute(text("UPDATE users SET username = 'jlz01001_old' WHERE username = 'JLZ01001'"))
     upgrade(schema_engine)
     with schema_engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "1303"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
