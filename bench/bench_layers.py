@@ -92,6 +92,7 @@ def scenarios() -> dict[str, LayerParams]:
         response_times=month,
         sanitation=week,
     )
+    out["response_times (1 year)"] = year
     out["hotspots (2 years)"] = LayerParams(start=END - dt.timedelta(days=729), end=END)
     out["hotspots (segments, 1 year)"] = LayerParams(start=year.start, end=END, options={"unit": "segment"})
     return out
