@@ -22,7 +22,7 @@ from dashboard.mapfont import source_font
 from geo.crs import wgs84_to_gcj02
 from geo.errors import ConfigError
 from geo.settings import get_settings
-from layers.queries.basemap_tiles import MAIN_ROAD_CLASSES, VILLAGE_ZOOM, basemap_version
+from layers.queries.basemap_tiles import BUILDING_ZOOM, MAIN_ROAD_CLASSES, VILLAGE_ZOOM, basemap_version
 
 TILE_ROUTE = "/basemap-tiles"  # local raster tiles (EGIS_BASEMAP=local:<folder>)
 VECTOR_TILE_ROUTE = "/basemap/tiles"
@@ -45,10 +45,37 @@ class Palette:
     street: str
     text: str
     halo: str
+    water: str
+    green: str
+    building: str
 
 
-LIGHT = Palette("#eef1f4", "#fbfaf7", "#34495e", "#b8b0a0", "#d9a45b", "#c9c9c9", "#222222", "#ffffff")
-DARK = Palette("#070d18", "#0e1a2b", "#5fa8d3", "#2b4361", "#3d5a80", "#22344d", "#e8eef5", "#070d18")
+LIGHT = Palette(
+    "#eef1f4",
+    "#fbfaf7",
+    "#34495e",
+    "#b8b0a0",
+    "#d9a45b",
+    "#c9c9c9",
+    "#222222",
+    "#ffffff",
+    "#a9d3f0",
+    "#d8ead2",
+    "#e3ddd3",
+)
+DARK = Palette(
+    "#070d18",
+    "#0e1a2b",
+    "#5fa8d3",
+    "#2b4361",
+    "#3d5a80",
+    "#22344d",
+    "#e8eef5",
+    "#070d18",
+    "#12304d",
+    "#10251c",
+    "#1a2536",
+)
 
 
 @dataclass(frozen=True)
@@ -115,14 +142,48 @@ def display_shift(lon: float, lat: float) -> tuple[float, float]:
 
 
 def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, Any]]:
-    """The offline basemap drawn from the vector tiles: county fill, outlines, streets by class, stations."""
+    """The offline basemap drawn from the vector tiles: county fill, green space, water, buildings (when a
+    ``basemap`` load brought them), outlines, streets by class."""
     main = ["in", ["get", "road_class"], ["literal", list(MAIN_ROAD_CLASSES)]]
 
     def layer(layer_id: str, kind: str, source_layer: str, **spec: Any) -> dict[str, Any]:
         return {"id": layer_id, "type": kind, "source": source, "source-layer": source_layer, **spec}
 
+    def reference(kind: str) -> list[Any]:
+        return ["==", ["get", "layer"], kind]
+
+    polygons = ["==", ["geometry-type"], "Polygon"]
     return [
         layer("county-fill", "fill", "county", paint={"fill-color": palette.county_fill}),
+        layer(
+            "green-fill",
+            "fill",
+            "reference",
+            filter=["all", reference("green"), polygons],
+            paint={"fill-color": palette.green},
+        ),
+        layer(
+            "water-fill",
+            "fill",
+            "reference",
+            filter=["all", reference("water"), polygons],
+            paint={"fill-color": palette.water},
+        ),
+        layer(
+            "water-line",
+            "line",
+            "reference",
+            filter=["all", reference("water"), ["==", ["geometry-type"], "LineString"]],
+            paint={"line-color": palette.water, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 4]},
+        ),
+        layer(
+            "building-fill",
+            "fill",
+            "reference",
+            minzoom=BUILDING_ZOOM,
+            filter=["all", reference("building"), polygons],
+            paint={"fill-color": palette.building, "fill-outline-color": palette.township_line},
+        ),
         layer(
             "village-line",
             "line",
