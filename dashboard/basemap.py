@@ -152,7 +152,9 @@ def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, An
     def reference(kind: str) -> list[Any]:
         return ["==", ["get", "layer"], kind]
 
-    polygons = ["==", ["geometry-type"], "Polygon"]
+    # MapLibre names multi-part features "Polygon" or "MultiPolygon" depending on its version: accept both.
+    polygons = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]
+    lines = ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]]
     return [
         layer("county-fill", "fill", "county", paint={"fill-color": palette.county_fill}),
         layer(
@@ -173,7 +175,7 @@ def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, An
             "water-line",
             "line",
             "reference",
-            filter=["all", reference("water"), ["==", ["geometry-type"], "LineString"]],
+            filter=["all", reference("water"), lines],
             paint={"line-color": palette.water, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 4]},
         ),
         layer(
