@@ -45,7 +45,7 @@ from geo.db.roles import ensure_roles  # noqa: E402
 from geo.region import get_region  # noqa: E402
 
 PAGES = [
-    ("/", "home-county-map", "jurisdictions"),
+    ("/", "home-county-map", "stations"),
     ("/wall", "wall-map", "response_times"),
     ("/squad/ZD01", "squad-map", "hotspots"),
     ("/street/JL001", "street-map", "patrol_coverage"),

@@ -308,8 +308,27 @@ def _tile_version() -> int | None:
         return None
 
 
-def map_style(*, dark: bool = False) -> dict[str, Any]:
+def squad_area_layers(colors: dict[str, str], source: str = "basemap") -> list[dict[str, Any]]:
+    """The squads' jurisdictions from the vector tiles, filled in each squad's colour (``code → colour``).
+
+    Drawn by MapLibre from the tiles the map loads anyway: a page that only shows the squads' areas
+    sends no geometry with its figure.
+    """
+    if not colors:
+        return []
+    fill = ["match", ["get", "code"], *[v for item in colors.items() for v in item], "rgba(0,0,0,0)"]
+    common = {"source": source, "source-layer": "jurisdictions"}
+    return [
+        {"id": "squad-fill", "type": "fill", **common, "paint": {"fill-color": fill, "fill-opacity": 0.22}},
+        {"id": "squad-line", "type": "line", **common, "paint": {"line-color": LIGHT.county_line, "line-width": 1.5}},
+    ]
+
+
+def map_style(*, dark: bool = False, squad_areas: dict[str, str] | None = None) -> dict[str, Any]:
     """A MapLibre style object for ``layout.map.style``.
+
+    ``squad_areas`` (squad code → colour) adds the squads' jurisdictions, filled, from the tiles
+    (:func:`squad_area_layers`).
 
     Offline: the basemap and its names from the app's vector tiles (``/basemap/tiles``). With
     天地图, an XYZ URL or local tiles: those raster tiles, with the same names drawn on top.
@@ -341,6 +360,7 @@ def map_style(*, dark: bool = False) -> dict[str, Any]:
     style["sources"]["basemap"] = tile_source(version)
     if cfg.kind == "offline":
         style["layers"] += style_layers(palette)
+    style["layers"] += squad_area_layers(squad_areas or {})
     style["layers"] += [labels_below, *label_layers(palette, wall=dark)]
     return style
 
