@@ -1,11 +1,7 @@
 """Benchmark every layer's data + build on synthetic data at demo scale and 10×, and Gi* against esda.
 
 Usage: ``.venv/bin/python bench/bench_layers.py [--scales 1 10] [--runs 5] [--regenerate] [--gi-cells 100000]
-[--layers streets patrol_coverage]``
-
-"payload KB" is what one map update sends for the layer (its traces as plotly JSON); "geometry KB" is
-the GeoJSON of the street segments a segment layer draws from, fetched once per page by the browser
-(``layers._geometry.segment_lines``) and not part of any update.
+[--layers streets patrol_coverage] [--skip-gi]``
 
 Each scale gets its own database ``<db>_bench<scale>`` in the embedded cluster (or next to the
 ``DATABASE_URL`` database), filled once by ``bench/_synthetic.sql``. Prints medians of ``--runs``.
@@ -15,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
 import sys
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import plotly.graph_objects as go
@@ -36,7 +30,6 @@ from geo.db.setup import sibling_database
 from geo.settings import get_settings
 from layers.base import LayerParams
 from layers.registry import get_layer, layer_names
-from layers.streets import segment_geometry
 
 END = dt.date(2026, 11, 26)  # last day of the synthetic data
 
@@ -98,21 +91,8 @@ def scenarios() -> dict[str, LayerParams]:
     return out
 
 
-def geometry_kb(url: URL, result_traces: list) -> int:
-    """KB of the GeoJSON the traces fetch by URL (the segments' geometry, fetched once per page)."""
-    urls = {t.geojson for t in result_traces if isinstance(getattr(t, "geojson", None), str)}
-    total = 0
-    with get_engine(url).connect() as conn:
-        for address in urls:
-            query = parse_qs(urlsplit(address).query)
-            squads = tuple(s for s in query["squads"][0].split(",") if s) if "squads" in query else None
-            chief = query.get("chief", [None])[0]
-            total += len(json.dumps(segment_geometry(conn, squads, chief), separators=(",", ":")))
-    return total // 1024
-
-
-def time_layers(url: URL, runs: int, only: list[str] | None = None) -> list[tuple[str, float, float, float, int, int]]:
-    """(name, data ms, build ms, total ms, payload KB, geometry KB) medians per scenario."""
+def time_layers(url: URL, runs: int, only: list[str] | None = None) -> list[tuple[str, float, float, float, int]]:
+    """(name, data ms, build ms, total ms, payload KB) medians per scenario (``only``: these layers)."""
     rows = []
     engine = get_engine(url)
     for label, params in scenarios().items():
@@ -132,9 +112,9 @@ def time_layers(url: URL, runs: int, only: list[str] | None = None) -> list[tupl
             build_ms.append((t2 - t1) * 1000)
             total_ms.append((t2 - t0) * 1000)
             payload = len(pio.to_json(go.Figure(result.traces), validate=False)) // 1024
-        median = statistics.median
-        geometry = geometry_kb(url, result.traces)
-        rows.append((label, median(data_ms), median(build_ms), median(total_ms), payload, geometry))
+        rows.append(
+            (label, statistics.median(data_ms), statistics.median(build_ms), statistics.median(total_ms), payload)
+        )
     return rows
 
 
@@ -190,10 +170,9 @@ def main() -> None:
             url = bench_url(scale)
             fill(url, scale, args.regenerate)
             print(f"\nscale {scale}×: " + ", ".join(f"{k} {v:,}" for k, v in counts(url).items()), flush=True)
-            head = f"  {'layer':30s} {'data ms':>9s} {'build ms':>9s} {'total ms':>9s} {'payload KB':>11s}"
-            print(head + f" {'geometry KB':>12s}")
-            for label, d, b, total, kb, geo_kb in time_layers(url, args.runs, args.layers):
-                print(f"  {label:30s} {d:9.1f} {b:9.1f} {total:9.1f} {kb:11d} {geo_kb:12d}", flush=True)
+            print(f"  {'layer':30s} {'data ms':>9s} {'build ms':>9s} {'total ms':>9s} {'payload KB':>11s}")
+            for label, d, b, total, kb in time_layers(url, args.runs, args.layers):
+                print(f"  {label:30s} {d:9.1f} {b:9.1f} {total:9.1f} {kb:11d}", flush=True)
     if not args.skip_gi:
         bench_gi(args.gi_cells, args.runs)
 

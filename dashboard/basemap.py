@@ -392,19 +392,12 @@ def for_display(traces: list[BaseTraceType]) -> list[BaseTraceType]:
             shifted_lon[valid], shifted_lat[valid] = wgs84_to_gcj02(lon[valid], lat[valid])
             trace.lon, trace.lat = shifted_lon, shifted_lat
         geojson = getattr(trace, "geojson", None)
-        if isinstance(geojson, dict) and "features" in geojson:  # a URL is shifted where it is served
-            trace.geojson = geojson_for_display(geojson)
+        if isinstance(geojson, dict) and "features" in geojson:
+            trace.geojson = {
+                **geojson,
+                "features": [{**f, "geometry": _shift_geometry(f["geometry"])} for f in geojson["features"]],
+            }
     return traces
-
-
-def geojson_for_display(collection: dict[str, Any]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection shifted to GCJ-02 when the basemap is GCJ-02; else unchanged."""
-    if config().crs != "gcj02":
-        return collection
-    return {
-        **collection,
-        "features": [{**f, "geometry": _shift_geometry(f["geometry"])} for f in collection["features"]],
-    }
 
 
 def to_display(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:

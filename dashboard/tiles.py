@@ -1,6 +1,5 @@
 """The routes the maps load their basemap from: vector tiles made by PostGIS, the font of the map's
-names, a local raster tile folder (``EGIS_BASEMAP=local:<folder>``), and the GeoJSON of the street
-segments that the segment layers draw from (``layers._geometry.SEGMENT_GEOMETRY_ROUTE``).
+names, and a local raster tile folder (``EGIS_BASEMAP=local:<folder>``).
 
 Vector tiles carry an ETag: the id of the newest successful load of the data they are made of
 (``layers.queries.basemap_tiles.basemap_version``). A browser revalidates with it and gets
@@ -11,20 +10,16 @@ the login guard (``/basemap/`` answers 401 without a session, like the Dash API)
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from functools import lru_cache
 
 import flask
 from flask import Flask, abort, send_file, send_from_directory
 
 from dashboard import data
-from dashboard.basemap import FONT_ROUTE, TILE_ROUTE, VECTOR_TILE_ROUTE, config, display_shift, geojson_for_display
+from dashboard.basemap import FONT_ROUTE, TILE_ROUTE, VECTOR_TILE_ROUTE, config, display_shift
 from dashboard.mapfont import map_font
 from geo.errors import ConfigError
-from layers._geometry import SEGMENT_GEOMETRY_ROUTE
 from layers.queries.basemap_tiles import basemap_tile, basemap_version, tile_centre, tile_in_range
-from layers.streets import segment_geometry
 
 MVT_MIMETYPE = "application/vnd.mapbox-vector-tile"
 TILE_MAX_AGE_S = 86400  # a tile URL names its data version, so it may be kept a day
@@ -42,26 +37,6 @@ def _current_version() -> int:
     return data.read(basemap_version, cache=True)
 
 
-def _versioned(etag: str, version: int, body: Callable[[], flask.Response]) -> flask.Response:
-    """A response with ``etag`` (304 when the browser has it) and cache headers; ``body()`` gives the
-    bytes. Kept a day when the URL names the current data version (``?v=``), else revalidated."""
-    response = flask.Response(status=304) if etag in flask.request.if_none_match else body()
-    response.set_etag(etag)
-    response.cache_control.private = True
-    if flask.request.args.get("v") == str(version):
-        response.cache_control.max_age = TILE_MAX_AGE_S
-    else:
-        response.cache_control.no_cache = True
-    return response
-
-
-def _unavailable() -> flask.Response:
-    """An empty answer, not kept: an error would break the map (the page says why)."""
-    response = flask.Response(status=204)
-    response.cache_control.no_store = True
-    return response
-
-
 def vector_tile(z: int, x: int, y: int) -> flask.Response:
     """The vector tile ``z/x/y`` with its ETag and cache headers (304 when the browser has it)."""
     if not tile_in_range(z, x, y):
@@ -70,41 +45,22 @@ def vector_tile(z: int, x: int, y: int) -> flask.Response:
         version = _current_version()
         shift = tuple(round(v, 7) for v in display_shift(*tile_centre(z, x, y)))
         etag = f"{version}-{shift[0]:.7f}-{shift[1]:.7f}"
-        return _versioned(
-            etag, version, lambda: flask.Response(_tile_bytes(version, shift, z, x, y), mimetype=MVT_MIMETYPE)
-        )
-    except data.DataUnavailable:
-        return _unavailable()
-
-
-@lru_cache(maxsize=64)
-def _segment_bytes(version: int, crs: str, squads: tuple[str, ...] | None, chief: str | None) -> bytes:
-    """The segments' GeoJSON of one data version and filter (kept per process)."""
-    del version, crs  # part of the cache key only
-    collection = geojson_for_display(data.read(segment_geometry, squads, chief))
-    return json.dumps(collection, separators=(",", ":")).encode()
-
-
-def segment_geojson() -> flask.Response:
-    """The GeoJSON of the street segments of ``?squads=`` (comma separated; absent: all) and ``?chief=``.
-
-    Street geometry is county reference data, like the vector tiles: every logged-in role may read it.
-    """
-    args = flask.request.args
-    squads = tuple(s for s in args["squads"].split(",") if s) if "squads" in args else None
-    chief = args.get("chief") or None
-    try:
-        version = _current_version()
-        etag = f"{version}-{config().crs}-{','.join(squads) if squads is not None else '*'}-{chief or ''}"
-        return _versioned(
-            etag,
-            version,
-            lambda: flask.Response(
-                _segment_bytes(version, config().crs, squads, chief), mimetype="application/geo+json"
-            ),
-        )
-    except data.DataUnavailable:
-        return _unavailable()
+        if etag in flask.request.if_none_match:
+            response = flask.Response(status=304)
+        else:
+            response = flask.Response(_tile_bytes(version, shift, z, x, y), mimetype=MVT_MIMETYPE)
+    except data.DataUnavailable:  # an empty tile, not kept: an error would break the map (the page says why)
+        response = flask.Response(status=204)
+        response.cache_control.no_store = True
+        return response
+    response.set_etag(etag)
+    named = flask.request.args.get("v") == str(version)
+    response.cache_control.private = True
+    if named:
+        response.cache_control.max_age = TILE_MAX_AGE_S
+    else:
+        response.cache_control.no_cache = True
+    return response
 
 
 def register_basemap_routes(server: Flask) -> None:
@@ -117,10 +73,6 @@ def register_basemap_routes(server: Flask) -> None:
     @server.route(f"{VECTOR_TILE_ROUTE}/<int:z>/<int:x>/<int:y>.pbf")
     def basemap_vector_tile(z: int, x: int, y: int):
         return vector_tile(z, x, y)
-
-    @server.route(SEGMENT_GEOMETRY_ROUTE)
-    def basemap_segment_geojson():
-        return segment_geojson()
 
     @server.route(FONT_ROUTE)
     def basemap_font():

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from layers._filters import allowed_squads, window_days
 from layers._frames import read_frame
-from layers._geometry import line_trace, round_coords, segment_lines
+from layers._geometry import line_trace, round_coords
 from layers._privacy import mask_name
 from layers._segments import cases_per_segment
 from layers._style import BAD, GOOD, MUTED, WARN
@@ -67,7 +67,6 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
     days, bounds = _window(params, region.tz)
     shifts = params.options.get("shifts", DEFAULT_SHIFTS) if params.options.get("period") == "shift" else None
     segments = read_segments(conn, params).reset_index(drop=True)
-    geometry_url = segments.attrs["geometry_url"]
     ids = segments["segment_id"].astype(int).tolist()
     totals = visit_totals(conn, "patrol", ids, bounds)
     segments = segments.merge(totals, on="segment_id", how="left")
@@ -105,7 +104,6 @@ def patrol_coverage(conn: Connection, params: LayerParams) -> pd.DataFrame:
         weekly_squad=tables["squad"][2],
         period="shift" if shifts else "day",
         days=len(days),
-        geometry_url=geometry_url,
     )
     return segments
 
@@ -155,9 +153,7 @@ class PatrolCoverageLayer(Layer):
             legend.append(LegendItem(label, color))
             if len(part) == 0:
                 continue
-            traces.append(
-                segment_lines(part["segment_id"], url=data.attrs["geometry_url"], color=color, width=3, name=label)
-            )
+            traces.append(line_trace(part.geometry, color=color, width=3, name=label))
         if 0 < len(data) <= int(params.options.get("max_hover_segments", HOVER_LIMIT)):
             tz = get_region().tz
             last = data["last_visit"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M").fillna("无")

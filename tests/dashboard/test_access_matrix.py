@@ -353,10 +353,6 @@ ROUTE_RULES: dict[str, Route] = {
         ("/basemap/tiles/10/852/426.pbf",), note="county reference data (no case): every logged-in role, the wall too"
     ),
     "/basemap/font": Route(("/basemap/font",), note="the map's font, for every logged-in page"),
-    "/map/segments.geojson": Route(
-        ("/map/segments.geojson?squads=ZD01", "/map/segments.geojson?chief=JL001"),
-        note="street geometry (county reference data, no case), drawn by the segment layers",
-    ),
 }
 
 
