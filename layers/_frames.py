@@ -23,9 +23,10 @@ def read_frame(conn: Connection, sql: str, binds: dict[str, Any] | None = None) 
     # SQLAlchemy Row per row (several times faster for tens of thousands of rows).
     rows = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
-    # Column-wise construction: much faster than handing pandas a list of Row objects.
-    return pd.DataFrame({key: list(values) for key, values in zip(keys, columns, strict=True)}, columns=keys)
+    if not rows:
+        return pd.DataFrame({key: [] for key in keys}, columns=keys)
+    # From the tuples at once: several times faster than a column per key built in Python.
+    return pd.DataFrame.from_records(rows, columns=keys)
 
 
 def epoch(column: str, name: str) -> str:
