@@ -312,6 +312,16 @@ def load_test(base: str, accounts: Accounts, wall_body: dict, squad_body: dict, 
     return results
 
 
+def tear_down(server: subprocess.Popen, db_url: str, accounts: Accounts, schema: str | None) -> None:
+    """Stop the server, remove the run's account and the scratch schema (if any)."""
+    server.terminate()
+    server.wait(timeout=30)
+    drop_accounts(db_url, accounts)
+    if schema:
+        with get_engine(database_url()).begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configured", action="store_true", help="use the configured database as it is")
@@ -396,13 +406,8 @@ def main() -> None:
             f"{med['squad_p95'] * 1000:.0f} ms; server P95 {med['server_p95'] * 1000:.0f} ms"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         log.unlink(missing_ok=True)
-        drop_accounts(db_url, accounts)
-        if schema:
-            with get_engine(database_url()).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        tear_down(server, db_url, accounts, schema)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
-
 from bench._browser import CHROMIUM, CHROMIUM_ARGS, sign_in  # noqa: E402
-from bench.bench_dashboard import _NAMES_DRAWN, drop_accounts, make_accounts, prepare, start_gunicorn  # noqa: E402
-from geo.db import database_url, get_engine  # noqa: E402
+from bench.bench_dashboard import _NAMES_DRAWN, make_accounts, prepare, start_gunicorn, tear_down  # noqa: E402
 
 SIZES = ("390x844", "1366x768", "1920x1080", "3840x2160")
 PAGES = ("/", "/wall", "/squad/ZD01", "/street/JL001", "/cases", "/plan/ZD01")
@@ -84,12 +81,7 @@ def main() -> None:
     try:
         shoot(base, accounts.user, accounts.password, accounts.kiosk, args.pages, args.sizes, args.out)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        drop_accounts(db_url, accounts)
-        if schema:
-            with get_engine(database_url()).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        tear_down(server, db_url, accounts, schema)
 
 
 if __name__ == "__main__":

@@ -149,42 +149,27 @@ def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, An
     def layer(layer_id: str, kind: str, source_layer: str, **spec: Any) -> dict[str, Any]:
         return {"id": layer_id, "type": kind, "source": source, "source-layer": source_layer, **spec}
 
-    def reference(kind: str) -> list[Any]:
-        return ["==", ["get", "layer"], kind]
-
     # MapLibre names multi-part features "Polygon" or "MultiPolygon" depending on its version: accept both.
     polygons = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]
     lines = ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]]
+
+    def reference(kind: str, shape: list[Any], paint: dict[str, Any], **spec: Any) -> dict[str, Any]:
+        """A layer of the ``basemap`` load's features of one kind (water, green, building) and shape."""
+        draw = "fill" if shape is polygons else "line"
+        where = ["all", ["==", ["get", "layer"], kind], shape]
+        return layer(f"{kind}-{draw}", draw, "reference", filter=where, paint=paint, **spec)
+
+    water_width = ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 4]
     return [
         layer("county-fill", "fill", "county", paint={"fill-color": palette.county_fill}),
-        layer(
-            "green-fill",
-            "fill",
-            "reference",
-            filter=["all", reference("green"), polygons],
-            paint={"fill-color": palette.green},
-        ),
-        layer(
-            "water-fill",
-            "fill",
-            "reference",
-            filter=["all", reference("water"), polygons],
-            paint={"fill-color": palette.water},
-        ),
-        layer(
-            "water-line",
-            "line",
-            "reference",
-            filter=["all", reference("water"), lines],
-            paint={"line-color": palette.water, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 4]},
-        ),
-        layer(
-            "building-fill",
-            "fill",
-            "reference",
+        reference("green", polygons, {"fill-color": palette.green}),
+        reference("water", polygons, {"fill-color": palette.water}),
+        reference("water", lines, {"line-color": palette.water, "line-width": water_width}),
+        reference(
+            "building",
+            polygons,
+            {"fill-color": palette.building, "fill-outline-color": palette.township_line},
             minzoom=BUILDING_ZOOM,
-            filter=["all", reference("building"), polygons],
-            paint={"fill-color": palette.building, "fill-outline-color": palette.township_line},
         ),
         layer(
             "village-line",

@@ -12,15 +12,13 @@ again changes nothing. The features are served in the basemap's vector tiles
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
-import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import duplicates, feature_rows, merge_features, read_features
+from etl.jobs._features import duplicates, feature_rows, hash_key, merge_features, read_features
 from etl.jobs._job_run import run_file_job
 from etl.jobs.registry import job
 from etl.runs import Run, RunReport
@@ -45,10 +43,6 @@ def layer_of(value: str) -> str | None:
 def _source_name(source: str) -> str:
     """``dir/water.gpkg#lakes`` → ``lakes``; ``dir/水系.geojson`` → ``水系``."""
     return source.rsplit("#", 1)[1] if "#" in source else Path(source).stem
-
-
-def _hash_key(layer: str, geom) -> str:
-    return "h:" + hashlib.sha1(f"{layer}|{shapely.to_wkt(geom, rounding_precision=6)}".encode()).hexdigest()[:16]
 
 
 def load(
@@ -76,7 +70,7 @@ def load(
         layers = [layer for layer in layers if layer is not None]
         given = features.text("feature_key").map(lambda k: k.removesuffix(".0"))
         keys = [
-            f"{layer}:{key}" if key else _hash_key(layer, geom)
+            f"{layer}:{key}" if key else hash_key(layer, geom)
             for layer, key, geom in zip(layers, given, features.frame.geometry.values, strict=True)
         ]
         mask, reasons = duplicates(features, pd.Series(keys, dtype=object), "feature key")
