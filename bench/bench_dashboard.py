@@ -315,7 +315,11 @@ def load_test(base: str, accounts: Accounts, wall_body: dict, squad_body: dict, 
 def tear_down(server: subprocess.Popen, db_url: str, accounts: Accounts, schema: str | None) -> None:
     """Stop the server, remove the run's account and the scratch schema (if any)."""
     server.terminate()
-    server.wait(timeout=30)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:  # a loaded machine: do not leave the scratch schema behind
+        server.kill()
+        server.wait(timeout=30)
     drop_accounts(db_url, accounts)
     if schema:
         with get_engine(database_url()).begin() as conn:
