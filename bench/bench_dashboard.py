@@ -45,6 +45,7 @@ from geo.db.roles import ensure_roles  # noqa: E402
 from geo.region import get_region  # noqa: E402
 
 PAGES = [
+    ("/", "home-county-map", "stations"),
     ("/wall", "wall-map", "response_times"),
     ("/squad/ZD01", "squad-map", "hotspots"),
     ("/street/JL001", "street-map", "patrol_coverage"),
@@ -311,6 +312,20 @@ def load_test(base: str, accounts: Accounts, wall_body: dict, squad_body: dict, 
     return results
 
 
+def tear_down(server: subprocess.Popen, db_url: str, accounts: Accounts, schema: str | None) -> None:
+    """Stop the server, remove the run's account and the scratch schema (if any)."""
+    server.terminate()
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:  # a loaded machine: do not leave the scratch schema behind
+        server.kill()
+        server.wait(timeout=30)
+    drop_accounts(db_url, accounts)
+    if schema:
+        with get_engine(database_url()).begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configured", action="store_true", help="use the configured database as it is")
@@ -395,13 +410,8 @@ def main() -> None:
             f"{med['squad_p95'] * 1000:.0f} ms; server P95 {med['server_p95'] * 1000:.0f} ms"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         log.unlink(missing_ok=True)
-        drop_accounts(db_url, accounts)
-        if schema:
-            with get_engine(database_url()).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        tear_down(server, db_url, accounts, schema)
 
 
 if __name__ == "__main__":

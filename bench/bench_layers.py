@@ -1,6 +1,7 @@
 """Benchmark every layer's data + build on synthetic data at demo scale and 10×, and Gi* against esda.
 
-Usage: ``.venv/bin/python bench/bench_layers.py [--scales 1 10] [--runs 5] [--regenerate] [--gi-cells 100000]``
+Usage: ``.venv/bin/python bench/bench_layers.py [--scales 1 10] [--runs 5] [--regenerate] [--gi-cells 100000]
+[--layers streets patrol_coverage] [--skip-gi]``
 
 Each scale gets its own database ``<db>_bench<scale>`` in the embedded cluster (or next to the
 ``DATABASE_URL`` database), filled once by ``bench/_synthetic.sql``. Prints medians of ``--runs``.
@@ -84,16 +85,19 @@ def scenarios() -> dict[str, LayerParams]:
         response_times=month,
         sanitation=week,
     )
+    out["response_times (1 year)"] = year
     out["hotspots (2 years)"] = LayerParams(start=END - dt.timedelta(days=729), end=END)
     out["hotspots (segments, 1 year)"] = LayerParams(start=year.start, end=END, options={"unit": "segment"})
     return out
 
 
-def time_layers(url: URL, runs: int) -> list[tuple[str, float, float, float, int]]:
-    """(name, data ms, build ms, total ms, payload KB) medians per scenario."""
+def time_layers(url: URL, runs: int, only: list[str] | None = None) -> list[tuple[str, float, float, float, int]]:
+    """(name, data ms, build ms, total ms, payload KB) medians per scenario (``only``: these layers)."""
     rows = []
     engine = get_engine(url)
     for label, params in scenarios().items():
+        if only and label.split(" ")[0] not in only:
+            continue
         layer = get_layer(label.split(" ")[0])
         data_ms, build_ms, total_ms = [], [], []
         payload = 0
@@ -158,6 +162,8 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--gi-cells", type=int, default=100_000)
     parser.add_argument("--skip-layers", action="store_true")
+    parser.add_argument("--skip-gi", action="store_true")
+    parser.add_argument("--layers", nargs="+", help="only these layers (names as registered)")
     args = parser.parse_args()
     if not args.skip_layers:
         for scale in args.scales:
@@ -165,9 +171,10 @@ def main() -> None:
             fill(url, scale, args.regenerate)
             print(f"\nscale {scale}×: " + ", ".join(f"{k} {v:,}" for k, v in counts(url).items()), flush=True)
             print(f"  {'layer':30s} {'data ms':>9s} {'build ms':>9s} {'total ms':>9s} {'payload KB':>11s}")
-            for label, d, b, total, kb in time_layers(url, args.runs):
+            for label, d, b, total, kb in time_layers(url, args.runs, args.layers):
                 print(f"  {label:30s} {d:9.1f} {b:9.1f} {total:9.1f} {kb:11d}", flush=True)
-    bench_gi(args.gi_cells, args.runs)
+    if not args.skip_gi:
+        bench_gi(args.gi_cells, args.runs)
 
 
 if __name__ == "__main__":

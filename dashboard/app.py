@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import dash
@@ -63,3 +64,22 @@ def _register_resources(app: Dash) -> None:
     """
     with app.server.test_request_context("/"):
         app.index()  # directly, not through the login guard
+
+
+def warm_up() -> None:
+    """Pay a worker's one-time costs before it serves anyone: plotly's trace validators (built on first
+    use), the map traces' JSON encoding, and a database connection with PostGIS loaded.
+
+    Without it the first page each new worker renders takes seconds longer than the next one. A
+    database that cannot be reached is left for the pages to report.
+    """
+    import plotly.graph_objects as go
+    from plotly.io import to_json
+
+    from dashboard import data
+    from layers.queries.basemap_tiles import basemap_version
+
+    traces = [go.Scattermap(lon=[0.0], lat=[0.0]), go.Choroplethmap(geojson="/", locations=[1], z=[0]), go.Densitymap()]
+    to_json(go.Figure(traces, layout={"map": {"style": {"version": 8, "sources": {}, "layers": []}}}))
+    with contextlib.suppress(data.DataUnavailable):
+        data.read(basemap_version)

@@ -22,7 +22,7 @@ from dashboard.mapfont import source_font
 from geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from geo.errors import ConfigError
 from geo.settings import get_settings
-from layers.queries.basemap_tiles import MAIN_ROAD_CLASSES, VILLAGE_ZOOM, basemap_version
+from layers.queries.basemap_tiles import BUILDING_ZOOM, MAIN_ROAD_CLASSES, VILLAGE_ZOOM, basemap_version
 
 TILE_ROUTE = "/basemap-tiles"  # local raster tiles (EGIS_BASEMAP=local:<folder>)
 VECTOR_TILE_ROUTE = "/basemap/tiles"
@@ -45,11 +45,38 @@ class Palette:
     street: str
     text: str
     halo: str
+    water: str
+    green: str
+    building: str
 
 
 # Roads in cool greys: no road may look like a patrol class (green … orange … red), see test_basemap_palette.
-LIGHT = Palette("#eef1f4", "#fbfaf7", "#34495e", "#b8b0a0", "#9aa6b5", "#c9cdd2", "#222222", "#ffffff")
-DARK = Palette("#070d18", "#0e1a2b", "#5fa8d3", "#2b4361", "#3d5a80", "#22344d", "#e8eef5", "#070d18")
+LIGHT = Palette(
+    "#eef1f4",
+    "#fbfaf7",
+    "#34495e",
+    "#b8b0a0",
+    "#9aa6b5",
+    "#c9cdd2",
+    "#222222",
+    "#ffffff",
+    "#a9d3f0",
+    "#d8ead2",
+    "#e3ddd3",
+)
+DARK = Palette(
+    "#070d18",
+    "#0e1a2b",
+    "#5fa8d3",
+    "#2b4361",
+    "#3d5a80",
+    "#22344d",
+    "#e8eef5",
+    "#070d18",
+    "#12304d",
+    "#10251c",
+    "#1a2536",
+)
 
 
 @dataclass(frozen=True)
@@ -116,14 +143,35 @@ def display_shift(lon: float, lat: float) -> tuple[float, float]:
 
 
 def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, Any]]:
-    """The offline basemap drawn from the vector tiles: county fill, outlines, streets by class, stations."""
+    """The offline basemap drawn from the vector tiles: county fill, green space, water, buildings (when a
+    ``basemap`` load brought them), outlines, streets by class."""
     main = ["in", ["get", "road_class"], ["literal", list(MAIN_ROAD_CLASSES)]]
 
     def layer(layer_id: str, kind: str, source_layer: str, **spec: Any) -> dict[str, Any]:
         return {"id": layer_id, "type": kind, "source": source, "source-layer": source_layer, **spec}
 
+    # MapLibre names multi-part features "Polygon" or "MultiPolygon" depending on its version: accept both.
+    polygons = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]]
+    lines = ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]]
+
+    def reference(kind: str, shape: list[Any], paint: dict[str, Any], **spec: Any) -> dict[str, Any]:
+        """A layer of the ``basemap`` load's features of one kind (water, green, building) and shape."""
+        draw = "fill" if shape is polygons else "line"
+        where = ["all", ["==", ["get", "layer"], kind], shape]
+        return layer(f"{kind}-{draw}", draw, "reference", filter=where, paint=paint, **spec)
+
+    water_width = ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 4]
     return [
         layer("county-fill", "fill", "county", paint={"fill-color": palette.county_fill}),
+        reference("green", polygons, {"fill-color": palette.green}),
+        reference("water", polygons, {"fill-color": palette.water}),
+        reference("water", lines, {"line-color": palette.water, "line-width": water_width}),
+        reference(
+            "building",
+            polygons,
+            {"fill-color": palette.building, "fill-outline-color": palette.township_line},
+            minzoom=BUILDING_ZOOM,
+        ),
         layer(
             "village-line",
             "line",
@@ -246,8 +294,27 @@ def _tile_version() -> int | None:
         return None
 
 
-def map_style(*, dark: bool = False) -> dict[str, Any]:
+def squad_area_layers(colors: dict[str, str], source: str = "basemap") -> list[dict[str, Any]]:
+    """The squads' jurisdictions from the vector tiles, filled in each squad's colour (``code → colour``).
+
+    Drawn by MapLibre from the tiles the map loads anyway: a page that only shows the squads' areas
+    sends no geometry with its figure.
+    """
+    if not colors:
+        return []
+    fill = ["match", ["get", "code"], *[v for item in colors.items() for v in item], "rgba(0,0,0,0)"]
+    common = {"source": source, "source-layer": "jurisdictions"}
+    return [
+        {"id": "squad-fill", "type": "fill", **common, "paint": {"fill-color": fill, "fill-opacity": 0.22}},
+        {"id": "squad-line", "type": "line", **common, "paint": {"line-color": LIGHT.county_line, "line-width": 1.5}},
+    ]
+
+
+def map_style(*, dark: bool = False, squad_areas: dict[str, str] | None = None) -> dict[str, Any]:
     """A MapLibre style object for ``layout.map.style``.
+
+    ``squad_areas`` (squad code → colour) adds the squads' jurisdictions, filled, from the tiles
+    (:func:`squad_area_layers`).
 
     Offline: the basemap and its names from the app's vector tiles (``/basemap/tiles``). With
     天地图, an XYZ URL or local tiles: those raster tiles, with the same names drawn on top.
@@ -279,6 +346,7 @@ def map_style(*, dark: bool = False) -> dict[str, Any]:
     style["sources"]["basemap"] = tile_source(version)
     if cfg.kind == "offline":
         style["layers"] += style_layers(palette)
+    style["layers"] += squad_area_layers(squad_areas or {})
     style["layers"] += [labels_below, *label_layers(palette, wall=dark)]
     return style
 

@@ -15,7 +15,7 @@ from geo.crs import transform_geometry
 from geo.region import Region
 from geo.spatial import to_metric
 
-TARGETS = ("point", "line", "multiline", "polygon")
+TARGETS = ("point", "line", "multiline", "polygon", "any")
 _DIMENSION = {"point": 0, "line": 1, "multiline": 1, "polygon": 2}
 
 
@@ -33,7 +33,8 @@ def _parts(geom: BaseGeometry, dimension: int) -> list[BaseGeometry]:
 def coerce(geom: BaseGeometry | None, target: str) -> tuple[BaseGeometry | None, str | None]:
     """The geometry as ``target`` (point, line, multiline, polygon → MultiPolygon), or why it cannot be.
 
-    Invalid geometry is repaired with ``make_valid`` first; Z is dropped.
+    ``any`` keeps the parts of the highest dimension: areas as a MultiPolygon, else lines as a
+    MultiLineString, else a point. Invalid geometry is repaired with ``make_valid`` first; Z is dropped.
     """
     if geom is None:
         return None, "no geometry"
@@ -44,6 +45,10 @@ def coerce(geom: BaseGeometry | None, target: str) -> tuple[BaseGeometry | None,
         geom = shapely.make_valid(geom)
         if geom.is_empty:
             return None, "geometry is invalid and empty after repair"
+    if target == "any":
+        for dimension, shape in ((2, "polygon"), (1, "multiline"), (0, "point")):
+            if _parts(geom, dimension):
+                return coerce(geom, shape)
     parts = _parts(geom, _DIMENSION[target])
     if not parts:
         kind = geom.geom_type

@@ -234,6 +234,25 @@ class StreetSegment(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
 
 
+BASEMAP_LAYERS = ("water", "green", "building")  # extra reference layers, drawn in this order (under the names)
+
+
+class BasemapFeature(Base):
+    """A feature of an extra reference layer of the basemap (water, building, green space …), drawn under
+    the names; a load of a layer replaces that layer."""
+
+    __tablename__ = "basemap_features"
+    __table_args__ = (Index("ix_basemap_features_layer", "layer"), gist("basemap_features"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feature_key: Mapped[str] = mapped_column(Text, unique=True)
+    layer: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement] = geometry_column("GEOMETRY", nullable=False)
+    source_crs: Mapped[str | None] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
 class Place(Base):
     """A named place: residential compound (小区), market, school, hospital, construction site …"""
 

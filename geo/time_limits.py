@@ -62,14 +62,26 @@ def due_times(frame: pd.DataFrame, region: Region) -> pd.Series:
     thousands of cases; NaT where the received time is missing.
     """
     received = pd.to_datetime(frame["received_at"], utc=True)
-    keys = pd.DataFrame({"day": received.dt.tz_convert(region.tz).dt.date, "key": limit_keys(frame, region)})
     out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    for (day, key), index in keys.dropna().groupby(["day", "key"]).groups.items():
-        limit = region.time_limit(key)
-        if limit.unit == "hours":
-            out[index] = received[index] + pd.Timedelta(hours=limit.value)
-        else:
-            out[index] = pd.Timestamp(dt.datetime.combine(last_day(day, limit, region), END_OF_DAY, region.tz))
+    valid = received.notna().to_numpy()
+    if not valid.any():
+        return out
+    local_day = received[valid].dt.tz_convert(region.tz).dt.tz_localize(None).dt.normalize()
+    keys = pd.DataFrame({"day": local_day.to_numpy(), "key": limit_keys(frame, region)[valid].to_numpy()})
+    limits = {key: region.time_limit(key) for key in keys["key"].unique()}
+    hours = keys["key"].map({k: lim.value if lim.unit == "hours" else np.nan for k, lim in limits.items()})
+    by_day = hours.isna().to_numpy()
+    # In int64 nanoseconds since the epoch (UTC): whatever unit the column came in, no object arrays.
+    due = received[valid].dt.as_unit("ns").astype("int64").to_numpy().copy()
+    due[~by_day] += np.round(hours.to_numpy()[~by_day] * 3.6e12).astype("int64")
+    if by_day.any():  # one computation per distinct (local day, limit), then looked up for every case
+        pairs = keys[by_day].drop_duplicates()
+        pairs["due"] = [
+            pd.Timestamp(dt.datetime.combine(last_day(day.date(), limits[key], region), END_OF_DAY, region.tz)).value
+            for day, key in zip(pairs["day"], pairs["key"], strict=True)
+        ]
+        due[by_day] = keys[by_day].merge(pairs, on=["day", "key"], how="left")["due"].to_numpy()
+    out[valid] = pd.to_datetime(due, utc=True)
     return out
 
 
@@ -83,7 +95,8 @@ def limit_keys(frame: pd.DataFrame, region: Region) -> pd.Series:
 
 def limit_units(frame: pd.DataFrame, region: Region) -> pd.Series:
     """The unit (``hours``, ``calendar_days``, ``working_days``) of every case's time limit."""
-    return limit_keys(frame, region).map(lambda k: region.time_limit(k).unit)
+    keys = limit_keys(frame, region)
+    return keys.map({k: region.time_limit(k).unit for k in keys.unique()})
 
 
 def calendar_gaps(frame: pd.DataFrame, region: Region, due: pd.Series | None = None) -> dict[int, int]:

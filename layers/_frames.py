@@ -19,10 +19,28 @@ def read_frame(conn: Connection, sql: str, binds: dict[str, Any] | None = None) 
     conn.execute(text("SET LOCAL jit = off"))
     result = conn.execute(text(sql), binds or {})
     keys = list(result.keys())
-    rows = result.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
-    # Column-wise construction: much faster than handing pandas a list of Row objects.
-    return pd.DataFrame({key: list(values) for key, values in zip(keys, columns, strict=True)}, columns=keys)
+    # A text query has no result processors: the driver's tuples are the rows, without building a
+    # SQLAlchemy Row per row (several times faster for tens of thousands of rows).
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    if not rows:
+        return pd.DataFrame({key: [] for key in keys}, columns=keys)
+    # From the tuples at once: several times faster than a column per key built in Python.
+    return pd.DataFrame.from_records(rows, columns=keys)
+
+
+def epoch(column: str, name: str) -> str:
+    """SQL selecting the timestamp ``column`` as seconds since the epoch (float8) named ``name``.
+
+    Reading many timestamps as numbers and converting them with :func:`from_epoch` is several times
+    faster than building a Python ``datetime`` per value.
+    """
+    return f"EXTRACT(EPOCH FROM {column})::float8 AS {name}"
+
+
+def from_epoch(values: pd.Series) -> pd.Series:
+    """Seconds since the epoch (float, NaN for none) as UTC timestamps, to the microsecond (NaT for none)."""
+    return pd.to_datetime(values.astype(float), unit="s", utc=True).dt.round("us")
 
 
 def read_geoframe(

@@ -48,6 +48,12 @@ SQUAD_COLORS = [
     "#637939",
 ]
 
+
+def squad_colors(codes: list[str]) -> dict[str, str]:
+    """The colour of each squad of ``codes`` on a map of those squads, in the order given (the one rule)."""
+    return {code: SQUAD_COLORS[i % len(SQUAD_COLORS)] for i, code in enumerate(codes)}
+
+
 OUTLINE = "#5b6770"  # neutral grey-blue lines: visible on black and on white
 GOOD = "#1a9850"
 WARN = "#fdae61"

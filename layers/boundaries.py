@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from layers._filters import squad_where
 from layers._frames import read_geoframe
 from layers._geometry import feature_collection, line_trace, round_coords, simplified_wkb
-from layers._style import MUTED, OUTLINE, SQUAD_COLORS
+from layers._style import MUTED, OUTLINE, squad_colors
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
 
@@ -108,7 +108,7 @@ class JurisdictionsLayer(Layer):
             return LayerResult(traces=[], summary={"squads": 0}, data=data)
         codes = list(data["squad_code"])
         n = len(codes)
-        colors = [SQUAD_COLORS[i % len(SQUAD_COLORS)] for i in range(n)]
+        colors = list(squad_colors(codes).values())
         scale = [[i / max(n - 1, 1), c] for i, c in enumerate(colors)] if n > 1 else [[0, colors[0]], [1, colors[0]]]
         fill = go.Choroplethmap(
             geojson=feature_collection(codes, list(data.geometry)),

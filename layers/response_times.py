@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from geo.time_limits import lookback_days
 from layers._filters import case_where, squad_where, window_bounds
-from layers._frames import read_frame, read_geoframe
+from layers._frames import epoch, from_epoch, read_frame, read_geoframe
 from layers._geometry import feature_collection, simplified_wkb
 from layers._style import SEQUENTIAL
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
@@ -50,15 +50,15 @@ def case_times(conn: Connection, params: LayerParams, as_of: dt.datetime | None 
     lower, upper = window_bounds(LayerParams(start=start, end=end), tz)
     where = case_where(params, tz, "c", time_column=None)
     early = lower - dt.timedelta(days=lookback_days(region))
-    sql = f"""SELECT c.id, c.squad_code, c.category, c.procedure_type, c.received_at, c.dispatched_at,
-                     c.arrived_at, c.closed_at, c.due_at
+    stamps = ("received_at", "dispatched_at", "arrived_at", "closed_at", "due_at")
+    sql = f"""SELECT c.id, c.squad_code, c.category, c.procedure_type, {", ".join(epoch(f"c.{s}", s) for s in stamps)}
               FROM cases c
               WHERE {where.sql()} AND c.received_at IS NOT NULL
                 AND ((c.received_at >= :early AND c.received_at < :upper)
                      OR (c.due_at >= :lower AND c.due_at < :upper))"""
     frame = read_frame(conn, sql, {**where.binds, "early": early, "lower": lower, "upper": upper})
-    for column in ("received_at", "dispatched_at", "arrived_at", "closed_at", "due_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+    for column in stamps:
+        frame[column] = from_epoch(frame[column])
     frame["due"] = due_times(frame, region) if len(frame) else pd.Series(dtype="datetime64[ns, UTC]")
     frame = pd.concat([frame, stage_hours(frame)], axis=1)
     frame["working_days"] = working_days_taken(frame, region) if len(frame) else pd.Series(dtype=float)

@@ -12,6 +12,7 @@ from dashboard.access.scope import request_scope
 from dashboard.access.web import current_principal
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
+from layers._style import squad_colors
 from layers.base import LayerParams
 from layers.queries import directory
 
@@ -51,13 +52,15 @@ def layout(**_query: Any) -> html.Div:
     try:
         squads = data.read(directory.squads, scope)
         chiefs = data.read(directory.chiefs, scope)
-        results, notes = data.layers(["jurisdictions", "stations"], LayerParams(scope=scope))
+        results, notes = data.layers(["stations"], LayerParams(scope=scope))
     except data.DataUnavailable as exc:
         return html.Div([html.H1(f"{region.name}综合行政执法地图"), html.Div(f"⚠ {exc}", className="page-error")])
     center, zoom = view_for_bounds(region.outline.bounds, width_px=800, height_px=640)
+    # The squads' areas come from the basemap's vector tiles (drawn by MapLibre), not as geometry in
+    # the page: the first map needs no layer rendering and its figure stays a few KB.
     figure = map_figure(
-        layer_traces(results, ["jurisdictions", "stations"]),
-        style=basemap.map_style(),
+        layer_traces(results, ["stations"]),
+        style=basemap.map_style(squad_areas=squad_colors(sorted(squads["code"]))),
         center=center,
         zoom=zoom,
         uirevision="home",

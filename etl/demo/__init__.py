@@ -36,6 +36,9 @@ def ensure_demo_files(folder: Path | None = None, *, seed: int = 20211231, scale
     return folder
 
 
+NOT_IN_DEMO = ("basemap",)  # a county's own water / building files; the demo has none
+
+
 def load_demo(engine: Engine, folder: Path | None = None, jobs: tuple[str, ...] | None = None) -> list[RunReport]:
     """Generate (if needed) and load the demo: the region, then every job (or only ``jobs``) in the registry's order.
 
@@ -44,6 +47,8 @@ def load_demo(engine: Engine, folder: Path | None = None, jobs: tuple[str, ...] 
     raw = ensure_demo_files(folder) / "raw"
     reports = [load_region(engine, get_region())]
     for entry in JOBS:
+        if entry.kind in NOT_IN_DEMO:
+            continue
         if jobs is None or entry.kind in jobs:
             module = entry.job_module()
             reports.append(module.load(engine, raw / entry.kind, crs=DEMO_CRS.get(entry.kind)))

@@ -7,6 +7,7 @@ and source CRS of each, for the job to validate its own fields and write.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -238,6 +239,12 @@ def merge_features(conn: Connection, run: Run, table: Table, rows: list[dict[str
 def ewkb(geoms: Any) -> list[str]:
     """EWKB hex (SRID 4326) of WGS-84 geometries, for :func:`etl.upsert.merge`."""
     return list(shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), 4326), hex=True, include_srid=True))
+
+
+def hash_key(label: str, geom: Any) -> str:
+    """A stable key for a feature without one: ``h:`` + a hash of ``label`` and its geometry (6 decimals),
+    so the same feature keeps its key across loads."""
+    return "h:" + hashlib.sha1(f"{label}|{shapely.to_wkt(geom, rounding_precision=6)}".encode()).hexdigest()[:16]
 
 
 def duplicates(features: Features, key: pd.Series, what: str) -> tuple[np.ndarray, list[str]]:

@@ -106,6 +106,13 @@ JOBS: tuple[Job, ...] = (
         after=("jurisdictions",),
     ),
     Job(
+        "basemap",
+        "etl.jobs.basemap",
+        "extra basemap layers (water, green space, buildings): GeoPackage, Shapefile, GeoJSON",
+        "basemap_features",
+        ("feature_key",),
+    ),
+    Job(
         "places",
         "etl.jobs.places",
         "named places (小区, schools, markets …): CSV/XLSX with lon/lat, or any point file",

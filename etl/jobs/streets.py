@@ -9,16 +9,14 @@ current jurisdictions.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
-import shapely
 from pyproj import CRS
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from etl.jobs._features import duplicates, feature_rows, merge_features, read_features
+from etl.jobs._features import duplicates, feature_rows, hash_key, merge_features, read_features
 from etl.jobs._job_run import run_file_job
 from etl.jobs._route_segments import match_routes
 from etl.jobs.gps import rematch_in
@@ -51,10 +49,6 @@ def _oneway(value: str) -> str | None:
     return "FT" if cell in ONEWAY_FORWARD else "TF" if cell in ONEWAY_BACKWARD else None
 
 
-def _hash_key(name: str, geom) -> str:
-    return "h:" + hashlib.sha1(f"{name}|{shapely.to_wkt(geom, rounding_precision=6)}".encode()).hexdigest()[:16]
-
-
 def load(
     engine: Engine, path: Path, *, crs: str | None = None, mapping: Path | None = None, force: bool = False
 ) -> RunReport:
@@ -69,7 +63,7 @@ def load(
         if generated.any():
             geoms = features.frame.geometry.values
             keys[generated] = [
-                _hash_key(n, g) for n, g in zip(names[generated], geoms[generated.to_numpy()], strict=True)
+                hash_key(n, g) for n, g in zip(names[generated], geoms[generated.to_numpy()], strict=True)
             ]
             run.stats["generated_keys"] = int(generated.sum())
         mask, reasons = duplicates(features, keys, "segment_key")

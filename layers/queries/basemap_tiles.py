@@ -4,7 +4,9 @@ One tile holds the source layers ``county``, ``townships``, ``villages`` (outlin
 (current squad areas), ``streets`` (every segment with its class; only the main road classes below
 zoom :data:`ALL_STREETS_ZOOM`), ``street_names`` (segments of one name merged into long lines, for
 labels along the street), ``stations`` (squad stations) and ``labels`` (one point per squad,
-township and village, with ``kind`` and ``name``). The dashboard serves them at
+township and village, with ``kind`` and ``name``), and ``reference`` (the extra layers of the
+``basemap`` load: water, green space, and buildings from zoom :data:`BUILDING_ZOOM`, with ``layer``
+and ``name``). The dashboard serves them at
 ``/basemap/tiles/{z}/{x}/{y}.pbf`` and styles them light or dark; the data stays the same.
 """
 
@@ -20,11 +22,22 @@ ALL_STREETS_ZOOM = 12  # below it, only the main road classes
 VILLAGE_ZOOM = 11  # village outlines and labels from this zoom
 STREET_NAME_ZOOM = 12  # merged street lines for labels from this zoom
 MAX_ZOOM = 18
-SOURCE_JOBS = ("region", "jurisdictions", "streets", "stations")
+BUILDING_ZOOM = 13  # buildings from this zoom (below it they are specks and heavy tiles)
+SOURCE_JOBS = ("region", "jurisdictions", "streets", "stations", "basemap")
 EXTENT = 4096
 _WORLD_M = 2 * math.pi * 6378137.0
 
-LAYERS = ("county", "townships", "villages", "jurisdictions", "streets", "street_names", "stations", "labels")
+LAYERS = (
+    "reference",
+    "county",
+    "townships",
+    "villages",
+    "jurisdictions",
+    "streets",
+    "street_names",
+    "stations",
+    "labels",
+)
 
 
 def _mvt(column: str, *, simplify: bool = True, buffer: int = 64) -> str:
@@ -40,6 +53,11 @@ _TILE = text(
     WITH env AS (
         SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
                ST_Translate(ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 0.05), 4326), -:dx, -:dy) AS box
+    ),
+    mvt_reference AS (
+        SELECT b.layer, b.name, {_mvt("b.geom")}
+        FROM basemap_features b, env
+        WHERE b.geom && env.box AND (b.layer <> 'building' OR :z >= :building_zoom)
     ),
     mvt_county AS (
         SELECT a.name, {_mvt("a.geom")} FROM admin_areas a, env WHERE a.level = 'county' AND a.geom && env.box
@@ -140,6 +158,7 @@ def basemap_tile(conn: Connection, z: int, x: int, y: int, shift: tuple[float, f
             "dy": shift[1],
             "tolerance": tolerance,
             "village_zoom": VILLAGE_ZOOM,
+            "building_zoom": BUILDING_ZOOM,
             "all_streets_zoom": ALL_STREETS_ZOOM,
             "street_name_zoom": STREET_NAME_ZOOM,
             "main_classes": list(MAIN_ROAD_CLASSES),

@@ -23,18 +23,24 @@ STATS = {"median": "中位数", "p90": "P90"}
 def due_times(frame: pd.DataFrame, region: Region) -> pd.Series:
     """Due time of each case: ``due_at`` as stored, else computed by :func:`geo.time_limits.due_times`."""
     given = pd.to_datetime(frame["due_at"], utc=True)
-    return given.where(given.notna(), time_limits.due_times(frame, region))
+    missing = given.isna().to_numpy()
+    if missing.any():  # computed only for the cases without a stored due time
+        given = given.dt.as_unit("ns")  # a copy, in the unit of the computed times
+        given[missing] = time_limits.due_times(frame[missing], region)
+    return given
 
 
 def uncovered_years(frame: pd.DataFrame, region: Region) -> list[int]:
     """Years in which working days of these cases were counted but whose holidays the region does not list.
 
     ``frame`` needs ``received_at``, ``procedure_type``, ``category`` and ``due_at`` (stored, or
-    computed by :func:`due_times`). Only cases whose limit is in working days count.
+    computed by :func:`due_times`); a ``due`` column, when there (as :func:`due_times` gave it),
+    is used as is. Only cases whose limit is in working days count.
     """
     if not len(frame):
         return []
-    return list(time_limits.calendar_gaps(frame, region, due_times(frame, region)))
+    due = frame["due"] if "due" in frame else due_times(frame, region)
+    return list(time_limits.calendar_gaps(frame, region, due))
 
 
 def calendar_note(years: list[int]) -> str | None:

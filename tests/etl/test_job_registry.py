@@ -60,7 +60,7 @@ def test_the_registry_order_loads_what_a_job_needs_before_it() -> None:
 
 
 def test_an_unknown_kind_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownNameError, match=r"unknown ETL job 'parcels'; known: cases, chiefs, gps"):
+    with pytest.raises(UnknownNameError, match=r"unknown ETL job 'parcels'; known: basemap, cases, chiefs"):
         job("parcels")
 
 

@@ -8,6 +8,7 @@ from geo.db.migrate import current_revision, downgrade, head_revision, upgrade
 from geo.models import Base
 
 EXPECTED_GEOMETRIES = {
+    ("basemap_features", "geom"): "GEOMETRY",
     ("admin_areas", "geom"): "MULTIPOLYGON",
     ("admin_areas", "seat"): "POINT",
     ("squads", "station"): "POINT",

@@ -56,3 +56,27 @@ def test_calendar_gaps_count_each_case_in_every_year_it_spans(region: Region) ->
     frame = _frame([spanning, inside, inside], "投诉举报")
     assert calendar_gaps(frame, region) == {uncovered: 3}
     assert calendar_gaps(_frame([inside], "一般程序"), region) == {}  # calendar days never need the calendar
+
+
+def test_due_times_of_a_mixed_frame_match_the_scalar_rule_case_by_case(region: Region) -> None:
+    # Hour, calendar-day and working-day limits in one frame, a missing time, a shuffled index and a
+    # microsecond column: each case gets exactly its own due time (computed per day and limit, looked up).
+    kinds = ["简易程序", "投诉举报", "一般程序", "简易程序", "投诉举报", "一般程序"]
+    received = [
+        dt.datetime(2025, 3, 5, 10, tzinfo=TZ),
+        dt.datetime(2025, 9, 30, 23, 30, 0, 123456, tzinfo=TZ),
+        None,
+        dt.datetime(2025, 9, 30, 23, 30, tzinfo=TZ),
+        dt.datetime(2025, 3, 5, 16, 0, tzinfo=dt.UTC),
+        dt.datetime(2025, 3, 5, 10, tzinfo=TZ),
+    ]
+    frame = pd.DataFrame(
+        {"received_at": pd.Series(received, dtype="datetime64[us, UTC]"), "procedure_type": kinds, "category": None}
+    ).set_axis([7, 3, 11, 0, 5, 2])
+    computed = due_times(frame, region)
+    assert list(computed.index) == list(frame.index)
+    for (r, kind), value in zip(zip(received, kinds, strict=True), computed, strict=True):
+        if r is None:
+            assert pd.isna(value)
+        else:
+            assert value.to_pydatetime() == due_at(r, region.time_limit(kind), region)

@@ -140,3 +140,23 @@ def test_a_window_counted_in_a_year_the_calendar_lacks_carries_a_note(
         start=dt.date(2024, 12, 1), end=dt.date(2024, 12, 31), procedure_types=("一般程序",), options={"as_of": AS_OF}
     )
     assert render("response_times", db, general_only).summary["calendar_note"] is None
+
+
+def test_stored_due_times_are_kept_and_only_missing_ones_computed() -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from geo.region import get_region
+    from geo.time_limits import due_at
+    from layers.stats.response_time import due_times
+
+    region = get_region()
+    received = pd.Series([dt.datetime(2025, 3, 5, 2, tzinfo=dt.UTC)] * 2, dtype="datetime64[us, UTC]")
+    stored = pd.Series([dt.datetime(2025, 3, 20, tzinfo=dt.UTC), None], dtype="datetime64[us, UTC]")
+    frame = pd.DataFrame({"received_at": received, "due_at": stored, "procedure_type": "简易程序", "category": None})
+    due = due_times(frame, region)
+    assert due.iloc[0] == pd.Timestamp("2025-03-20", tz="UTC")  # as stored, not recomputed
+    assert due.iloc[1].to_pydatetime() == due_at(
+        received.iloc[1].to_pydatetime(), region.time_limit("简易程序"), region
+    )
