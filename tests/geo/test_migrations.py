@@ -17,6 +17,7 @@ EXPECTED_GEOMETRIES = {
     ("cases", "geom"): "POINT",
     ("sanitation_routes", "geom"): "MULTILINESTRING",
     ("gps_fixes", "geom"): "POINT",
+    ("warnings", "geom"): "POINT",
     ("gazetteer", "geom"): "GEOMETRY",
     ("route_graph_nodes", "geom"): "POINT",
     ("route_graph_edges", "geom"): "LINESTRING",
