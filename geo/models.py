@@ -565,7 +565,7 @@ WARNING_SEVERITIES = ("info", "warning", "critical")
 
 
 class WarningEvent(Base):
-    """An automatic warning (预警) raised by a rule of ``alerts/`` on one subject; at most one open per rule and subject.
+    """An automatic warning (预警) raised by a rule of ``alerts/``; at most one open per rule and subject.
 
     ``title`` is a Chinese line without personal data (the wall shows it); ``subject_kind`` is
     ``case``, ``segment``, ``officer``, ``device``, ``route`` or ``cell``.

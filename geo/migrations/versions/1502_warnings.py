@@ -33,7 +33,11 @@ def upgrade() -> None:
         sa.Column(
             "geom",
             geoalchemy2.types.Geometry(
-                geometry_type="POINT", srid=4326, dimension=2, spatial_index=False, from_text="ST_GeomFromEWKT",
+                geometry_type="POINT",
+                srid=4326,
+                dimension=2,
+                spatial_index=False,
+                from_text="ST_GeomFromEWKT",
                 name="geometry",
             ),
             nullable=True,
