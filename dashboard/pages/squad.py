@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
-from dashboard import basemap, components, data, filters, fmt
+from dashboard import basemap, components, data, filters, fmt, live, warnings_panel
 from dashboard.access.scope import request_scope
 from dashboard.mapview import clicked, layer_traces, map_figure, view_for_bounds
 from layers.base import SUMMARY_LABELS, LayerParams
@@ -84,6 +84,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
             dcc.Store(id=SQUAD_CODE, data=code),
             dcc.Store(id=SQUAD_END, data=end_text),
             dcc.Store(id=SQUAD_DRILL),
+            *live.controls("squad"),
             dcc.Download(id=SQUAD_DOWNLOAD),
             html.Div(
                 [
@@ -123,6 +124,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                             ),
                             html.Div(legend, id=SQUAD_LEGEND, className="legend"),
                             html.Div(notes, id=SQUAD_NOTES),
+                            *warnings_panel.squad_section(code),
                         ],
                         className="col-map",
                     ),
@@ -228,7 +230,7 @@ def render(code, end, window, categories, procedures, overlays) -> tuple:
         if share is not None:
             summary += f" · {SUMMARY_LABELS['coverage_share']} {fmt.percent(share, 0)}"
     return (
-        layer_traces(drawn, DRAW_ORDER),
+        layer_traces(drawn, DRAW_ORDER) + live.traces(params.scope, (code,), names=True),
         components.legend(drawn, DRAW_ORDER),
         components.notes(notes),
         ranked,
@@ -298,6 +300,9 @@ def drill_label(key: dict[str, Any]) -> str:
     if "segment_id" in key:
         return "所选路段上的案件"
     return "所选案件"
+
+
+live.register_squad(SQUAD_MAP, SQUAD_CODE, warnings_panel.SQUAD_GRID, warnings_panel.SQUAD_HISTORY)
 
 
 @callback(
