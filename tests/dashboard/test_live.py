@@ -42,7 +42,7 @@ def test_a_new_fix_moves_the_marker_on_the_open_wall_and_the_view_stays(page_at,
     lon, lat = _inside_zd01(engine)
     target = (round(lon + 0.00123, 6), round(lat + 0.00045, 6))
     page = page_at("/wall")
-    wait_for_traces(page, "wall-map", "live_positions")
+    wait_for_traces(page, "wall-map", "live_positions", timeout_ms=60000)  # the first page of a loaded machine
     page.wait_for_load_state("networkidle")
     box = page.locator("#wall-map").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
@@ -83,7 +83,7 @@ def test_a_new_warning_shows_on_the_wall_and_is_acknowledged_on_the_squad_page(p
     engine = get_engine(dash_url[0])
     lon, lat = _inside_zd01(engine)
     wall = page_at("/wall")
-    wall.wait_for_selector("#wall-warnings .wall-warnings", timeout=20000)
+    wait_for_traces(wall, "wall-map", "live_warnings", timeout_ms=60000)
     wall.wait_for_load_state("networkidle")  # the first full refresh is done: what follows is the live path
     assert "未到场" not in wall.inner_text("#wall-warnings")
     received = dt.datetime.now(get_region().tz) - dt.timedelta(minutes=45)
