@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,30 +30,10 @@ from sqlalchemy import make_url, text  # noqa: E402
 from alerts.evaluate import evaluate  # noqa: E402
 from alerts.rules import clear_caches  # noqa: E402
 from bench._browser import http_login  # noqa: E402
-from bench._seed import add_volume, seed  # noqa: E402
-from bench.bench_dashboard import drop_accounts, make_accounts, percentile, start_gunicorn  # noqa: E402
+from bench.bench_dashboard import drop_accounts, make_accounts, percentile, prepare, start_gunicorn  # noqa: E402
 from geo.db import database_url, get_engine  # noqa: E402
-from geo.db.migrate import upgrade  # noqa: E402
-from geo.db.roles import ensure_roles  # noqa: E402
-from geo.region import get_region  # noqa: E402
 
 POLL_S = 5.0
-
-
-def scratch(scale: int) -> tuple[str, str]:
-    """A scratch schema with the synthetic data at ``scale`` × the demo's cases and visits."""
-    url = database_url()
-    schema = f"bench_live_{uuid.uuid4().hex[:8]}"
-    with get_engine(url).begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = url.update_query_dict({"options": f"-csearch_path={schema},public"})
-    engine = get_engine(scoped)
-    upgrade(engine)
-    ensure_roles(engine)
-    seed(engine, get_region())
-    counts = add_volume(engine, get_region(), cases_per_year=14000 * scale, visits=20000 * scale)
-    print(f"scale {scale}×: {counts}", flush=True)
-    return scoped.render_as_string(hide_password=False), schema
 
 
 def drop(schema: str) -> None:
@@ -219,62 +198,67 @@ def evaluation_cycles(db_url: str, cycles: int) -> tuple[float, float]:
     return first, statistics.median(steady)
 
 
+def report_evaluation(scale: int, runs: int) -> None:
+    """Print the warning evaluation time per cycle on synthetic data at ``scale`` × the demo's cases and streets."""
+    db_url, schema = prepare(False, 14000 * scale, street_scale=scale)
+    try:
+        cold, steady = zip(*(evaluation_cycles(db_url, 3) for _ in range(runs)), strict=True)
+        print(
+            f"warning evaluation, {scale}× demo scale: first cycle {statistics.median(cold) * 1000:.0f} ms, "
+            f"steady cycle {statistics.median(steady) * 1000:.0f} ms (medians of {runs})",
+            flush=True,
+        )
+    finally:
+        drop(schema)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--skip-load", action="store_true", help="only the warning evaluation")
     args = parser.parse_args()
-    db_url, schema = scratch(1)
+    report_evaluation(1, args.runs)
+    if not args.skip_load:
+        load(args.runs, args.seconds)
+    report_evaluation(10, args.runs)
+
+
+def load(runs: int, seconds: float) -> None:
+    """Print fix-to-answer delays and the live callbacks' p95 against the full wall refresh (medians of ``runs``)."""
+    db_url, schema = prepare(False, 14000)
     try:
-        cold, steady = zip(*(evaluation_cycles(db_url, 3) for _ in range(args.runs)), strict=True)
-        print(
-            f"warning evaluation, demo scale: first cycle {statistics.median(cold) * 1000:.0f} ms, "
-            f"steady cycle {statistics.median(steady) * 1000:.0f} ms (medians of {args.runs})",
-            flush=True,
-        )
-        if not args.skip_load:
-            accounts = make_accounts(db_url)
-            log = Path(tempfile.mkstemp(suffix=".log")[1])
-            process, base = start_gunicorn(db_url, 2, log)
-            try:
-                live_p95, squad_p95, full_p95, delay_p50, delay_p95, errors = [], [], [], [], [], []
-                for _ in range(args.runs):
-                    live = run_load(base, accounts, db_url, args.seconds, full=False)
-                    live_p95.append(percentile(live["wall"], 0.95))
-                    squad_p95.append(percentile(live["squad"], 0.95))
-                    delay_p50.append(percentile(live["delay"], 0.5))
-                    delay_p95.append(percentile(live["delay"], 0.95))
-                    full_p95.append(percentile(run_load(base, accounts, db_url, args.seconds, full=True)["wall"], 0.95))
-                    errors.append(len(live["errors"]))
-                med = statistics.median
-                print(
-                    f"fix-to-answer (20 walls polling every {POLL_S:.0f} s): p50 {med(delay_p50):.2f} s, "
-                    f"p95 {med(delay_p95):.2f} s",
-                    flush=True,
-                )
-                print(
-                    f"live callback p95: walls {med(live_p95) * 1000:.0f} ms, "
-                    f"squad leaders {med(squad_p95) * 1000:.0f} ms;"
-                    f" full wall refresh p95 {med(full_p95) * 1000:.0f} ms; errors/resets per run {errors}",
-                    flush=True,
-                )
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
-                drop_accounts(db_url, accounts)
+        accounts = make_accounts(db_url)
+        log = Path(tempfile.mkstemp(suffix=".log")[1])
+        process, base = start_gunicorn(db_url, 2, log)
+        try:
+            live_p95, squad_p95, full_p95, delay_p50, delay_p95, errors = [], [], [], [], [], []
+            for _ in range(runs):
+                live = run_load(base, accounts, db_url, seconds, full=False)
+                live_p95.append(percentile(live["wall"], 0.95))
+                squad_p95.append(percentile(live["squad"], 0.95))
+                delay_p50.append(percentile(live["delay"], 0.5))
+                delay_p95.append(percentile(live["delay"], 0.95))
+                full_p95.append(percentile(run_load(base, accounts, db_url, seconds, full=True)["wall"], 0.95))
+                errors.append(len(live["errors"]))
+            med = statistics.median
+            print(
+                f"fix-to-answer (20 walls polling every {POLL_S:.0f} s): p50 {med(delay_p50):.2f} s, "
+                f"p95 {med(delay_p95):.2f} s",
+                flush=True,
+            )
+            print(
+                f"live callback p95: walls {med(live_p95) * 1000:.0f} ms, "
+                f"squad leaders {med(squad_p95) * 1000:.0f} ms;"
+                f" full wall refresh p95 {med(full_p95) * 1000:.0f} ms; errors/resets per run {errors}",
+                flush=True,
+            )
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            drop_accounts(db_url, accounts)
     finally:
         drop(schema)
-    db10, schema10 = scratch(10)
-    try:
-        cold, steady = zip(*(evaluation_cycles(db10, 3) for _ in range(args.runs)), strict=True)
-        print(
-            f"warning evaluation, 10× scale: first cycle {statistics.median(cold) * 1000:.0f} ms, "
-            f"steady cycle {statistics.median(steady) * 1000:.0f} ms (medians of {args.runs})",
-            flush=True,
-        )
-    finally:
-        drop(schema10)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ traces end with the four live traces of :func:`layers.live.live_traces`. The pol
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html, no_update
@@ -71,8 +72,19 @@ def _patch(new: list) -> Patch:
     return patch
 
 
-def _token(scope: Scope) -> dict[str, Any]:
-    return {**data.read(change_token), "minute": int(now().timestamp() // 60)}
+def _answer(req: dict | None, ack: dict | None, key: dict[str, Any], compute: Callable[[], tuple]) -> tuple:
+    """The answer to one live poll: the ack (request number and change token), then nothing when the
+    token did not move since the client's last answer, else the ``Patch`` of the live traces and the
+    rest of ``compute()`` (its first item: the new live traces)."""
+    n = (req or {}).get("n", 0)
+    try:
+        token = {**data.read(change_token), "minute": int(now().timestamp() // 60), **key}
+        if ack and ack.get("token") == token:
+            return {"n": n, "token": token}, no_update, no_update, no_update
+        new, *rest = compute()
+    except data.DataUnavailable:
+        return {"n": n, "token": None}, no_update, no_update, no_update
+    return {"n": n, "token": token}, _patch(new), *rest
 
 
 def _gate(page: str) -> None:
@@ -147,17 +159,8 @@ def register_wall(map_id: str, kpis_id: str, warnings_id: str) -> None:
     )
     def wall_live(req: dict | None, ack: dict | None) -> tuple:
         """One live poll of a wall: nothing when nothing changed, else the live traces only."""
-        n = (req or {}).get("n", 0)
         scope = request_scope(WALL)
-        try:
-            token = _token(scope)
-            if ack and ack.get("token") == token:
-                return {"n": n, "token": token}, no_update, no_update, no_update
-            new = traces(scope)
-            cards, warnings = wall_extras(scope)
-        except data.DataUnavailable:
-            return {"n": n, "token": None}, no_update, no_update, no_update
-        return {"n": n, "token": token}, _patch(new), cards, warnings
+        return _answer(req, ack, {}, lambda: (traces(scope), *wall_extras(scope)))
 
 
 def register_squad(map_id: str, code_id: str, grid_id: str, history_id: str) -> None:
@@ -177,14 +180,8 @@ def register_squad(map_id: str, code_id: str, grid_id: str, history_id: str) -> 
     )
     def squad_live(req: dict | None, ack: dict | None, code: str | None) -> tuple:
         """One live poll of a squad page: nothing when nothing changed, else the live traces only."""
-        n = (req or {}).get("n", 0)
         scope = request_scope("squad")
-        try:
-            token = {**_token(scope), "squad": code}
-            if ack and ack.get("token") == token:
-                return {"n": n, "token": token}, no_update, no_update, no_update
-            new = traces(scope, (code,) if code else (), names=True)
-            rows, past = squad_lists(code or "", scope)
-        except data.DataUnavailable:
-            return {"n": n, "token": None}, no_update, no_update, no_update
-        return {"n": n, "token": token}, _patch(new), rows, past
+        squads = (code,) if code else ()
+        return _answer(
+            req, ack, {"squad": code}, lambda: (traces(scope, squads, names=True), *squad_lists(code or "", scope))
+        )
