@@ -99,13 +99,13 @@ def test_a_new_warning_shows_on_the_wall_and_is_acknowledged_on_the_squad_page(p
         report = evaluate(engine, rules=["case_arrival"])
         assert report.results["case_arrival"].raised >= 1 and not report.errors
         wall.wait_for_function(
-            "() => document.querySelector('#wall-warnings').innerText.includes('未到场')", timeout=10000
+            "() => document.querySelector('#wall-warnings').innerText.includes('未到场')", timeout=20000
         )
         wall.wait_for_function(
             """() => { const gd = document.querySelector('#wall-map .js-plotly-plot');
                 const t = gd.data.find(d => d.meta && d.meta.layer === 'live_warnings');
                 return t && t.lon.length >= 1; }""",
-            timeout=10000,
+            timeout=20000,
         )
         wall.screenshot(path=str(screenshots / "wall_live_warning.png"))
         assert "LIVE-0001" not in wall.content()  # the wall shows no case number
@@ -132,7 +132,7 @@ def test_a_new_warning_shows_on_the_wall_and_is_acknowledged_on_the_squad_page(p
             conn.execute(text("UPDATE cases SET arrived_at = now() WHERE case_number = 'LIVE-0001'"))
         assert evaluate(engine, rules=["case_arrival"]).results["case_arrival"].resolved >= 1
         wall.wait_for_function(
-            "() => !document.querySelector('#wall-warnings').innerText.includes('未到场')", timeout=10000
+            "() => !document.querySelector('#wall-warnings').innerText.includes('未到场')", timeout=20000
         )
         assert not wall.console_errors and not squad.console_errors
     finally:
