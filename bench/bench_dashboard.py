@@ -153,7 +153,8 @@ def start_gunicorn(db_url: str, workers: int, log: Path) -> tuple[subprocess.Pop
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url}
     command = [
-        sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b", f"127.0.0.1:{port}",
+        sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn.conf.py", "-w", str(workers), "--threads", "4",
+        "-b", f"127.0.0.1:{port}",
         "--timeout", "120", "--access-logfile", str(log), "--access-logformat", "%(U)s %(s)s %(D)s %(B)s",
         "dashboard.wsgi:server",
     ]  # fmt: skip

@@ -600,6 +600,53 @@ class AddressPoint(Base):
     created_at: Mapped[dt.datetime] = created_at()
 
 
+# -- warnings -------------------------------------------------------------------------------
+WARNING_STATUSES = ("new", "acknowledged", "resolved")
+WARNING_SEVERITIES = ("info", "warning", "critical")
+
+
+class WarningEvent(Base):
+    """An automatic warning (预警) raised by a rule of ``alerts/``; at most one open per rule and subject.
+
+    ``title`` is a Chinese line without personal data (the wall shows it); ``subject_kind`` is
+    ``case``, ``segment``, ``officer``, ``device``, ``route`` or ``cell``.
+    """
+
+    __tablename__ = "warnings"
+    __table_args__ = (
+        CheckConstraint(f"status IN {WARNING_STATUSES}", name="status"),
+        CheckConstraint(f"severity IN {WARNING_SEVERITIES}", name="severity"),
+        Index(
+            "uq_warnings_open_rule_subject",
+            "rule",
+            "subject_kind",
+            "subject_id",
+            unique=True,
+            postgresql_where="status <> 'resolved'",
+        ),
+        Index("ix_warnings_squad_code_raised_at", "squad_code", "raised_at"),
+        Index("ix_warnings_open", "raised_at", postgresql_where="status <> 'resolved'"),
+        gist("warnings"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    squad_code: Mapped[str | None] = mapped_column(String(20))
+    segment_id: Mapped[int | None] = mapped_column(Integer)  # the street it is on, for a street chief's list
+    title: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    geom: Mapped[WKBElement | None] = geometry_column("POINT")
+    raised_at: Mapped[dt.datetime] = created_at()
+    last_seen_at: Mapped[dt.datetime] = created_at()
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # -- access control -------------------------------------------------------------------------
 ROLES = ("admin", "command_center", "squad_leader", "street_chief", "viewer")
 

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import normalize_crs, to_wgs84, transform_geometry
 from geo.errors import ConfigError
+from geo.live_config import LiveThresholds, WarningRules, read_live, read_warnings
 from geo.settings import get_settings
 
 TIME_LIMIT_UNITS = ("calendar_days", "working_days", "hours")
@@ -143,6 +144,8 @@ class Region:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     intake: Intake = field(default_factory=Intake)
     patrol: PatrolSpeeds = field(default_factory=PatrolSpeeds)
+    live: LiveThresholds = field(default_factory=LiveThresholds)
+    warnings: WarningRules = field(default_factory=WarningRules)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -276,6 +279,8 @@ def read_region(path: Path | str) -> Region:
 
     intake = _read_intake(raw.get("intake", {}), problems)
     patrol = _read_patrol(raw.get("patrol", {}), problems)
+    live = read_live(raw.get("live", {}), problems)
+    warnings = read_warnings(raw.get("warnings", {}), problems)
     values = dict(
         name=need("region", "name"),
         code=str(need("region", "code")),
@@ -317,6 +322,8 @@ def read_region(path: Path | str) -> Region:
         calendar=WorkCalendar(frozenset(holidays), frozenset(workdays), frozenset(years)),
         intake=intake,
         patrol=patrol,
+        live=live,
+        warnings=warnings,
     )
 
 

@@ -88,3 +88,10 @@ def require_case_level(scope: Scope) -> None:
     """Raise :class:`CaseLevelAccessError` when ``scope`` allows aggregates only."""
     if scope.aggregates_only:
         raise CaseLevelAccessError()
+
+
+def device_label(unit: str | None, role: str | None, name: str | None, show_name: bool) -> str:
+    """The label of a live position: ``熟溪 街长`` (unit and role only), with the name only when
+    ``show_name`` (a squad leader on the squad page); never a name on the wall."""
+    label = " ".join(part for part in (unit, role) if part) or "巡查人员"
+    return f"{label} {name}" if show_name and name else label

@@ -20,13 +20,17 @@ SKIP_DIRS = {"var", "node_modules", "__pycache__"}  # plus every hidden folder (
 # Importer (a package or subpackage, by dotted prefix) → what it must not import (dotted prefixes).
 # The most specific row applies; a module may always import inside its own row's package.
 RULES: dict[str, frozenset[str]] = {
-    "geo": frozenset({"etl", "layers", "dashboard", "bench", "tests"}),
-    "etl": frozenset({"layers", "dashboard", "bench", "tests"}),
-    "layers": frozenset({"etl", "dashboard", "bench", "tests"}),
+    "geo": frozenset({"etl", "layers", "alerts", "plans", "dashboard", "bench", "tests"}),
+    "etl": frozenset({"layers", "alerts", "dashboard", "bench", "tests"}),
+    # The demo's services (make demo) may start the warning evaluator.
+    "etl.demo": frozenset({"layers", "dashboard", "bench", "tests"}),
+    "layers": frozenset({"etl", "alerts", "dashboard", "bench", "tests"}),
     # The statistics are pure: nothing else of layers (no SQL helpers, no layer interface), no drawing.
     "layers.stats": frozenset({"layers", "etl", "dashboard", "bench", "tests", "sqlalchemy", "plotly"}),
     # Patrol plans sit after the layers: they read geo and the layers' analytics, write their own tables.
-    "plans": frozenset({"etl", "dashboard", "bench", "tests"}),
+    "plans": frozenset({"etl", "alerts", "dashboard", "bench", "tests"}),
+    # Warnings sit after the layers: they read geo and the layers' analytics, write their own table.
+    "alerts": frozenset({"etl", "plans", "dashboard", "bench", "tests"}),
     "dashboard": frozenset({"etl", "bench", "tests"}),
     "bench": frozenset({"tests"}),
     "scripts": frozenset({"bench", "tests"}),
@@ -164,6 +168,12 @@ def test_imports_follow_the_flow(row: str) -> None:
         ("tests.etl.test_cases", "from etl.jobs import cases\nfrom bench._seed import seed\n", []),
         ("geo.geocode.match", "from geo.geocode.normalize import clean_text\n", []),
         ("geo.db", "from .. import errors\nfrom . import cluster\n", []),
+        ("alerts.rules", "from layers.registry import render\nfrom geo.region import Region\n", []),
+        ("alerts.rules", "from dashboard import data\n", ["dashboard"]),
+        ("layers.patrol", "from alerts.store import sync\n", ["alerts.store"]),
+        ("etl.jobs.gps", "import alerts.evaluate\n", ["alerts.evaluate"]),
+        ("etl.demo.services", "from alerts.__main__ import main\n", []),
+        ("dashboard.warnings_panel", "from alerts.store import acknowledge\n", []),
     ],
 )
 def test_the_check_catches_a_forbidden_import(module: str, source: str, expected: list[str]) -> None:

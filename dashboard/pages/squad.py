@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from dashboard import basemap, charts, components, data, filters, fmt
+from dashboard import basemap, charts, components, data, filters, fmt, live, warnings_panel
 from dashboard.access.scope import request_scope
 from dashboard.mapview import clicked, hide_groups, layer_traces, map_figure, view_for_bounds
 from layers.base import SUMMARY_LABELS, LayerParams
@@ -104,6 +104,7 @@ def layout(code: str | None = None, **query: Any) -> html.Div:
             dcc.Store(id=SQUAD_END, data=end_text),
             dcc.Store(id=SQUAD_DRILL),
             dcc.Store(id=SQUAD_HIDDEN, data=[]),
+            *live.controls("squad"),
             dcc.Download(id=SQUAD_DOWNLOAD),
             filters.url_store("squad"),
             html.Div(
@@ -145,6 +146,7 @@ def layout(code: str | None = None, **query: Any) -> html.Div:
                             ),
                             html.Div(legend, id=SQUAD_LEGEND, className="legend"),
                             html.Div(notes, id=SQUAD_NOTES),
+                            *warnings_panel.squad_section(code),
                         ],
                         className="col-map",
                     ),
@@ -276,7 +278,7 @@ def render(code, end, window, categories, procedures, overlays, hidden) -> tuple
         if share is not None:
             summary += f" · {SUMMARY_LABELS['coverage_share']} {fmt.percent(share, 0)}"
     return (
-        hide_groups(layer_traces(drawn, DRAW_ORDER), hidden),
+        hide_groups(layer_traces(drawn, DRAW_ORDER), hidden) + live.traces(params.scope, (code,), names=True),
         components.legend(drawn, DRAW_ORDER, toggle=SQUAD_LEGEND_ITEM, hidden=hidden),
         components.notes(notes),
         ranked,
@@ -382,6 +384,9 @@ def drill_label(key: dict[str, Any]) -> str:
     if "segment_id" in key:
         return "所选路段上的案件"
     return "所选案件"
+
+
+live.register_squad(SQUAD_MAP, SQUAD_CODE, warnings_panel.SQUAD_GRID, warnings_panel.SQUAD_HISTORY)
 
 
 @callback(

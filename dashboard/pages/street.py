@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
-from dashboard import basemap, components, data, filters, fmt
+from dashboard import basemap, components, data, filters, fmt, warnings_panel
 from dashboard.access.scope import request_scope
 from dashboard.access.web import audit_request
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
@@ -109,6 +109,7 @@ def layout(chief: str | None = None, **query: Any) -> html.Div:
                 className="street-explore",
             ),
             *task_section(chief, style),
+            *warnings_panel.street_section(chief, scope),
             html.H3("巡查覆盖趋势"),
             dcc.Graph(id=STREET_TREND, figure=trend, config={"displayModeBar": False}, className="street-trend"),
             html.H3("我负责街路上的未结案件"),

@@ -8,7 +8,7 @@ from typing import Any
 import dash
 from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from dashboard import basemap, data, fmt
+from dashboard import basemap, data, fmt, live
 from dashboard.access.scope import WALL, request_scope
 from dashboard.filters import procedure_types
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
@@ -31,6 +31,8 @@ WALL_ROTATE = "wall-rotate"
 WALL_STORE = "wall-store"
 WALL_SCALE = "wall-scale"
 WALL_SCALE_SOURCE = "wall-scale-source"
+WALL_LIVE_KPIS = "wall-live-kpis"
+WALL_WARNINGS = "wall-warnings"
 DESIGN_HEIGHT = 1080  # the layout is designed for 1080 lines; 4K screens scale by 2
 
 MAP_LAYERS = ["response_times", "hotspots"]
@@ -47,8 +49,9 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
     center, zoom = _view(1.0)
     try:
         traces, kpis, ranking, store, stamp, warning, warning_class = snapshot()
+        live_kpis, warnings = live.wall_extras(request_scope(WALL))
     except data.DataUnavailable as exc:  # the refresh keeps trying
-        traces, kpis, ranking, store, stamp = [], [], [], None, ""
+        traces, kpis, ranking, store, stamp, live_kpis, warnings = [], [], [], None, "", [], []
         warning, warning_class = f"⚠ {exc}，恢复后自动更新", "wall-warning"
     style = basemap.map_style(dark=True)
     figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision="wall", dark=True)
@@ -64,7 +67,10 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
             html.Div(warning, id=WALL_WARNING, className=warning_class),
             html.Div(
                 [
-                    html.Section(kpis, id=WALL_KPIS, className="wall-kpis"),
+                    html.Section(
+                        [html.Div(live_kpis, id=WALL_LIVE_KPIS, className="wall-live"), html.Div(kpis, id=WALL_KPIS)],
+                        className="wall-kpis",
+                    ),
                     html.Section(
                         dcc.Graph(
                             id=WALL_MAP,
@@ -75,7 +81,11 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
                         className="wall-map-box",
                     ),
                     html.Section(
-                        [html.Div(id=WALL_ROTATION, className="wall-rotation"), html.Div(ranking, id=WALL_RANKING)],
+                        [
+                            html.Div(warnings, id=WALL_WARNINGS),
+                            html.Div(id=WALL_ROTATION, className="wall-rotation"),
+                            html.Div(ranking, id=WALL_RANKING),
+                        ],
                         className="wall-side",
                     ),
                 ],
@@ -86,6 +96,7 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
             dcc.Store(id=WALL_STORE, data=store),
             dcc.Store(id=WALL_SCALE_SOURCE, data=1),
             dcc.Store(id=WALL_SCALE),
+            *live.controls("wall"),
         ],
         className="wall",
     )
@@ -160,7 +171,7 @@ def snapshot(scale: float = 1.0) -> tuple:
     )
     results.update(hot)
     notes += hot_notes
-    traces = [_wall_style(trace, scale) for trace in layer_traces(results, MAP_LAYERS)]
+    traces = [_wall_style(trace, scale) for trace in layer_traces(results, MAP_LAYERS)] + live.traces(scope)
     names = dict(zip(squads["code"], squads["name"], strict=True))
     per_squad = [{**row, "name": names.get(row["squad_code"], row["squad_code"])} for row in kpis["per_squad"]]
     per_squad = [row for row in per_squad if row["squad_code"] in names]
@@ -295,6 +306,9 @@ def _ranking(per_squad: list[dict[str, Any]]) -> html.Div:
         ],
         className="wall-ranking",
     )
+
+
+live.register_wall(WALL_MAP, WALL_LIVE_KPIS, WALL_WARNINGS)
 
 
 @callback(Output(WALL_ROTATION, "children"), Input(WALL_ROTATE, "n_intervals"), Input(WALL_STORE, "data"))

@@ -6,6 +6,8 @@ Aggregates only: no case-level rows and no personal data leave this layer.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -137,3 +139,56 @@ def _weighted_median(frame: pd.DataFrame) -> float | None:
         return None
     cumulative = rows["cases"].cumsum()
     return float(rows.loc[cumulative >= rows["cases"].sum() / 2, "median_arrive_min"].iloc[0])
+
+
+_LIVE = text(
+    """
+    WITH ref AS (SELECT CAST(:now AS timestamptz) AS now, CAST(:day_start AS timestamptz) AS day_start)
+    SELECT
+        (SELECT count(DISTINCT g.subject_id) FROM gps_fixes g
+           LEFT JOIN street_chiefs c ON c.code = g.subject_id
+          WHERE g.subject_kind = 'patrol' AND g.ts > ref.now - make_interval(secs => :online_s) AND g.ts <= ref.now
+            AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS on_duty,
+        (SELECT count(*) FROM cases c WHERE c.received_at >= ref.day_start AND c.received_at <= ref.now
+            AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS new_today,
+        (SELECT count(*) FROM cases c WHERE c.received_at > ref.now - interval '1 day' AND c.received_at <= ref.now
+            AND c.dispatched_at IS NULL AND c.arrived_at IS NULL AND c.closed_at IS NULL
+            AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS to_dispatch,
+        (SELECT count(*) FROM cases c WHERE c.received_at > ref.now - interval '1 day'
+            AND c.received_at <= ref.now - make_interval(secs => :arrive_s)
+            AND c.arrived_at IS NULL AND c.closed_at IS NULL
+            AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS overdue_arrival
+    FROM ref
+    """
+)
+
+
+def live_figures(conn: Connection, params: LayerParams, now: dt.datetime) -> dict[str, int]:
+    """Live counts beside the yearly figures (aggregates only), at ``now``.
+
+    ``on_duty`` (在岗人数): patrol devices online (a fix within ``[live] online_min``); ``new_today``
+    (今日新增): cases received since local midnight; ``to_dispatch`` (待派遣): cases of the last day
+    neither dispatched, arrived nor closed; ``overdue_arrival`` (超时未到场): cases of the last day not
+    arrived nor closed after ``[warnings] arrive_limit_min`` (the arrival rule's limit).
+    """
+    region = get_region()
+    allowed = params.scope.squads
+    squads = set(allowed) if allowed is not None else None
+    if params.squads:
+        squads = set(params.squads) if squads is None else squads & set(params.squads)
+    day_start = dt.datetime.combine(now.astimezone(region.tz).date(), dt.time(), tzinfo=region.tz)
+    row = (
+        conn.execute(
+            _LIVE,
+            {
+                "now": now,
+                "day_start": day_start,
+                "online_s": region.live.online_min * 60,
+                "arrive_s": region.warnings.arrive_limit_min * 60,
+                "squads": None if squads is None else sorted(squads),
+            },
+        )
+        .mappings()
+        .one()
+    )
+    return {k: int(v or 0) for k, v in row.items()}

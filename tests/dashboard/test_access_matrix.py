@@ -242,6 +242,8 @@ SEGMENT_HOURS = {  # counts only, like the page itself; another squad's leader g
     "squad_leader_other": NoRows(),
 }
 ADMIN_ONLY = {**every_role(Denied()), "admin": Echo()}  # fixing a case's address: admin only
+SQUAD_LIVE = {**every_role(NoRows()), "command_center": Denied()}  # positions and warnings: no case rows
+WARNING_ACK = {**every_role(Denied()), "admin": Echo(), "squad_leader": Echo()}  # ZD01's leader and admin only
 DESK_PAGE = {**every_role(Aggregates("中队长视图")), "command_center": Denied(), "squad_leader_other": NoRows()}
 
 # First output of the callback (``id.property``) → the probes that call it.
@@ -357,6 +359,27 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
         Probe("rotate", lambda s: {"wall-rotate.n_intervals": 1, "wall-store.data": None}, every_role(Echo())),
     ],
     "wall-scale.data": [Probe("clientside", lambda s: {"wall-scale-source.data": 1}, every_role(Clientside()))],
+    "wall-live-ack.data": [
+        Probe("live poll", lambda s: {"wall-live-req.data": {"n": 1}}, every_role(Aggregates("在岗人数"))),
+    ],
+    "wall-live-req.data": [Probe("gate", lambda s: {"wall-live-tick.n_intervals": 1}, every_role(Clientside()))],
+    "wall-live-tick.disabled": [Probe("hidden", lambda s: {"wall-live-vis.data": 1}, every_role(Clientside()))],
+    "squad-live-ack.data": [
+        Probe("live poll of ZD01", lambda s: {"squad-live-req.data": {"n": 1}, "squad-code.data": "ZD01"}, SQUAD_LIVE),
+    ],
+    "squad-live-req.data": [Probe("gate", lambda s: {"squad-live-tick.n_intervals": 1}, every_role(Clientside()))],
+    "squad-live-tick.disabled": [Probe("hidden", lambda s: {"squad-live-vis.data": 1}, every_role(Clientside()))],
+    "squad-warn-msg.children": [
+        Probe(
+            "acknowledge a warning of ZD01",
+            lambda s: {
+                "squad-warn-ack.n_clicks": 1,
+                "squad-warn-grid.selectedRows": [{"id": 0}],
+                "squad-code.data": "ZD01",
+            },
+            WARNING_ACK,
+        ),
+    ],
 }
 
 

@@ -18,6 +18,7 @@ EXPECTED_GEOMETRIES = {
     ("cases", "geom"): "POINT",
     ("sanitation_routes", "geom"): "MULTILINESTRING",
     ("gps_fixes", "geom"): "POINT",
+    ("warnings", "geom"): "POINT",
     ("gazetteer", "geom"): "GEOMETRY",
     ("address_points", "geom"): "POINT",
     ("route_graph_nodes", "geom"): "POINT",
