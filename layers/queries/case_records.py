@@ -47,6 +47,7 @@ BASE_COLUMNS = (
     "reported_squad",
     "township_code",
     "segment_id",
+    "near_segment_id",
     "geocode_level",
     "geocode_score",
     "received_at",
@@ -117,7 +118,8 @@ def _where(
 ) -> Where:
     where = case_where(params, get_region().tz, "c")
     if segment_id is not None:
-        where.add("c.segment_id = :segment_id", segment_id=int(segment_id))
+        # the segment the case counts on, as stored by the ETL (geo/case_segments.py)
+        where.add("c.near_segment_id = :segment_id", segment_id=int(segment_id))
     if h3_cell:
         # Coarse filter on the cell's bounding box here; the exact cell test runs on the rows.
         ring = h3.cell_to_boundary(h3_cell)
@@ -161,7 +163,7 @@ def case_rows(
     h3_cell
         Only cases inside this H3 cell (hex string), for a hotspot drill-down.
     segment_id
-        Only cases matched to this street segment.
+        Only cases counted on this street segment (``near_segment_id``, :mod:`geo.case_segments`).
     search
         Text searched in case number, address, description and category (at most
         :data:`MAX_SEARCH_CHARS` characters).
