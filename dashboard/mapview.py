@@ -6,11 +6,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 
 from dashboard import basemap
+from layers._geometry import lines_to_lonlat, round_coords
+from layers._style import HIGHLIGHT
 from layers.base import LayerResult
+from layers.queries.segment_focus import SegmentFocus
 
 
 def view_for_bounds(
@@ -52,8 +56,64 @@ def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[Base
                 trace.mode = mode.replace("+text", "").replace("text+", "")
             trace.meta = {"layer": name}
             trace.below = basemap.LABELS_BELOW
+            plain_customdata(trace)
             traces.append(trace)
     return basemap.for_display(traces)
+
+
+def plain_customdata(trace: BaseTraceType) -> BaseTraceType:
+    """Give ``trace`` its ``customdata`` as a plain list, so a click on the map reports it.
+
+    Plotly 6+ serialises numeric arrays (numpy, pandas, even a list of numbers, which it validates
+    into numpy) as typed arrays (``{"dtype", "bdata"}``), and the click events of MapLibre traces
+    then carry no ``customdata``: Dash receives a click it cannot drill into. An object array is
+    written as a plain JSON list. Every layer's map trace goes through :func:`layer_traces`.
+    """
+    values = getattr(trace, "customdata", None)
+    if values is not None:  # an object array is written as a JSON list (plotly turns a plain list back to numpy)
+        trace.customdata = None  # plotly ignores an assignment of equal values: clear first
+        trace.customdata = np.asarray(values).astype(object)
+    return trace
+
+
+FOCUS_LAYER = "selected"  # ``meta.layer`` of the traces that highlight the segment in focus
+FOCUS_MAX_ZOOM = 17.0
+
+
+def focus_traces(focus: SegmentFocus) -> list[BaseTraceType]:
+    """Traces highlighting a segment in focus: a wide line and the points of its cases (not clickable).
+
+    The points are exactly the cases the segment's drill-down lists; their count is in the trace's name.
+    """
+    lons, lats = lines_to_lonlat([focus.geometry])
+    line = go.Scattermap(
+        lon=lons,
+        lat=lats,
+        mode="lines",
+        line={"color": HIGHLIGHT, "width": 10},
+        opacity=0.85,
+        hoverinfo="skip",
+        name=f"所选路段：{focus.label}",
+    )
+    points = go.Scattermap(
+        lon=round_coords(focus.cases["lon"]),
+        lat=round_coords(focus.cases["lat"]),
+        mode="markers",
+        marker={"size": 9, "color": HIGHLIGHT},
+        hovertext=list(focus.cases["case_number"]),
+        hoverinfo="text",
+        name=f"所选路段上的案件 {len(focus.cases)} 件",
+    )
+    traces = [line, points]
+    for trace in traces:
+        trace.meta = {"layer": FOCUS_LAYER, "segment_id": focus.segment_id, "cases": len(focus.cases)}
+    return basemap.for_display(traces)
+
+
+def focus_view(focus: SegmentFocus) -> tuple[dict[str, float], float]:
+    """Centre and zoom that show the segment in focus with some room around it."""
+    center, zoom = view_for_bounds(focus.bounds, width_px=800, height_px=450)
+    return center, min(zoom, FOCUS_MAX_ZOOM)
 
 
 def map_figure(

@@ -14,6 +14,7 @@ from layers._filters import case_where
 from layers._frames import read_frame
 from layers.base import LayerParams
 
+
 def cases_per_segment(conn: Connection, params: LayerParams, segments: pd.DataFrame) -> pd.Series:
     """Cases in the window per segment of ``segments`` (a ``segment_id`` column), in their order.
 

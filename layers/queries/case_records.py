@@ -32,6 +32,7 @@ __all__ = [
     "export_frame",
     "review_count",
     "review_queue",
+    "selection_where",
 ]
 
 BASE_COLUMNS = (
@@ -106,6 +107,15 @@ def search_pattern(search: str | None) -> str | None:
     if len(text) > MAX_SEARCH_CHARS:
         raise RequestError(f"搜索内容过长（{len(text)} 个字符），最多 {MAX_SEARCH_CHARS} 个字符，请缩短后重试")
     return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
+def selection_where(params: LayerParams, *, segment_id: int | None = None) -> Where:
+    """Conditions (alias ``c``) of the cases a drill-down on ``segment_id`` lists within ``params``.
+
+    The one rule shared by the drill-down rows, their count, their export and the map's highlight of
+    the segment's case points (:mod:`layers.queries.segment_focus`).
+    """
+    return _where(params, h3_cell=None, segment_id=segment_id, search=None)
 
 
 def _where(
