@@ -29,7 +29,7 @@ SELECT sel.id AS segment_id, sel.name, sel.segment_key, sel.door_from, sel.door_
          WHERE t.id <> sel.id AND t.name IS NOT NULL AND t.name IS DISTINCT FROM sel.name
            AND ST_DWithin(t.geom, sel.b, {END_TOLERANCE_DEG})
          ORDER BY {ROAD_CLASS_ORDER}, t.name LIMIT 1) AS to_street,
-       (SELECT string_agg(DISTINCT sc.name, '、') FROM chief_segments cs
+       (SELECT string_agg(DISTINCT sc.name, '、' ORDER BY sc.name) FROM chief_segments cs
           JOIN street_chiefs sc ON sc.id = cs.chief_id WHERE cs.segment_id = sel.id AND sc.active) AS chief
 FROM sel
 """
@@ -60,13 +60,14 @@ def segment_labels(conn: Connection, segment_ids: Sequence[int], *, mask_chiefs:
         return pd.DataFrame({"label": pd.Series(dtype=object), "chief": pd.Series(dtype=object)})
     frame["label"] = [_label(row) for row in frame.itertuples(index=False)]
     if mask_chiefs:
-        frame["chief"] = frame["chief"].map(mask_name)
+        frame["chief"] = frame["chief"].map(lambda n: "、".join(map(mask_name, n.split("、"))) if n else None)
     frame = frame.set_index("segment_id")
-    return frame[["label", "chief"]].reindex(ids)
+    out = frame[["label", "chief"]].reindex(ids).astype(object)
+    return out.where(out.notna(), None)
 
 
 def _label(row) -> str:
-    name = row.name or UNNAMED
+    name = row.name if isinstance(row.name, str) and row.name else UNNAMED
     ends = [s for s in (row.from_street, row.to_street) if isinstance(s, str) and s]
     if len(ends) == 2 and ends[0] != ends[1]:
         return f"{name}（{ends[0]}—{ends[1]}）"

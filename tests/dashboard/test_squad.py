@@ -100,7 +100,7 @@ _CASE_POINTS_JS = """document.querySelector('#squad-map .js-plotly-plot')._fullD
 def test_choosing_a_ranked_street_lists_its_cases_and_exports_them(squad_page, seeded, tmp_path) -> None:
     page = squad_page
     engine = get_engine()
-    expected = _count(engine, "segment_id = :s", s=seeded.hot_segment)
+    expected = _count(engine, "near_segment_id = :s", s=seeded.hot_segment)
     page.locator("#squad-ranked .ag-row[row-index='0']").click()
     page.wait_for_function(
         "(n) => document.querySelector('#squad-cases-title').innerText.includes('所选路段上的案件：' + n + ' 件')",
@@ -110,7 +110,7 @@ def test_choosing_a_ranked_street_lists_its_cases_and_exports_them(squad_page, s
     with engine.connect() as conn:
         numbers = set(
             conn.execute(
-                text("SELECT case_number FROM cases WHERE segment_id = :s"), {"s": seeded.hot_segment}
+                text("SELECT case_number FROM cases WHERE near_segment_id = :s"), {"s": seeded.hot_segment}
             ).scalars()
         )
     shown = page.locator("#squad-cases .ag-row [col-id='case_number']").all_inner_texts()
