@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 
@@ -56,24 +55,8 @@ def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[Base
                 trace.mode = mode.replace("+text", "").replace("text+", "")
             trace.meta = {"layer": name}
             trace.below = basemap.LABELS_BELOW
-            plain_customdata(trace)
             traces.append(trace)
     return basemap.for_display(traces)
-
-
-def plain_customdata(trace: BaseTraceType) -> BaseTraceType:
-    """Give ``trace`` its ``customdata`` as a plain list, so a click on the map reports it.
-
-    Plotly 6+ serialises numeric arrays (numpy, pandas, even a list of numbers, which it validates
-    into numpy) as typed arrays (``{"dtype", "bdata"}``), and the click events of MapLibre traces
-    then carry no ``customdata``: Dash receives a click it cannot drill into. An object array is
-    written as a plain JSON list. Every layer's map trace goes through :func:`layer_traces`.
-    """
-    values = getattr(trace, "customdata", None)
-    if values is not None:  # an object array is written as a JSON list (plotly turns a plain list back to numpy)
-        trace.customdata = None  # plotly ignores an assignment of equal values: clear first
-        trace.customdata = np.asarray(values).astype(object)
-    return trace
 
 
 FOCUS_LAYER = "selected"  # ``meta.layer`` of the traces that highlight the segment in focus

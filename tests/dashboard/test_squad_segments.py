@@ -5,6 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import text
 
 from geo.db import get_engine
 from geo.settings import PROJECT_ROOT
@@ -101,23 +102,24 @@ def test_clicking_a_segment_line_on_the_map_opens_its_drill_down(squad_page) -> 
         timeout=20000,
     )
     ranked = page.evaluate(RANKED_ROWS_JS)
-    for row in ranked[1:3]:
+    for row, where in zip(ranked[1:3], (0.0, 0.5), strict=True):  # an end of the line, then its middle
         segment = int(row["segment_id"])
         count = _count(engine, "near_segment_id = :s", s=segment)
-        # a vertex of the segment's line (every vertex carries the segment id), away from the rank marker
-        lon, lat = page.evaluate(
-            """(s) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
-                const t = gd._fullData.find(t => t.meta && t.meta.layer === 'patrol_coverage' && t.mode === 'lines'
-                                             && Array.from(t.customdata).includes(s));
-                const i = Array.from(t.customdata).indexOf(s); return [t.lon[i], t.lat[i]]; }""",
-            segment,
-        )
+        with engine.connect() as conn:
+            lon, lat = conn.execute(
+                text(
+                    "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_LineInterpolatePoint(geom, :f) AS p "
+                    "FROM street_segments WHERE id = :s) q"
+                ),
+                {"s": segment, "f": where},
+            ).one()
         for _attempt in range(3):  # a click while MapLibre is still moving can miss: click again, as a user would
             point = page.evaluate(
                 """async ([lon, lat]) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
                     const map = gd._fullLayout.map._subplot.map;
                     map.jumpTo({center: [lon, lat], zoom: 16});
-                    await new Promise(done => { if (map.loaded()) setTimeout(done, 300); else map.once('idle', done); });
+                    await new Promise(done => {
+                        if (map.loaded()) setTimeout(done, 300); else map.once('idle', done); });
                     const p = map.project([lon, lat]);
                     const r = gd.querySelector('.maplibregl-canvas').getBoundingClientRect();
                     return [r.left + p.x, r.top + p.y]; }""",
