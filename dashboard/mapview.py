@@ -11,7 +11,7 @@ from plotly.basedatatypes import BaseTraceType
 
 from dashboard import basemap
 from layers._geometry import lines_to_lonlat, round_coords
-from layers._style import HIGHLIGHT
+from layers._style import HIGHLIGHT, HIGHLIGHT_POINTS
 from layers.base import LayerResult
 from layers.queries.segment_focus import SegmentFocus
 
@@ -82,7 +82,7 @@ def focus_traces(focus: SegmentFocus) -> list[BaseTraceType]:
         lon=round_coords(focus.cases["lon"]),
         lat=round_coords(focus.cases["lat"]),
         mode="markers",
-        marker={"size": 9, "color": HIGHLIGHT},
+        marker={"size": 9, "color": HIGHLIGHT_POINTS},
         hovertext=list(focus.cases["case_number"]),
         hoverinfo="text",
         name=f"所选路段上的案件 {len(focus.cases)} 件",
