@@ -52,13 +52,16 @@ def segment_labels(conn: Connection, segment_ids: Sequence[int], *, mask_chiefs:
     pandas.DataFrame
         Indexed by ``segment_id``: ``label`` (e.g. ``城东路（解放街—熟溪路）``: the cross streets at
         the segment's two ends from the street network; ``城东路（1—99号）`` when no other street meets
-        it; the segment key as a last resort) and ``chief`` (names joined by "、", or None).
+        it; the segment key as a last resort; segments still alike get their door numbers or key added)
+        and ``chief`` (names joined by "、", or None).
     """
     ids = [int(i) for i in segment_ids]
     frame = read_frame(conn, _SQL, {"ids": ids})
     if frame.empty:
         return pd.DataFrame({"label": pd.Series(dtype=object), "chief": pd.Series(dtype=object)})
     frame["label"] = [_label(row) for row in frame.itertuples(index=False)]
+    twins = frame["label"].duplicated(keep=False)  # same name, same cross streets: add door numbers or key
+    frame.loc[twins, "label"] = [_label(row, extra=True) for row in frame[twins].itertuples(index=False)]
     if mask_chiefs:
         frame["chief"] = frame["chief"].map(lambda n: "、".join(map(mask_name, n.split("、"))) if n else None)
     frame = frame.set_index("segment_id")
@@ -66,13 +69,18 @@ def segment_labels(conn: Connection, segment_ids: Sequence[int], *, mask_chiefs:
     return out.where(out.notna(), None)
 
 
-def _label(row) -> str:
+def _label(row, extra: bool = False) -> str:
     name = row.name if isinstance(row.name, str) and row.name else UNNAMED
+    doors = f"{int(row.door_from)}—{int(row.door_to)}号" if pd.notna(row.door_from) and pd.notna(row.door_to) else None
     ends = [s for s in (row.from_street, row.to_street) if isinstance(s, str) and s]
     if len(ends) == 2 and ends[0] != ends[1]:
-        return f"{name}（{ends[0]}—{ends[1]}）"
-    if ends:
-        return f"{name}（{ends[0]}路口）"
-    if pd.notna(row.door_from) and pd.notna(row.door_to):
-        return f"{name}（{int(row.door_from)}—{int(row.door_to)}号）"
-    return f"{name}（{row.segment_key}）"
+        where = f"{ends[0]}—{ends[1]}"
+    elif ends:
+        where = f"{ends[0]}路口"
+    else:
+        return (
+            f"{name}（{doors or row.segment_key}）"
+            if not (extra and doors)
+            else f"{name}（{doors}，{row.segment_key}）"
+        )
+    return f"{name}（{where}，{doors or row.segment_key}）" if extra else f"{name}（{where}）"

@@ -7,14 +7,13 @@ import datetime as dt
 import h3
 import openpyxl
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 
 from bench._browser import choose
 from bench._seed import PARTY_NAME
 from geo.db import get_engine
 from geo.region import get_region
-from tests.dashboard.conftest import map_state, wait_for_traces, watch_callbacks
+from tests.dashboard.conftest import click_map_until, map_state, wait_for_traces, watch_callbacks
 
 pytestmark = pytest.mark.browser
 
@@ -147,30 +146,6 @@ def test_clicking_a_hotspot_cell_lists_the_cases_in_it(squad_page) -> None:
     cell, count = max(_hotspot_cells(page), key=lambda c: c[1])
     lat, lon = h3.cell_to_latlng(cell)
     expected = f"所选网格内的案件：{count} 件"
-    for _attempt in range(3):  # a click while MapLibre is still moving can miss: click again, as a user would
-        point = page.evaluate(
-            """async ([lon, lat]) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
-                const map = gd._fullLayout.map._subplot.map;
-                map.jumpTo({center: [lon, lat], zoom: 16});
-                await new Promise(done => { if (map.loaded()) setTimeout(done, 300); else map.once('idle', done); });
-                const p = map.project([lon, lat]);
-                const r = gd.querySelector('.maplibregl-canvas').getBoundingClientRect();
-                return [r.left + p.x, r.top + p.y]; }""",
-            [lon, lat],
-        )
-        page.wait_for_timeout(800)
-        page.mouse.move(point[0], point[1])
-        page.wait_for_timeout(300)
-        page.mouse.click(point[0], point[1])
-        try:
-            page.wait_for_function(
-                "(t) => document.querySelector('#squad-cases-title').innerText.includes(t)",
-                arg=expected,
-                timeout=8000,
-                polling=250,
-            )
-            break
-        except PlaywrightTimeout:
-            continue
+    click_map_until(page, "squad-map", lon, lat, "squad-cases-title", expected)
     assert expected in page.inner_text("#squad-cases-title")
     assert page.evaluate("dash_ag_grid.getApi('squad-cases').getDisplayedRowCount()") == count

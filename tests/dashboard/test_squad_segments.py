@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 
 from geo.db import get_engine
 from geo.settings import PROJECT_ROOT
-from tests.dashboard.conftest import map_state, wait_for_traces, watch_callbacks
+from tests.dashboard.conftest import click_map_until, map_state, wait_for_traces, watch_callbacks
 from tests.dashboard.test_squad import _count
 
 pytestmark = pytest.mark.browser
@@ -113,27 +112,7 @@ def test_clicking_a_segment_line_on_the_map_opens_its_drill_down(squad_page) -> 
                 ),
                 {"s": segment, "f": where},
             ).one()
-        for _attempt in range(3):  # a click while MapLibre is still moving can miss: click again, as a user would
-            point = page.evaluate(
-                """async ([lon, lat]) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
-                    const map = gd._fullLayout.map._subplot.map;
-                    map.jumpTo({center: [lon, lat], zoom: 16});
-                    await new Promise(done => {
-                        if (map.loaded()) setTimeout(done, 300); else map.once('idle', done); });
-                    const p = map.project([lon, lat]);
-                    const r = gd.querySelector('.maplibregl-canvas').getBoundingClientRect();
-                    return [r.left + p.x, r.top + p.y]; }""",
-                [lon, lat],
-            )
-            page.wait_for_timeout(800)
-            page.mouse.move(point[0], point[1])
-            page.wait_for_timeout(300)
-            page.mouse.click(point[0], point[1])
-            try:
-                _title_says(page, count)
-                break
-            except PlaywrightTimeout:
-                continue
+        click_map_until(page, "squad-map", lon, lat, "squad-cases-title", f"所选路段上的案件：{count} 件")
         assert f"所选路段上的案件：{count} 件" in page.inner_text("#squad-cases-title")
         assert _focused_on(page, segment)["points"] == count
     assert not page.failures and not page.console_errors

@@ -18,6 +18,9 @@ def test_segments_of_one_street_are_named_by_the_streets_at_their_ends(db: Conne
     seed.segment("N4", [(119.82, 28.89), (119.82, 28.90)], name="壶山路", road_class="支路")
     alone = seed.segment("L1", [(119.90, 28.95), (119.91, 28.95)], name="城东路", left_from=1, left_to=49, right_to=50)
     unnamed = seed.segment("L2", [(119.95, 28.95), (119.96, 28.95)])
+    twin = seed.segment(
+        "E3", [(119.80, 28.89), (119.805, 28.8905), (119.81, 28.89)], name="城东路", left_from=2, left_to=8
+    )
     seed.chief("JL9", "王小明", "ZD01", [west])
     seed.chief("JL8", "李四", "ZD01", [west, east])
 
@@ -30,5 +33,7 @@ def test_segments_of_one_street_are_named_by_the_streets_at_their_ends(db: Conne
     assert labels.loc[west, "chief"] == "李四、王小明"
     assert labels.loc[east, "chief"] == "李四"
     assert labels.loc[alone, "chief"] is None
+    twins = segment_labels(db, [west, twin])  # same name, same cross streets: told apart by door numbers or key
+    assert twins["label"].tolist() == ["城东路（解放街—熟溪路，E1）", "城东路（解放街—熟溪路，2—8号）"]
     masked = segment_labels(db, [west], mask_chiefs=True)
     assert masked.loc[west, "chief"] == "李**、王**"  # each name masked (the wall shows no person's name)
