@@ -17,6 +17,7 @@ from shapely.geometry import LineString, MultiPolygon, Point
 from sqlalchemy import Engine, insert, select, update
 
 from etl.jobs.region import load_region
+from geo.case_segments import assign_case_segments
 from geo.models import (
     AdminArea,
     Case,
@@ -234,6 +235,7 @@ def seed(engine: Engine, region: Region, now: dt.datetime | None = None) -> Seed
                 )
             )
         conn.execute(insert(Case), rows)
+        assign_case_segments(conn, region)  # as the case job does: the segment each case counts on
     return Seeded(
         squads=squad_names,
         chiefs=chiefs,
@@ -322,6 +324,7 @@ def add_volume(
             )
         for start in range(0, len(cases), 5000):
             conn.execute(insert(Case), cases[start : start + 5000])
+        assign_case_segments(conn, region)
         visit_rows = []
         for _ in range(visits):
             segment_id, sq, _line = rng.choice(lines)

@@ -10,7 +10,10 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 
 from dashboard import basemap
+from layers._geometry import lines_to_lonlat, round_coords
+from layers._style import HIGHLIGHT, HIGHLIGHT_POINTS
 from layers.base import LayerResult
+from layers.queries.segment_focus import SegmentFocus
 
 
 def view_for_bounds(
@@ -76,6 +79,46 @@ def hide_groups(traces: list[BaseTraceType], hidden: list[str] | None) -> list[B
         if hidden and getattr(trace, "legendgroup", None) in hidden:
             trace.visible = False
     return traces
+
+
+FOCUS_LAYER = "selected"  # ``meta.layer`` of the traces that highlight the segment in focus
+FOCUS_MAX_ZOOM = 17.0
+
+
+def focus_traces(focus: SegmentFocus) -> list[BaseTraceType]:
+    """Traces highlighting a segment in focus: a wide line and the points of its cases (not clickable).
+
+    The points are exactly the cases the segment's drill-down lists; their count is in the trace's name.
+    """
+    lons, lats = lines_to_lonlat([focus.geometry])
+    line = go.Scattermap(
+        lon=lons,
+        lat=lats,
+        mode="lines",
+        line={"color": HIGHLIGHT, "width": 10},
+        opacity=0.85,
+        hoverinfo="skip",
+        name=f"所选路段：{focus.label}",
+    )
+    points = go.Scattermap(
+        lon=round_coords(focus.cases["lon"]),
+        lat=round_coords(focus.cases["lat"]),
+        mode="markers",
+        marker={"size": 9, "color": HIGHLIGHT_POINTS},
+        hovertext=list(focus.cases["case_number"]),
+        hoverinfo="text",
+        name=f"所选路段上的案件 {len(focus.cases)} 件",
+    )
+    traces = [line, points]
+    for trace in traces:
+        trace.meta = {"layer": FOCUS_LAYER, "segment_id": focus.segment_id, "cases": len(focus.cases)}
+    return basemap.for_display(traces)
+
+
+def focus_view(focus: SegmentFocus) -> tuple[dict[str, float], float]:
+    """Centre and zoom that show the segment in focus with some room around it."""
+    center, zoom = view_for_bounds(focus.bounds, width_px=800, height_px=450)
+    return center, min(zoom, FOCUS_MAX_ZOOM)
 
 
 def map_figure(

@@ -134,6 +134,20 @@ def due_times() -> None:
         console.print(f"[yellow]warning:[/] {warning}")
 
 
+@main.command("case-segments")
+def case_segments() -> None:
+    """Recompute the street segment every located case counts on (nearest within [analysis] case_segment_max_m)."""
+    from geo.case_segments import assign_case_segments
+
+    region = get_region()
+    with writer_engine().begin() as conn:
+        done = assign_case_segments(conn, region)
+    console.print(
+        f"case segments: {done.on_segment:,} of {done.cases:,} located cases within "
+        f"{region.analysis.case_segment_max_m:g} m of a segment; {done.changed:,} cases changed"
+    )
+
+
 @main.command("generate-demo")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", default=20211231, show_default=True, help="Random seed; same seed, same files.")

@@ -18,11 +18,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.case_review import COARSE_LEVELS, LOW_SCORE, UNMATCHED
+from geo.case_segments import assign_case_segments
 from geo.errors import RequestError
 from geo.geocode import Geocoder
 from geo.geocode.match import DOOR
 from geo.geocode.normalize import fold_width
 from geo.jurisdiction import squad_at_sql
+from geo.region import get_region
 
 MANUAL = "manual"  # a point placed on the map by a person
 MANUAL_REGEOCODE = "manual_regeocode"  # a corrected address text, geocoded again
@@ -166,6 +168,7 @@ def fix_case_address(
             attrs=json.dumps(attrs),
         ),
     )
+    assign_case_segments(conn, get_region(), [case.id])  # the segment it counts on, by the one rule
     learnt = learn_address_point(
         conn, geocoder, case.address, (lon, lat), township, source=source, case_id=case.id, username=username
     )

@@ -310,6 +310,7 @@ class Case(Base):
         Index("ix_cases_category", "category"),
         Index("ix_cases_due_at", "due_at"),  # 按期办结率: cases due in a window
         Index("ix_cases_unmatched", "id", postgresql_where="geocode_level = '未匹配'"),
+        Index("ix_cases_near_segment_id_received_at", "near_segment_id", "received_at"),
         gist("cases"),
         # The case search (``ILIKE '%text%'``, layers/case_records.py) on pg_trgm trigram indexes.
         *(trigram("cases", column) for column in ("case_number", "address", "description", "category")),
@@ -333,7 +334,10 @@ class Case(Base):
     source_crs: Mapped[str | None] = mapped_column(String(40))
     reported_squad: Mapped[str | None] = mapped_column(Text)  # 所属中队 as exported
     squad_code: Mapped[str | None] = mapped_column(String(20))  # from point-in-jurisdiction
-    segment_id: Mapped[int | None] = mapped_column(ForeignKey("street_segments.id", ondelete="SET NULL"))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("street_segments.id", ondelete="SET NULL"))  # geocoder's
+    # The segment the case counts on (nearest within [analysis] case_segment_max_m), geo/case_segments.py.
+    near_segment_id: Mapped[int | None] = mapped_column(ForeignKey("street_segments.id", ondelete="SET NULL"))
+    near_segment_m: Mapped[float | None] = mapped_column(Float)
     flags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -47,6 +47,13 @@ class Intake:
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """Settings of the analyses (``[analysis]`` of the region config)."""
+
+    case_segment_max_m: float = 50.0  # a located case counts on the nearest street segment within this distance
+
+
+@dataclass(frozen=True)
 class TimeLimit:
     """How long a case of one type may take from received to closed."""
 
@@ -146,6 +153,7 @@ class Region:
     patrol: PatrolSpeeds = field(default_factory=PatrolSpeeds)
     live: LiveThresholds = field(default_factory=LiveThresholds)
     warnings: WarningRules = field(default_factory=WarningRules)
+    analysis: Analysis = field(default_factory=Analysis)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -281,6 +289,7 @@ def read_region(path: Path | str) -> Region:
     patrol = _read_patrol(raw.get("patrol", {}), problems)
     live = read_live(raw.get("live", {}), problems)
     warnings = read_warnings(raw.get("warnings", {}), problems)
+    analysis = _read_analysis(raw.get("analysis", {}), problems)
     values = dict(
         name=need("region", "name"),
         code=str(need("region", "code")),
@@ -324,7 +333,17 @@ def read_region(path: Path | str) -> Region:
         patrol=patrol,
         live=live,
         warnings=warnings,
+        analysis=analysis,
     )
+
+
+def _read_analysis(section: dict, problems: list[str]) -> Analysis:
+    """The ``[analysis]`` section (defaults for what it omits); problems are collected, not raised."""
+    value = section.get("case_segment_max_m", Analysis.case_segment_max_m)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        problems.append("[analysis] case_segment_max_m must be a positive number of metres")
+        return Analysis()
+    return Analysis(case_segment_max_m=float(value))
 
 
 def _read_patrol(section: dict, problems: list[str]) -> PatrolSpeeds:

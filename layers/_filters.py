@@ -104,7 +104,8 @@ def case_where(
     if params.procedure_types:
         where.add(f"{alias}.procedure_type = ANY(:procedure_types)", procedure_types=list(params.procedure_types))
     if params.scope.chief_code is not None:
-        where.add(f"{alias}.segment_id IN ({_CHIEF_SEGMENTS})", chief_code=params.scope.chief_code)
+        # a chief's cases: those counted on their segments (geo/case_segments.py)
+        where.add(f"{alias}.near_segment_id IN ({_CHIEF_SEGMENTS})", chief_code=params.scope.chief_code)
     return where
 
 

@@ -32,27 +32,51 @@ def lines_to_lonlat(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, n
     Parts are separated by NaN (serialised as null, which breaks the line); numpy arrays keep
     plotly's validation fast for thousands of segments.
     """
-    array = np.asarray([g for g in geoms if g is not None and not g.is_empty], dtype=object)
+    lons, lats, _ = _line_coords(geoms)
+    return lons, lats
+
+
+def _line_coords(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`lines_to_lonlat` plus, per coordinate, the position of its geometry in ``geoms`` (-1: a break)."""
+    given = list(geoms)
+    keep = [i for i, g in enumerate(given) if g is not None and not g.is_empty]
+    array = np.asarray([given[i] for i in keep], dtype=object)
     if array.size == 0:
-        return np.array([]), np.array([])
-    polygons = shapely.get_type_id(array) >= 3  # polygons and multipolygons: draw their exterior rings
+        return np.array([]), np.array([]), np.array([], dtype=int)
+    polygons = np.isin(shapely.get_type_id(array), (3, 6))  # (multi)polygons: draw their rings
     if polygons.any():
         array[polygons] = shapely.boundary(array[polygons])
-    parts = shapely.get_parts(array)
+    parts, part_owner = shapely.get_parts(array, return_index=True)
     coords, index = shapely.get_coordinates(parts, return_index=True)
+    owner = np.asarray(keep)[part_owner[index]]
     starts = np.flatnonzero(np.diff(index)) + 1
     coords = np.insert(np.round(coords, DECIMALS), starts, np.nan, axis=0)
+    owner = np.insert(owner, starts, -1)
     coords = np.vstack([coords, [np.nan, np.nan]])
-    return coords[:, 0], coords[:, 1]
+    owner = np.append(owner, -1)
+    return coords[:, 0], coords[:, 1], owner
 
 
 def line_trace(
-    geoms: Sequence[BaseGeometry | None], *, color: str, width: float, name: str, hover: bool = True
+    geoms: Sequence[BaseGeometry | None],
+    *,
+    color: str,
+    width: float,
+    name: str,
+    hover: bool = True,
+    ids: Sequence[Any] | None = None,
 ) -> go.Scattermap:
-    """One map trace drawing ``geoms`` as lines in one colour and width (``hover=False``: no hover label)."""
-    lons, lats = lines_to_lonlat(list(geoms))
-    skip = {} if hover else {"hoverinfo": "skip"}
-    return go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": width}, name=name, **skip)
+    """One map trace drawing ``geoms`` as lines in one colour and width (``hover=False``: no hover label).
+
+    ``ids`` (one per geometry, e.g. segment ids) become the ``customdata`` of every vertex, so a click
+    on a line reports which feature it hit.
+    """
+    lons, lats, owner = _line_coords(geoms)
+    extra: dict[str, Any] = {} if hover else {"hoverinfo": "skip"}
+    if ids is not None and len(owner):
+        values = np.asarray(list(ids), dtype=object)
+        extra["customdata"] = np.where(owner >= 0, values[np.maximum(owner, 0)], None)
+    return go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": width}, name=name, **extra)
 
 
 def feature_collection(ids: Sequence[Any], geoms: Sequence[BaseGeometry | None]) -> dict[str, Any]:

@@ -61,3 +61,7 @@ BAD = "#d73027"
 MUTED = "#8c96a0"
 
 ROAD_WIDTHS = {"主干路": 4.0, "次干路": 3.0, "支路": 2.0, "巷": 1.2, "乡村道路": 1.5}
+
+# The segment in focus (a ranked row or a clicked segment) and its case points: a colour no overlay uses.
+HIGHLIGHT = "#00b8d9"
+HIGHLIGHT_POINTS = "#08306b"  # the focused segment's case points: dark on the light highlight line

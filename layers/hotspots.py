@@ -105,7 +105,7 @@ class HotspotsLayer(Layer):
                 if len(part) == 0 or (cls == 0 and params.options.get("hide_insignificant", True)):
                     continue
                 label, color = HOTSPOT_CLASSES[cls]
-                traces.append(line_trace(part.geometry, color=color, width=4, name=label))
+                traces.append(line_trace(part.geometry, color=color, width=4, name=label, ids=part["segment_id"]))
             return LayerResult(traces=traces, legend=class_legend(data["cls"]), summary=summary, data=data, notes=notes)
         # Only significant cells are drawn unless asked (a year of cases covers thousands of cells).
         shown = data[(data["cls"] != 0) | ((data["count"] > 0) & bool(params.options.get("show_all", False)))]

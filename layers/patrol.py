@@ -16,6 +16,7 @@ from layers._filters import allowed_squads, window_days
 from layers._frames import read_frame
 from layers._geometry import line_trace, round_coords
 from layers._privacy import mask_name
+from layers._segment_labels import segment_labels
 from layers._segments import cases_per_segment
 from layers._style import MUTED, PATROL_RECENCY_COLORS, UNDERPATROLLED
 from layers._visits import DEFAULT_SHIFTS, coverage_series, visit_totals, visited_periods, weekly
@@ -228,7 +229,7 @@ class PatrolCoverageLayer(Layer):
             legend.append(LegendItem(label, color))
             if len(part) == 0:
                 continue
-            traces.append(line_trace(part.geometry, color=color, width=3, name=label))
+            traces.append(line_trace(part.geometry, color=color, width=3, name=label, ids=part["segment_id"]))
         if 0 < len(data) <= int(params.options.get("max_hover_segments", HOVER_LIMIT)):
             tz = get_region().tz
             last = data["last_visit"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M").fillna("无")
@@ -282,17 +283,24 @@ class UnderpatrolledLayer(Layer):
         segments["score"] = score.reindex(segments.index)
         segments = segments.sort_values(["score", "cases_per_km"], ascending=False, na_position="last")
         segments["rank"] = np.where(segments["score"].notna(), np.arange(1, len(segments) + 1), np.nan)
-        return segments.reset_index(drop=True)
+        segments = segments.reset_index(drop=True)
+        ranked_ids = segments.loc[segments["rank"].notna(), "segment_id"].astype(int).tolist()
+        names = segment_labels(conn, ranked_ids, mask_chiefs=params.scope.aggregates_only)
+        segments["label"] = segments["segment_id"].map(names["label"])
+        segments["chief"] = segments["segment_id"].map(names["chief"])
+        return segments
 
     def build(self, data: pd.DataFrame, params: LayerParams) -> LayerResult:
         top = data[data["rank"] <= int(params.options.get("top", 20))]
         traces = []
         if len(top):
-            traces.append(line_trace(top.geometry, color=UNDERPATROLLED, width=5, name="重点路段"))
+            traces.append(
+                line_trace(top.geometry, color=UNDERPATROLLED, width=5, name="重点路段", ids=top["segment_id"])
+            )
             hover = [
-                f"第{int(r)}名 {n or '未命名路段'}<br>案件 {c:.0f} 件（每公里 {cpk:.1f}）<br>巡查停留 {d:.0f} 分钟"
+                f"第{int(r)}名 {n}<br>案件 {c:.0f} 件（每公里 {cpk:.1f}）<br>巡查停留 {d:.0f} 分钟"
                 for r, n, c, cpk, d in zip(
-                    top["rank"], top["name"], top["cases"], top["cases_per_km"], top["dwell_min"], strict=True
+                    top["rank"], top["label"], top["cases"], top["cases_per_km"], top["dwell_min"], strict=True
                 )
             ]
             marker = _segment_hover(top, hover)
@@ -303,7 +311,8 @@ class UnderpatrolledLayer(Layer):
                 textfont={"color": "#ffffff"},
             )
             traces.append(marker)
-        rows = top[["rank", "segment_id", "name", "squad_code", "cases", "cases_per_km", "dwell_min", "score"]]
+        columns = ["rank", "segment_id", "name", "label", "chief", "squad_code", "cases", "cases_per_km", "dwell_min"]
+        rows = top[[*columns, "score"]]
         return LayerResult(
             traces=traces,
             legend=[LegendItem("案件多、巡查少", UNDERPATROLLED)],

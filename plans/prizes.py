@@ -60,10 +60,10 @@ def _open_cases(conn: Connection, segment_ids: list[int], as_of: dt.date, tz) ->
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
     frame = read_frame(
         conn,
-        """SELECT segment_id, count(*) AS n FROM cases
-           WHERE segment_id = ANY(:ids) AND received_at >= :start AND received_at < :end
+        """SELECT near_segment_id AS segment_id, count(*) AS n FROM cases
+           WHERE near_segment_id = ANY(:ids) AND received_at >= :start AND received_at < :end
              AND (closed_at IS NULL OR closed_at >= :end)
-           GROUP BY segment_id""",
+           GROUP BY near_segment_id""",
         {"ids": segment_ids, "start": end - dt.timedelta(days=RETURN_DAYS), "end": end},
     )
     return frame.set_index("segment_id")["n"].astype(float).reindex(segment_ids, fill_value=0.0)

@@ -11,9 +11,20 @@ from dash import ALL, Input, Output, Patch, State, callback, clientside_callback
 
 from dashboard import basemap, charts, components, data, filters, fmt, live, warnings_panel
 from dashboard.access.scope import request_scope
-from dashboard.mapview import clicked, hide_groups, layer_traces, map_figure, view_for_bounds
+from dashboard.mapview import (
+    FOCUS_LAYER,
+    clicked,
+    focus_traces,
+    focus_view,
+    hide_groups,
+    layer_traces,
+    map_figure,
+    view_for_bounds,
+)
 from layers.base import SUMMARY_LABELS, LayerParams
+from layers.live import TRACE_NAMES
 from layers.queries import case_records, directory, time_used, when
+from layers.queries.segment_focus import SegmentFocus, segment_focus
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")
 
@@ -39,6 +50,7 @@ SQUAD_WHEN_SEGMENT = "squad-when-segment"
 SQUAD_WHEN_SEGMENT_TITLE = "squad-when-segment-title"
 WHEN_SEGMENT_PROMPT = "所选路段的案件时段（在地图或列表中选择路段）"
 NO_SEGMENT = "尚未选择路段"
+SQUAD_FOCUS = "squad-focus"
 
 OVERLAYS = {
     "patrol_coverage": "巡查覆盖",
@@ -51,7 +63,8 @@ DEFAULT_OVERLAYS = ["patrol_coverage", "hotspots", "underpatrolled"]
 DRAW_ORDER = ["jurisdictions", "sanitation", "patrol_coverage", "hotspots", "cases", "underpatrolled", "stations"]
 RANKED_COLUMNS = [
     {"field": "rank", "headerName": "排名", "maxWidth": 80},
-    {"field": "name", "headerName": "路段"},
+    {"field": "label", "headerName": "路段"},
+    {"field": "chief", "headerName": "街路长"},
     {"field": "cases", "headerName": "案件", "maxWidth": 90},
     {"field": "cases_per_km", "headerName": "每公里案件", "maxWidth": 120},
     {"field": "dwell_min", "headerName": "巡查分钟", "maxWidth": 110},
@@ -144,6 +157,7 @@ def layout(code: str | None = None, **query: Any) -> html.Div:
                                 config={"scrollZoom": True, "displaylogo": False},
                                 style={"height": "62vh"},
                             ),
+                            html.Div(id=SQUAD_FOCUS, className="summary-line"),
                             html.Div(legend, id=SQUAD_LEGEND, className="legend"),
                             html.Div(notes, id=SQUAD_NOTES),
                             *warnings_panel.squad_section(code),
@@ -234,14 +248,22 @@ def _params(code: str, end: str | None, window: str | None, categories, procedur
     State(SQUAD_CODE, "data"),
     State(SQUAD_END, "data"),
     State(SQUAD_HIDDEN, "data"),
+    State(SQUAD_DRILL, "data"),
     prevent_initial_call=True,  # the layout carries the first view
 )
-def update(window, categories, procedures, overlays, code, end, hidden) -> tuple:
-    """Re-render the squad's layers for the filters; only the map's data is sent (the view stays)."""
+def update(window, categories, procedures, overlays, code, end, hidden, key) -> tuple:
+    """Re-render the squad's layers for the filters; only the map's data is sent (the view stays).
+
+    The segment in focus (if any) stays highlighted, with its cases in the new filters.
+    """
     try:
         traces, *rest = render(code, end, window, categories, procedures, overlays, hidden)
+        focus = _focus(code, end, window, categories, procedures, key)
     except data.DataUnavailable as exc:
         return no_update, no_update, components.notes([f"⚠ {exc}"]), no_update, no_update, no_update, no_update
+    if focus is not None:  # drawn under the live traces, which stay last (dashboard.live patches them by index)
+        live_at = len(traces) - len(TRACE_NAMES)
+        traces = [*traces[:live_at], *focus_traces(focus), *traces[live_at:]]
     patch = Patch()
     patch["data"] = [t.to_plotly_json() for t in traces]
     return patch, *rest
@@ -322,6 +344,7 @@ def _ranked_rows(result) -> list[dict[str, Any]]:
     rows["name"] = rows["name"].fillna("未命名路段")
     rows["cases_per_km"] = rows["cases_per_km"].round(1)
     rows["dwell_min"] = rows["dwell_min"].fillna(0).round(0)
+    rows["label"] = rows["label"].fillna(rows["name"])
     rows["row_id"] = rows["segment_id"].astype(int).astype(str)  # AG Grid row ids are strings
     return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
@@ -372,9 +395,13 @@ def drill_key(layer: str | None, value: Any) -> dict[str, Any] | None:
         return {"h3_cell": value}
     if layer == "cases":
         return {"case_ids": [int(value)]}
-    if layer in SEGMENT_LAYERS:
+    if layer in SEGMENT_LAYERS or (layer == "hotspots" and _is_id(value)):  # segment hotspots: a segment id
         return {"segment_id": int(value)}
     return None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
 
 
 def drill_label(key: dict[str, Any]) -> str:
@@ -402,6 +429,47 @@ def choose(click, selected, figure) -> Any:
         return {"segment_id": int(selected[0]["segment_id"])} if selected else no_update
     key = drill_key(*clicked(click, figure))
     return key if key is not None else no_update
+
+
+def _focus(code, end, window, categories, procedures, key) -> SegmentFocus | None:
+    """The segment a drill-down key selects, with its cases in the filters (None: no segment selected)."""
+    if not key or "segment_id" not in key:
+        return None
+    params = _params(code, end, window, categories, procedures)
+    return data.read(segment_focus, params, int(key["segment_id"]))
+
+
+@callback(
+    Output(SQUAD_FOCUS, "children"),
+    Output(SQUAD_MAP, "figure", allow_duplicate=True),
+    Input(SQUAD_DRILL, "data"),
+    State(SQUAD_MAP, "figure"),
+    State("squad-window", "value"),
+    State("squad-category", "value"),
+    State("squad-procedure", "value"),
+    State(SQUAD_CODE, "data"),
+    State(SQUAD_END, "data"),
+    prevent_initial_call=True,
+)
+def focus(key, figure, window, categories, procedures, code, end) -> tuple:
+    """Highlight the selected segment and its cases on the map and zoom to it; a caption names it."""
+    try:
+        found = _focus(code, end, window, categories, procedures, key)
+    except data.DataUnavailable as exc:
+        return f"⚠ {exc}", no_update
+    patch = Patch()
+    shown = (figure or {}).get("data", [])
+    for index in reversed([i for i, t in enumerate(shown) if (t.get("meta") or {}).get("layer") == FOCUS_LAYER]):
+        del patch["data"][index]
+    if found is None:
+        return "", patch
+    for trace in focus_traces(found):  # under the live traces, which stay last (dashboard.live)
+        patch["data"].insert(-len(TRACE_NAMES), trace.to_plotly_json())
+    center, zoom = focus_view(found)
+    patch["layout"]["map"]["center"] = center
+    patch["layout"]["map"]["zoom"] = zoom
+    chief = f" · 街路长：{found.chief}" if found.chief else ""
+    return f"所选路段：{found.label}{chief} · 地图上标出案件 {len(found.cases)} 件", patch
 
 
 # What a drill-down reads: the selection (SQUAD_DRILL), the filters, the squad and the window's end.

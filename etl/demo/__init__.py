@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from etl.jobs.region import load_region
 from etl.jobs.registry import JOBS
 from etl.runs import RunReport
+from geo.case_segments import assign_case_segments
 from geo.region import get_region
 from geo.settings import get_settings
 
@@ -42,7 +43,8 @@ NOT_IN_DEMO = ("basemap",)  # a county's own water / building files; the demo ha
 def load_demo(engine: Engine, folder: Path | None = None, jobs: tuple[str, ...] | None = None) -> list[RunReport]:
     """Generate (if needed) and load the demo: the region, then every job (or only ``jobs``) in the registry's order.
 
-    A second call changes nothing (identical input is skipped).
+    A second call changes nothing (identical input is skipped). Last, the segment each case counts on
+    is recomputed (:func:`geo.case_segments.assign_case_segments`; a no-op when nothing changed).
     """
     raw = ensure_demo_files(folder) / "raw"
     reports = [load_region(engine, get_region())]
@@ -52,4 +54,6 @@ def load_demo(engine: Engine, folder: Path | None = None, jobs: tuple[str, ...] 
         if jobs is None or entry.kind in jobs:
             module = entry.job_module()
             reports.append(module.load(engine, raw / entry.kind, crs=DEMO_CRS.get(entry.kind)))
+    with engine.begin() as conn:  # backfills a database migrated to 1301 whose files were loaded before
+        assign_case_segments(conn, get_region())
     return reports

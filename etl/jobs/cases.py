@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from etl.jobs._case_checks import STAGES, TimeBounds, check_stages, parse_stages
@@ -33,6 +34,7 @@ from etl.runs import Run, RunReport, run_job
 from etl.source_crs import input_crs
 from etl.upsert import merge, stored_rows
 from geo.case_number import normalize_case_number
+from geo.case_segments import assign_case_segments
 from geo.geocode import GeocodeResult, load_geocoder
 from geo.geocode.normalize import fold_width
 from geo.models import Case
@@ -140,8 +142,16 @@ class CaseLoader:
         )
         self.run.loaded += len(rows)
         lap("merge")
+        self.run.stats["case_segments"] = asdict(assign_case_segments(self.conn, self.region, self.ids(rows)))
+        lap("segments")
         report(self.run, rows, results, merged, self.region)
         self.run.stats["seconds"] = seconds
+
+    def ids(self, rows: list[CaseRow]) -> list[int]:
+        """Database ids of the loaded rows' cases."""
+        numbers = [row.number for row in rows]
+        found = self.conn.execute(text("SELECT id FROM cases WHERE case_number = ANY(:n)"), {"n": numbers})
+        return list(found.scalars())
 
     def read(self, files: list[SourceFile]) -> list[CaseRow]:
         """Every data row of every table file, mapped to model fields."""

@@ -9,6 +9,7 @@ current jurisdictions.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from etl.jobs.gps import rematch_in
 from etl.jobs.registry import job
 from etl.lookup import fill_townships, midpoints, squads_of
 from etl.runs import Run, RunReport
+from geo.case_segments import assign_case_segments
 from geo.models import StreetSegment
 from geo.region import get_region
 from geo.spatial import length_m
@@ -94,5 +96,7 @@ def load(
             run.stats["route_segments"] = match_routes(conn, CRS.from_user_input(region.metric_crs).to_epsg())
             # GPS fixes follow the network: matched again and their visits rebuilt in this transaction
             run.stats["gps_fixes_rematched"], run.stats["segment_visits"] = rematch_in(conn)
+            # cases count on the nearest segment of the new network (geo/case_segments.py)
+            run.stats["case_segments"] = asdict(assign_case_segments(conn, region))
 
     return run_file_job(engine, JOB, path, body, source_crs=crs, mapping=mapping, force=force)

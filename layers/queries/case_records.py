@@ -33,9 +33,9 @@ __all__ = [
     "case_counts",
     "case_number_match",
     "case_rows",
-    "drill_where",
     "review_count",
     "review_queue",
+    "selection_where",
 ]
 
 BASE_COLUMNS = (
@@ -51,6 +51,7 @@ BASE_COLUMNS = (
     "reported_squad",
     "township_code",
     "segment_id",
+    "near_segment_id",
     "geocode_level",
     "geocode_score",
     "received_at",
@@ -112,9 +113,13 @@ def search_pattern(search: str | None) -> str | None:
     return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
 
 
-def drill_where(params: LayerParams, *, segment_id: int | None = None) -> Where:
-    """The conditions (alias ``c``) of the cases a drill-down lists: the filters, the scope and, given a
-    ``segment_id``, the cases on that segment; for aggregates over the same cases (e.g. by hour)."""
+def selection_where(params: LayerParams, *, segment_id: int | None = None) -> Where:
+    """Conditions (alias ``c``) of the cases a drill-down on ``segment_id`` lists within ``params``.
+
+    The one rule shared by the drill-down rows, their count, their export, the map's highlight of the
+    segment's case points (:mod:`layers.queries.segment_focus`) and aggregates over the same cases
+    (e.g. by hour, :mod:`layers.queries.when`).
+    """
     return _where(params, h3_cell=None, segment_id=segment_id, search=None)
 
 
@@ -131,7 +136,8 @@ def _where(
     if case_number is not None:
         where.add("c.case_number = :case_number", case_number=case_number)
     if segment_id is not None:
-        where.add("c.segment_id = :segment_id", segment_id=int(segment_id))
+        # the segment the case counts on, as stored by the ETL (geo/case_segments.py)
+        where.add("c.near_segment_id = :segment_id", segment_id=int(segment_id))
     if h3_cell:
         # Coarse filter on the cell's bounding box here; the exact cell test runs on the rows.
         ring = h3.cell_to_boundary(h3_cell)
@@ -176,7 +182,7 @@ def case_rows(
     h3_cell
         Only cases inside this H3 cell (hex string), for a hotspot drill-down.
     segment_id
-        Only cases matched to this street segment.
+        Only cases counted on this street segment (``near_segment_id``, :mod:`geo.case_segments`).
     search
         Text searched in case number, address, description and category (at most
         :data:`MAX_SEARCH_CHARS` characters).

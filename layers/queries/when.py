@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from layers._frames import read_frame
 from layers.base import LayerParams
-from layers.queries.case_records import drill_where
+from layers.queries.case_records import selection_where
 
 WEEKDAYS = range(1, 8)  # ISO: 1 = Monday … 7 = Sunday
 HOURS = range(24)
@@ -35,7 +35,7 @@ def hour_weekday(conn: Connection, params: LayerParams, *, segment_id: int | Non
         7 × 24 counts: index the ISO weekday (1 = Monday … 7 = Sunday), columns the hour (0 … 23),
         in the region's local time; zeros where no case came in.
     """
-    where = drill_where(params, segment_id=segment_id)
+    where = selection_where(params, segment_id=segment_id)
     frame = read_frame(
         conn,
         f"""SELECT extract(isodow FROM c.received_at AT TIME ZONE :tz)::int AS weekday,

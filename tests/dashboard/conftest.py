@@ -234,6 +234,41 @@ def callback_bodies(page) -> list[str]:
     return bodies
 
 
+def click_map_until(page, graph_id: str, lon: float, lat: float, text_id: str, expected: str) -> bool:
+    """Click the map ``graph_id`` at (lon, lat) (zoomed in there) until ``#text_id`` shows ``expected``.
+
+    A click while MapLibre is still moving can miss: it clicks again, as a user would (3 tries).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(3):
+        point = page.evaluate(
+            """async ([id, lon, lat]) => { const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+                const map = gd._fullLayout.map._subplot.map;
+                map.jumpTo({center: [lon, lat], zoom: 16});
+                await new Promise(done => { if (map.loaded()) setTimeout(done, 300); else map.once('idle', done); });
+                const p = map.project([lon, lat]);
+                const r = gd.querySelector('.maplibregl-canvas').getBoundingClientRect();
+                return [r.left + p.x, r.top + p.y]; }""",
+            [graph_id, lon, lat],
+        )
+        page.wait_for_timeout(800)
+        page.mouse.move(point[0], point[1])
+        page.wait_for_timeout(300)
+        page.mouse.click(point[0], point[1])
+        try:
+            page.wait_for_function(
+                "([id, t]) => document.querySelector('#' + id).innerText.includes(t)",
+                arg=[text_id, expected],
+                timeout=8000,
+                polling=250,
+            )
+            return True
+        except PlaywrightTimeout:
+            continue
+    return False
+
+
 def wait_for_traces(page, graph_id: str, layer: str, timeout_ms: int = 20000) -> dict:
     """Wait until the map ``graph_id`` has a trace of ``layer`` (``meta.layer``); return :func:`map_state`."""
     page.wait_for_function(

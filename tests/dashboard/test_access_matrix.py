@@ -192,6 +192,7 @@ SQUAD_MAP = {
     "street_chief": Rows(ZD01),
     "viewer": Aggregates("案件"),
 }
+SQUAD_FOCUS = {**SQUAD_MAP, "viewer": Denied()}  # the segment's case points: case level, no personal data
 CASES_PAGE = {
     **CASE_LIST,
     "admin": Rows(None, personal=True),
@@ -304,6 +305,13 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
             lambda s: {"squad-ranked.selectedRows": [{"segment_id": s.hot_segment}]},
             every_role(Echo()),
             changed="squad-ranked.selectedRows",
+        ),
+    ],
+    "squad-focus.children": [
+        Probe(
+            "highlight ZD01's hot segment",
+            lambda s: _squad_inputs(s, **{"squad-drill.data": {"segment_id": s.hot_segment}}),
+            SQUAD_FOCUS,
         ),
     ],
     "squad-cases.rowData": [

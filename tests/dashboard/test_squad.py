@@ -7,14 +7,13 @@ import datetime as dt
 import h3
 import openpyxl
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 
 from bench._browser import choose
 from bench._seed import PARTY_NAME
 from geo.db import get_engine
 from geo.region import get_region
-from tests.dashboard.conftest import map_state
+from tests.dashboard.conftest import click_map_until, map_state
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +88,7 @@ _CASE_POINTS_JS = """document.querySelector('#squad-map .js-plotly-plot')._fullD
 def test_choosing_a_ranked_street_lists_its_cases_and_exports_them(squad_page, seeded, tmp_path) -> None:
     page = squad_page
     engine = get_engine()
-    expected = _count(engine, "segment_id = :s", s=seeded.hot_segment)
+    expected = _count(engine, "near_segment_id = :s", s=seeded.hot_segment)
     page.locator("#squad-ranked .ag-row[row-index='0']").click()
     page.wait_for_function(
         "(n) => document.querySelector('#squad-cases-title').innerText.includes('所选路段上的案件：' + n + ' 件')",
@@ -99,7 +98,7 @@ def test_choosing_a_ranked_street_lists_its_cases_and_exports_them(squad_page, s
     with engine.connect() as conn:
         numbers = set(
             conn.execute(
-                text("SELECT case_number FROM cases WHERE segment_id = :s"), {"s": seeded.hot_segment}
+                text("SELECT case_number FROM cases WHERE near_segment_id = :s"), {"s": seeded.hot_segment}
             ).scalars()
         )
     shown = page.locator("#squad-cases .ag-row [col-id='case_number']").all_inner_texts()
@@ -136,30 +135,6 @@ def test_clicking_a_hotspot_cell_lists_the_cases_in_it(squad_page) -> None:
     cell, count = max(_hotspot_cells(page), key=lambda c: c[1])
     lat, lon = h3.cell_to_latlng(cell)
     expected = f"所选网格内的案件：{count} 件"
-    for _attempt in range(3):  # a click while MapLibre is still moving can miss: click again, as a user would
-        point = page.evaluate(
-            """async ([lon, lat]) => { const gd = document.querySelector('#squad-map .js-plotly-plot');
-                const map = gd._fullLayout.map._subplot.map;
-                map.jumpTo({center: [lon, lat], zoom: 16});
-                await new Promise(done => { if (map.loaded()) setTimeout(done, 300); else map.once('idle', done); });
-                const p = map.project([lon, lat]);
-                const r = gd.querySelector('.maplibregl-canvas').getBoundingClientRect();
-                return [r.left + p.x, r.top + p.y]; }""",
-            [lon, lat],
-        )
-        page.wait_for_timeout(800)
-        page.mouse.move(point[0], point[1])
-        page.wait_for_timeout(300)
-        page.mouse.click(point[0], point[1])
-        try:
-            page.wait_for_function(
-                "(t) => document.querySelector('#squad-cases-title').innerText.includes(t)",
-                arg=expected,
-                timeout=8000,
-                polling=250,
-            )
-            break
-        except PlaywrightTimeout:
-            continue
+    click_map_until(page, "squad-map", lon, lat, "squad-cases-title", expected)
     assert expected in page.inner_text("#squad-cases-title")
     assert page.evaluate("dash_ag_grid.getApi('squad-cases').getDisplayedRowCount()") == count

@@ -30,7 +30,7 @@ def test_street_chief_page_reads_on_a_phone(page_at, seeded, screenshots) -> Non
     with get_engine().connect() as conn:
         open_cases = conn.execute(
             text(
-                """SELECT count(*) FROM cases c JOIN chief_segments cs ON cs.segment_id = c.segment_id
+                """SELECT count(*) FROM cases c JOIN chief_segments cs ON cs.segment_id = c.near_segment_id
                    JOIN street_chiefs s ON s.id = cs.chief_id WHERE s.code = 'JL001' AND c.closed_at IS NULL"""
             )
         ).scalar_one()

@@ -31,7 +31,8 @@ from tests.etl.test_cases import HEADERS, TZ, case, rows, write_csv, write_xlsx
 ALL_COLUMNS = (
     "case_number, category, domain, procedure_type, source, status, description, address, ST_AsText(geom), "
     "geocode_level, geocode_score, geocode_matched, township_code, village_code, source_crs, reported_squad, "
-    "squad_code, segment_id, flags, received_at, dispatched_at, arrived_at, closed_at, due_at, time_limit, "
+    "squad_code, segment_id, near_segment_id, near_segment_m, flags, received_at, dispatched_at, arrived_at, "
+    "closed_at, due_at, time_limit, "
     "party_name, party_phone, party_id_number, complainant_name, complainant_phone, attrs, run_id, updated_at"
 )
 

@@ -69,6 +69,8 @@ class Seed:
         self._case += 1
         kw.setdefault("case_number", f"T-{self._case:05d}")
         kw.setdefault("geocode_level", "门牌" if lon is not None else "未匹配")
+        # a case given a segment counts on it, as if the ETL had stored it (geo/case_segments.py)
+        kw.setdefault("near_segment_id", kw.get("segment_id"))
         geom = f"SRID=4326;POINT({lon} {lat})" if lon is not None else None
         return self._insert(models.Case, geom=geom, received_at=received, **kw)
 

@@ -74,7 +74,9 @@ def test_a_prized_segment_is_chosen_over_a_cold_one_at_the_same_distance(
     assert chosen[0] == grid.ew[0]
     assert grid.ns[0] not in chosen
     # swap the prize: now NS-side cases, and the plan follows the prize
-    db.execute(text("UPDATE cases SET segment_id = :s WHERE segment_id = :e"), {"s": grid.ns[0], "e": grid.ew[0]})
+    db.execute(
+        text("UPDATE cases SET near_segment_id = :s WHERE near_segment_id = :e"), {"s": grid.ns[0], "e": grid.ew[0]}
+    )
     plan = make_plan(db, _request(minutes=25, chiefs=("TC01",)))
     assert plan.routes[0].stops[0].segment_id == grid.ns[0]
 
