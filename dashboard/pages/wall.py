@@ -36,6 +36,8 @@ WALL_SCALE = "wall-scale"
 WALL_SCALE_SOURCE = "wall-scale-source"
 WALL_TITLE = "wall-title"
 WALL_LEGEND = "wall-legend"
+WALL_FOCUS = "wall-focus"
+WALL_FOCUS_DRAWN = "wall-focus-drawn"
 DESIGN_HEIGHT = 1080  # the layout is designed for 1080 lines; 4K screens scale by 2
 
 MAP_LAYERS = ["response_times", "hotspots"]
@@ -100,6 +102,8 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
             dcc.Store(id=WALL_STORE, data=store),
             dcc.Store(id=WALL_SCALE_SOURCE, data=1),
             dcc.Store(id=WALL_SCALE),
+            dcc.Store(id=WALL_FOCUS),
+            dcc.Store(id=WALL_FOCUS_DRAWN),
         ],
         className="wall",
     )
@@ -123,27 +127,19 @@ def _seconds(value: str | None, default: int) -> int:
     Output(WALL_LEGEND, "children"),
     Input(WALL_REFRESH, "n_intervals"),
     Input(WALL_SCALE, "data"),
-    Input(WALL_ROTATE, "n_intervals"),
+    State(WALL_FOCUS, "data"),
     State(WALL_STORE, "data"),
     prevent_initial_call=True,  # the layout carries the first view
 )
-def refresh(_ticks: int | None, scale: float | None, turns: int | None, last_good: dict | None) -> tuple:
+def refresh(_ticks: int | None, scale: float | None, focus: str | None, last_good: dict | None) -> tuple:
     """Re-read the figures and patch only the map's data, so the view and the basemap stay put.
 
     When the screen's scale arrives (once, at load) the county is fitted to the screen and the map's
-    names are scaled with it. A rotation tick only moves the outline to the squad now shown.
+    names are scaled with it. The squad the rotation shows keeps its outline (see :func:`rotate`).
     """
-    unchanged = (no_update,) * 7
-    if ctx.triggered_id == WALL_ROTATE:
-        index = (last_good or {}).get("focus_index")
-        if index is None:
-            return no_update, *unchanged
-        patch = Patch()
-        patch["data"][index]["locations"] = [focused((last_good or {}).get("squads") or [], turns)["squad_code"]]
-        return patch, *unchanged
     scale = float(scale or 1.0)
     try:
-        traces, *rest = snapshot(scale, turns)
+        traces, *rest = snapshot(scale, focus)
     except data.DataUnavailable as exc:
         since = (last_good or {}).get("at", "—")
         warning = f"⚠ {exc}，正在显示 {since} 的数据，恢复后自动更新"
@@ -176,11 +172,12 @@ def focused(squads: list[dict[str, Any]], turns: int | None) -> dict[str, Any]:
     return ordered[(turns or 0) % len(ordered)]
 
 
-def snapshot(scale: float = 1.0, turns: int | None = None) -> tuple:
+def snapshot(scale: float = 1.0, focus: str | None = None) -> tuple:
     """Everything the wall shows: map traces, KPI cards, squad ranking, rotation store, stamp, warning, legend.
 
     The squad list, the rotation and the map's colours all read :data:`ARRIVAL_METRIC` from the one
     response-times layer result, so a squad's minutes and colour agree everywhere on the wall.
+    ``focus`` is the code of the squad the rotation shows, outlined on the map.
 
     Raises
     ------
@@ -232,10 +229,12 @@ def snapshot(scale: float = 1.0, turns: int | None = None) -> tuple:
     stale = _stale(kpis["last_load_at"], now)
     if stale:
         warnings.insert(0, stale)
-    focus = _focus_trace(traces, focused(per_squad, turns)["squad_code"] if per_squad else None, scale)
-    if focus is not None:
-        traces.append(focus)
-    store = {"at": now.strftime("%H:%M"), "squads": per_squad, "focus_index": len(traces) - 1 if focus else None}
+    if focus not in names:  # the outline stays on the squad the rotation shows (the first at load)
+        focus = focused(per_squad, 0)["squad_code"] if per_squad else None
+    outline = _focus_trace(traces, focus, scale)
+    if outline is not None:
+        traces.append(outline)
+    store = {"at": now.strftime("%H:%M"), "squads": per_squad}
     return (
         traces,
         _kpi_cards(kpis),
@@ -244,7 +243,7 @@ def snapshot(scale: float = 1.0, turns: int | None = None) -> tuple:
         stamp,
         " · ".join(warnings),
         "wall-warning" + ("" if stale else " note") + ("" if warnings else " hidden"),
-        _legend(results.get("hotspots"), focus is not None),
+        _legend(results.get("hotspots"), outline is not None),
     )
 
 
@@ -407,16 +406,25 @@ def _ranking(per_squad: list[dict[str, Any]]) -> html.Div:
     )
 
 
-@callback(Output(WALL_ROTATION, "children"), Input(WALL_ROTATE, "n_intervals"), Input(WALL_STORE, "data"))
-def rotate(ticks: int | None, store: dict | None) -> Any:
-    """Show one squad at a time, moving on every rotation tick (the map itself does not move)."""
+@callback(
+    Output(WALL_ROTATION, "children"),
+    Output(WALL_FOCUS, "data"),
+    Input(WALL_ROTATE, "n_intervals"),
+    Input(WALL_STORE, "data"),
+)
+def rotate(ticks: int | None, store: dict | None) -> tuple[Any, Any]:
+    """Show one squad at a time, moving on every rotation tick; its code goes to the map's outline.
+
+    The panel and the outline move in the same response (the outline is redrawn in the browser, see
+    the clientside callback below), so the two always name the same squad.
+    """
     squads = (store or {}).get("squads") or []
     if not squads:
-        return html.Div("等待数据…", className="rotation-empty")
+        return html.Div("等待数据…", className="rotation-empty"), no_update
     row = focused(squads, ticks)
     due = row.get("due") or 0
     on_time = (row.get("due_on_time") or 0) / due if due else None
-    return html.Div(
+    panel = html.Div(
         [
             html.Div("中队轮播", className="kpi-title"),
             html.Div(row["name"], className="rotation-name", style={"borderLeftColor": FOCUS_COLOUR}),
@@ -424,10 +432,28 @@ def rotate(ticks: int | None, store: dict | None) -> Any:
                 [
                     _card("今年案件", fmt.number(row["cases"]), ""),
                     _card("未结案件", fmt.number(row["open"]), ""),
-                    _card("受理→到场中位", arrival_text(row.get(ARRIVAL_METRIC)), ""),
+                    _card("受理→到场", arrival_text(row.get(ARRIVAL_METRIC)), ""),
                     _card("按期办结率", fmt.percent(on_time), ""),
                 ],
                 className="rotation-cards",
             ),
         ]
     )
+    return panel, row["squad_code"]
+
+
+# Move the outline (the map trace tagged ``focus``) to the squad the rotation shows, in place: the
+# figure's other traces and the view are untouched. A refresh rebuilds the outline on the same squad.
+clientside_callback(
+    """function(code) {
+        const gd = document.querySelector('#wall-map .js-plotly-plot');
+        if (!code || !gd || !gd.data) { return window.dash_clientside.no_update; }
+        const i = gd.data.findIndex(t => t.meta && t.meta.layer === 'focus');
+        if (i >= 0 && (gd.data[i].locations || [])[0] !== code) {
+            Plotly.restyle(gd, {locations: [[code]]}, [i]);
+        }
+        return code;
+    }""",
+    Output(WALL_FOCUS_DRAWN, "data"),
+    Input(WALL_FOCUS, "data"),
+)

@@ -312,6 +312,7 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
         Probe("rotate", lambda s: {"wall-rotate.n_intervals": 1, "wall-store.data": None}, every_role(Echo())),
     ],
     "wall-scale.data": [Probe("clientside", lambda s: {"wall-scale-source.data": 1}, every_role(Clientside()))],
+    "wall-focus-drawn.data": [Probe("clientside", lambda s: {"wall-focus.data": "ZD01"}, every_role(Clientside()))],
 }
 
 

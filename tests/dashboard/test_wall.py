@@ -74,15 +74,12 @@ def test_refresh_keeps_the_view_the_user_set(page_at, seeded) -> None:
     start = map_state(page, "wall-map")
     box = page.locator("#wall-map").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
-    for _ in range(4):  # zoom in with the wheel and drag, as a person at the screen would
-        page.mouse.wheel(0, -300)
-        page.wait_for_timeout(150)
-    page.mouse.down()
+    page.mouse.down()  # drag, as a person at the screen would (the wheel does not zoom the kiosk's map)
     page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5, steps=8)
     page.mouse.up()
     page.wait_for_timeout(1000)
     moved = map_state(page, "wall-map")
-    assert moved["zoom"] > start["zoom"] + 0.5
+    assert abs(moved["center"]["lon"] - start["center"]["lon"]) > 1e-3
     before = page.inner_text("#wall-stamp")
     rotation_before = page.inner_text("#wall-rotation .rotation-name")
     page.wait_for_function("(s) => document.querySelector('#wall-stamp').innerText !== s", arg=before, timeout=15000)
