@@ -234,6 +234,8 @@ def snapshot(scale: float = 1.0, focus: str | None = None) -> tuple:
     outline = _focus_trace(traces, focus, scale)
     if outline is not None:
         traces.append(outline)
+    for number, trace in enumerate(traces):  # the same uid on every refresh: plotly updates its map
+        trace.uid = f"wall-{number}-{(trace.meta or {}).get('layer')}"  # layers in place, leaves none behind
     store = {"at": now.strftime("%H:%M"), "squads": per_squad}
     return (
         traces,

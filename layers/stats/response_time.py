@@ -22,7 +22,7 @@ STATS = {"median": "中位数", "p90": "P90"}
 # what the public waits for and what the bureau's 到场时限 counts (``Region.arrive_limit_min``); a median
 # over the cases themselves, not a median of per-procedure medians, so every case weighs the same.
 ARRIVAL_METRIC = "respond_median_min"
-ARRIVAL_LABEL = "受理→到场中位数（分钟）"
+ARRIVAL_LABEL = "受理→到场中位（分钟）"
 
 
 def due_times(frame: pd.DataFrame, region: Region) -> pd.Series:
