@@ -73,7 +73,7 @@ def _minutes(delta: dt.timedelta) -> int:
 def case_arrival(conn: Connection, now: dt.datetime, region: Region) -> list[Finding]:
     """A case received in the last day, not arrived (到场) nor closed, near or over the arrival limit."""
     cfg = region.warnings
-    limit = dt.timedelta(minutes=cfg.arrive_limit_min)
+    limit = dt.timedelta(minutes=region.arrive_limit_min)  # the one 到场时限 (the wall colours by it too)
     near = limit * cfg.arrive_near_share
     rows = _rows(
         conn,
@@ -96,7 +96,8 @@ def case_arrival(conn: Connection, now: dt.datetime, region: Region) -> list[Fin
                 "critical" if over else "warning",
                 "case",
                 r["case_number"],
-                f"{what}受理{_minutes(waited)}分钟{'仍' if over else '尚'}未到场（时限{cfg.arrive_limit_min:g}分钟）",
+                f"{what}受理{_minutes(waited)}分钟{'仍' if over else '尚'}未到场"
+                f"（时限{region.arrive_limit_min:g}分钟）",
                 r["squad_code"],
                 r["segment_id"],
                 r["lon"],

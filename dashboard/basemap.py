@@ -203,17 +203,28 @@ def style_layers(palette: Palette, source: str = "basemap") -> list[dict[str, An
     ]
 
 
-def label_layers(palette: Palette, *, wall: bool, source: str = "basemap") -> list[dict[str, Any]]:
+def label_layers(
+    palette: Palette, *, wall: bool, source: str = "basemap", text_scale: float = 1.0
+) -> list[dict[str, Any]]:
     """Names drawn by MapLibre from the vector tiles, on top of the data traces, placed without overlaps.
 
     Squads and townships at county zoom (squads large on the wall, readable from 5 m), villages
     from zoom 12, street names along the lines from zoom 12 (main roads) and 13 (every street),
     stations from zoom 11. Layers later in the list are placed first when labels collide.
+    ``text_scale`` multiplies every text size (the wall on a 2160-line screen: 2).
     """
     halo = {"text-color": palette.text, "text-halo-color": palette.halo, "text-halo-width": 2}
 
+    def scaled(size: Any) -> Any:
+        if text_scale == 1.0:
+            return size
+        if isinstance(size, int | float):
+            return round(size * text_scale, 1)
+        head, stops = size[:3], size[3:]  # ["interpolate", [...], ["zoom"], zoom, size, zoom, size, ...]
+        return [*head, *(v if i % 2 == 0 else round(v * text_scale, 1) for i, v in enumerate(stops))]
+
     def label(layer_id: str, source_layer: str, size: Any, **spec: Any) -> dict[str, Any]:
-        layout = {"text-field": ["get", "name"], "text-font": [MAP_FONT], "text-size": size}
+        layout = {"text-field": ["get", "name"], "text-font": [MAP_FONT], "text-size": scaled(size)}
         layout.update(spec.pop("layout", {}))
         return {
             "id": layer_id,
@@ -264,14 +275,14 @@ def label_layers(palette: Palette, *, wall: bool, source: str = "basemap") -> li
             minzoom=11,
             layout={"text-anchor": "top", "text-offset": [0, 0.6]},
         ),
-        place("township", (9, 16 if wall else 12, 13, 18 if wall else 15), 9, 15, paint={"text-opacity": 0.8}),
+        place("township", (9, 24 if wall else 12, 13, 26 if wall else 15), 9, 15, paint={"text-opacity": 0.8}),
         place(
             "squad",
-            (9, 26 if wall else 14, 12, 32 if wall else 18),
+            (9, 36 if wall else 14, 12, 40 if wall else 18),
             8,
             13,
             layout={"text-letter-spacing": 0.1},
-            paint={"text-halo-width": 3 if wall else 2},
+            paint={"text-halo-width": round(3 * text_scale) if wall else 2},
         ),
     ]
 
@@ -310,7 +321,9 @@ def squad_area_layers(colors: dict[str, str], source: str = "basemap") -> list[d
     ]
 
 
-def map_style(*, dark: bool = False, squad_areas: dict[str, str] | None = None) -> dict[str, Any]:
+def map_style(
+    *, dark: bool = False, squad_areas: dict[str, str] | None = None, text_scale: float = 1.0
+) -> dict[str, Any]:
     """A MapLibre style object for ``layout.map.style``.
 
     ``squad_areas`` (squad code → colour) adds the squads' jurisdictions, filled, from the tiles
@@ -320,7 +333,8 @@ def map_style(*, dark: bool = False, squad_areas: dict[str, str] | None = None) 
     天地图, an XYZ URL or local tiles: those raster tiles, with the same names drawn on top.
     Names use the font the app serves (``font-faces``); the style has no ``glyphs`` URL, so
     MapLibre draws every character itself and nothing is fetched from the internet. If the
-    database is unreachable the style is the plain background (the page says why).
+    database is unreachable the style is the plain background (the page says why). ``text_scale``
+    multiplies the names' sizes (see :func:`label_layers`).
     """
     palette = DARK if dark else LIGHT
     cfg = config()
@@ -347,7 +361,7 @@ def map_style(*, dark: bool = False, squad_areas: dict[str, str] | None = None) 
     if cfg.kind == "offline":
         style["layers"] += style_layers(palette)
     style["layers"] += squad_area_layers(squad_areas or {})
-    style["layers"] += [labels_below, *label_layers(palette, wall=dark)]
+    style["layers"] += [labels_below, *label_layers(palette, wall=dark, text_scale=text_scale)]
     return style
 
 

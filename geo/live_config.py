@@ -21,8 +21,7 @@ class WarningRules:
     """Thresholds of the warning rules (see ``alerts/rules.py`` for what each rule does)."""
 
     shifts: tuple[tuple[int, int], ...] = ((7, 15), (15, 23))  # local hours [start, end) on duty
-    arrive_limit_min: float = 30.0  # 到场 within this many minutes of receipt
-    arrive_near_share: float = 0.8  # warn from this share of the limit (over it: critical)
+    arrive_near_share: float = 0.8  # warn from this share of [region] arrive_limit_min (over it: critical)
     due_near_hours: float = 24.0  # open case due within this many hours (past due: critical)
     hot_top: int = 10  # top of the under-patrolled ranking per squad counts as hot
     hot_days: int = 30  # window of the hotspot / ranking analyses

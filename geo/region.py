@@ -146,6 +146,7 @@ class Region:
     township_polygons: Path | None = None  # None: derive approximate polygons from the seats
     approximate_seats: dict[str, tuple[float, float]] = field(default_factory=dict)  # WGS-84, by code
     neighbours: tuple[str, ...] = ()
+    arrive_limit_min: float = 30.0  # 到场时限: minutes from 受理 (received) to 到场 (arrived)
     outside_places_file: Path | None = None  # provinces, cities, counties outside (geo/geocode/outside.py)
     time_limits: dict[str, TimeLimit] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
@@ -313,6 +314,7 @@ def read_region(path: Path | str) -> Region:
         metric_crs=metric_crs,
         expected_squads=int(values["expected_squads"]),
         officers=int(region_section.get("officers", 0)),
+        arrive_limit_min=float(region_section.get("arrive_limit_min", 30)),
         outside_margin_m=float(region_section.get("outside_margin_m", 2000)),
         outline_file=values["outline_file"],
         outline_crs=normalize_crs(raw["outline"].get("crs", "EPSG:4326")),

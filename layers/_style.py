@@ -11,14 +11,15 @@ SANITATION_DONE = "#018571"
 SANITATION_MISSED = "#8c510a"
 
 # Hot/cold confidence classes (-3 … 3): saturated, mid-luminance colours with an outline work on both backgrounds.
+# The labels are the plain wording every legend and tooltip of a hotspot shows (no z, no q).
 HOTSPOT_CLASSES: dict[int, tuple[str, str]] = {
-    3: ("热点 99% 置信", "#7b1fa2"),
-    2: ("热点 95% 置信", "#ab47bc"),
-    1: ("热点 90% 置信", "#d7a6e0"),
-    0: ("不显著", "rgba(160,160,160,0.35)"),
-    -1: ("冷点 90% 置信", "#74add1"),
-    -2: ("冷点 95% 置信", "#4575b4"),
-    -3: ("冷点 99% 置信", "#313695"),
+    3: ("高度聚集（99 % 置信）", "#7b1fa2"),
+    2: ("较高聚集（95 %）", "#ab47bc"),
+    1: ("轻度聚集（90 %）", "#d7a6e0"),
+    0: ("无明显聚集", "rgba(160,160,160,0.35)"),
+    -1: ("轻度稀少（90 %）", "#74add1"),
+    -2: ("较为稀少（95 %）", "#4575b4"),
+    -3: ("明显稀少（99 % 置信）", "#313695"),
 }
 
 # Sequential scale (yellow → red) with enough contrast on dark and light basemaps.

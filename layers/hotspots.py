@@ -40,6 +40,11 @@ def class_colorscale() -> list[list[float | str]]:
     return scale
 
 
+def class_wording(cls: int) -> str:
+    """Plain wording of a confidence class for a tooltip, e.g. ``高度聚集（99 % 置信）`` (no z, no q)."""
+    return HOTSPOT_CLASSES[int(cls)][0]
+
+
 def class_legend(classes: np.ndarray) -> list[LegendItem]:
     """Legend entries of the classes present, hot first."""
     present = set(int(c) for c in classes)
@@ -118,8 +123,9 @@ class HotspotsLayer(Layer):
             colorscale=class_colorscale(),
             showscale=False,
             marker={"opacity": 0.7, "line": {"width": 0.3, "color": "#ffffff"}},
-            customdata=np.stack([shown["count"], shown["z"].round(2), shown["q"].round(4)], axis=-1),
-            hovertemplate="案件 %{customdata[0]} 件<br>z = %{customdata[1]}<br>q = %{customdata[2]}<extra></extra>",
+            customdata=np.stack([shown["count"].astype(int)], axis=-1).tolist(),
+            text=[class_wording(c) for c in shown["cls"]],
+            hovertemplate="%{text}<br>案件 %{customdata[0]} 件<extra></extra>",
             name="热点",
         )
         resolution = int(data.attrs.get("resolution", params.resolution or DEFAULT_RESOLUTION))

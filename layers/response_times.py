@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from sqlalchemy.engine import Connection
 
 from geo.region import get_region
@@ -14,10 +15,12 @@ from geo.time_limits import lookback_days
 from layers._filters import case_where, squad_where, window_bounds
 from layers._frames import epoch, from_epoch, read_frame, read_geoframe
 from layers._geometry import feature_collection, simplified_wkb
-from layers._style import SEQUENTIAL
+from layers._style import BAD, GOOD, SEQUENTIAL, WARN
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
 from layers.stats.response_time import (
+    ARRIVAL_LABEL,
+    ARRIVAL_METRIC,
     STAGES,
     STATS,
     calendar_note,
@@ -36,9 +39,37 @@ METRICS.update(
         "working_days_p90": "办结用时P90（工作日，限以工作日计期限的案件）",
         "on_time_rate": "按期办结率",
         "cases": "案件数",
+        ARRIVAL_METRIC: ARRIVAL_LABEL,
     }
 )
 HIGHER_IS_BETTER = {"on_time_rate"}
+# Green up to the 到场时限, yellow at it, red at twice it and beyond (zmin 0, zmax twice the limit).
+ARRIVAL_SCALE = [[0.0, GOOD], [0.5, WARN], [1.0, BAD]]
+
+
+def arrival_range() -> tuple[float, float]:
+    """``(zmin, zmax)`` of the :data:`ARRIVAL_SCALE`: 0 to twice the region's 到场时限 (minutes)."""
+    return 0.0, 2.0 * get_region().arrive_limit_min
+
+
+def arrival_colour(minutes: float | None) -> str | None:
+    """The colour the map gives a squad whose :data:`ARRIVAL_METRIC` is ``minutes`` (None: no data).
+
+    The wall's squad list uses it, so a squad has the same colour in the list as on the map.
+    """
+    if minutes is None or minutes != minutes:
+        return None
+    low, high = arrival_range()
+    position = min(max((float(minutes) - low) / (high - low), 0.0), 1.0)
+    return sample_colorscale(ARRIVAL_SCALE, [position], colortype="rgb")[0]
+
+
+def arrival_band(minutes: float | None) -> str:
+    """``good`` within the 到场时限, ``mid`` up to twice it, ``bad`` beyond, ``none`` without data."""
+    if minutes is None or minutes != minutes:
+        return "none"
+    limit = get_region().arrive_limit_min
+    return "good" if minutes <= limit else "mid" if minutes <= 2 * limit else "bad"
 
 
 def case_times(conn: Connection, params: LayerParams, as_of: dt.datetime | None = None) -> pd.DataFrame:
@@ -113,13 +144,24 @@ class ResponseTimesLayer(Layer):
             scale = [[p, c] for (p, _), (_, c) in zip(SEQUENTIAL, reversed(SEQUENTIAL), strict=True)]
         codes = list(data["squad_code"])
         shown = values.round(4 if metric == "on_time_rate" else 2)
+        colorbar: dict = {"title": {"text": METRICS[metric]}, "tickformat": ".0%" if metric == "on_time_rate" else ""}
+        bounds: dict = {}
+        if metric == ARRIVAL_METRIC:  # a fixed scale around the 到场时限, the same on every refresh
+            scale = ARRIVAL_SCALE
+            low, high = arrival_range()
+            limit = get_region().arrive_limit_min
+            bounds = {"zmin": low, "zmax": high}
+            colorbar.update(
+                tickvals=[low, limit, high], ticktext=["0", f"时限 {limit:.0f}", f"≥{high:.0f}"], tickformat=""
+            )
         trace = go.Choroplethmap(
             geojson=feature_collection(codes, list(data.geometry)),
             locations=codes,
             z=shown.astype(object).where(shown.notna(), None),  # no data: left unfilled, not shown as 0
             colorscale=scale,
             marker={"opacity": 0.7, "line": {"width": 1.5, "color": "#ffffff"}},
-            colorbar={"title": {"text": METRICS[metric]}, "tickformat": ".0%" if metric == "on_time_rate" else ""},
+            colorbar=colorbar,
+            **bounds,
             text=list(data["squad_name"]),
             customdata=np.stack([data["cases"], data["due"], data["on_time"]], axis=-1),
             hovertemplate=(

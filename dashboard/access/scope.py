@@ -48,7 +48,9 @@ def request_scope(page: str) -> Scope:
         raise PermissionError(f"role {principal.role} may not open {PAGE_PATHS[page]}")
     scope = principal.scope
     if page == WALL:
-        return replace(scope, aggregates_only=True, personal_data=False)
+        # The wall shows squad-level aggregates: a street chief sees their squad's (as any viewer sees
+        # the county's), titled with the squad's name; their own streets are on /street.
+        return replace(scope, chief_code=None, aggregates_only=True, personal_data=False)
     return scope
 
 

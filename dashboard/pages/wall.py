@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import dash
+import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from dashboard import basemap, data, fmt, live
@@ -14,9 +15,11 @@ from dashboard.filters import procedure_types
 from dashboard.mapview import layer_traces, map_figure, view_for_bounds
 from geo.region import get_region
 from geo.settings import get_settings
-from layers.base import LayerParams
+from layers.base import LayerParams, LayerResult, Scope
 from layers.queries import directory
 from layers.queries.kpis import wall_figures
+from layers.response_times import arrival_band, arrival_colour
+from layers.stats.response_time import ARRIVAL_LABEL, ARRIVAL_METRIC
 
 dash.register_page(__name__, path="/wall", name="指挥中心大屏", title="指挥中心大屏")
 
@@ -33,12 +36,19 @@ WALL_SCALE = "wall-scale"
 WALL_SCALE_SOURCE = "wall-scale-source"
 WALL_LIVE_KPIS = "wall-live-kpis"
 WALL_WARNINGS = "wall-warnings"
+WALL_TITLE = "wall-title"
+WALL_LEGEND = "wall-legend"
+WALL_FOCUS = "wall-focus"
+WALL_FOCUS_DRAWN = "wall-focus-drawn"
 DESIGN_HEIGHT = 1080  # the layout is designed for 1080 lines; 4K screens scale by 2
 
 MAP_LAYERS = ["response_times", "hotspots"]
 HOTSPOT_DAYS = 30
 HOTSPOT_RESOLUTION = 7  # H3 cells of about 5 km², visible at county zoom on a wall
-RESPONSE_METRIC = "arrive_median"  # squads coloured by the median hours from received to arrived
+# Squads are coloured, listed and rotated by one figure: the median minutes 受理→到场 (see ARRIVAL_METRIC).
+RESPONSE_METRIC = ARRIVAL_METRIC
+FOCUS_COLOUR = "#00e5ff"  # the outline of the squad the rotation shows (no data colour is cyan)
+FONT_PX = 24  # the smallest text the wall draws on a 1080-line screen (readable from across the room)
 
 
 def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any) -> html.Div:
@@ -48,18 +58,20 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
     rotate_s = _seconds(rotate, 20)
     center, zoom = _view(1.0)
     try:
-        traces, kpis, ranking, store, stamp, warning, warning_class = snapshot()
+        traces, kpis, ranking, store, stamp, warning, warning_class, legend = snapshot()
+        title = wall_title(request_scope(WALL))
         live_kpis, warnings = live.wall_extras(request_scope(WALL))
     except data.DataUnavailable as exc:  # the refresh keeps trying
-        traces, kpis, ranking, store, stamp, live_kpis, warnings = [], [], [], None, "", [], []
+        traces, kpis, ranking, store, stamp, legend, live_kpis, warnings = [], [], [], None, "", [], [], []
         warning, warning_class = f"⚠ {exc}，恢复后自动更新", "wall-warning"
+        title = f"{region.bureau} · 指挥中心"
     style = basemap.map_style(dark=True)
     figure = map_figure(traces, style=style, center=center, zoom=zoom, uirevision="wall", dark=True)
     return html.Div(
         [
             html.Div(
                 [
-                    html.H1(f"{region.bureau} · 指挥中心"),
+                    html.H1(title, id=WALL_TITLE),
                     html.Div(stamp, id=WALL_STAMP, className="wall-stamp"),
                 ],
                 className="wall-head",
@@ -72,12 +84,16 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
                         className="wall-kpis",
                     ),
                     html.Section(
-                        dcc.Graph(
-                            id=WALL_MAP,
-                            figure=figure,
-                            config={"displayModeBar": False, "scrollZoom": True},
-                            className="wall-map",
-                        ),
+                        [
+                            dcc.Graph(
+                                id=WALL_MAP,
+                                figure=figure,
+                                # no wheel zoom on the kiosk: an accidental zoom would never reset
+                                config={"displayModeBar": False, "scrollZoom": False},
+                                className="wall-map",
+                            ),
+                            html.Div(legend, id=WALL_LEGEND, className="wall-legend"),
+                        ],
                         className="wall-map-box",
                     ),
                     html.Section(
@@ -97,6 +113,8 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
             dcc.Store(id=WALL_SCALE_SOURCE, data=1),
             dcc.Store(id=WALL_SCALE),
             *live.controls("wall"),
+            dcc.Store(id=WALL_FOCUS),
+            dcc.Store(id=WALL_FOCUS_DRAWN),
         ],
         className="wall",
     )
@@ -117,34 +135,60 @@ def _seconds(value: str | None, default: int) -> int:
     Output(WALL_STAMP, "children"),
     Output(WALL_WARNING, "children"),
     Output(WALL_WARNING, "className"),
+    Output(WALL_LEGEND, "children"),
     Input(WALL_REFRESH, "n_intervals"),
     Input(WALL_SCALE, "data"),
+    State(WALL_FOCUS, "data"),
     State(WALL_STORE, "data"),
     prevent_initial_call=True,  # the layout carries the first view
 )
-def refresh(_ticks: int | None, scale: float | None, last_good: dict | None) -> tuple:
+def refresh(_ticks: int | None, scale: float | None, focus: str | None, last_good: dict | None) -> tuple:
     """Re-read the figures and patch only the map's data, so the view and the basemap stay put.
 
-    When the screen's scale arrives (once, at load) the county is fitted to the screen as well.
+    When the screen's scale arrives (once, at load) the county is fitted to the screen and the map's
+    names are scaled with it. The squad the rotation shows keeps its outline (see :func:`rotate`).
     """
     scale = float(scale or 1.0)
     try:
-        traces, *rest = snapshot(scale)
+        traces, *rest = snapshot(scale, focus)
     except data.DataUnavailable as exc:
         since = (last_good or {}).get("at", "—")
         warning = f"⚠ {exc}，正在显示 {since} 的数据，恢复后自动更新"
-        return no_update, no_update, no_update, no_update, no_update, warning, "wall-warning"
+        return no_update, no_update, no_update, no_update, no_update, warning, "wall-warning", no_update
     patch = Patch()
     patch["data"] = [trace.to_plotly_json() for trace in traces]
     if ctx.triggered_id == WALL_SCALE and scale != 1.0:
         center, zoom = _view(scale)
         patch["layout"]["map"]["zoom"] = zoom
         patch["layout"]["map"]["center"] = center
+        patch["layout"]["map"]["style"] = basemap.map_style(dark=True, text_scale=scale)
     return patch, *rest
 
 
-def snapshot(scale: float = 1.0) -> tuple:
-    """Everything the wall shows: map traces, KPI cards, squad ranking, rotation store, stamp, warning.
+def wall_title(scope: Scope) -> str:
+    """Whose data the wall shows: the bureau's command centre, or the squads of the viewer's scope.
+
+    A squad leader or street chief who opens ``/wall`` sees their squad's figures, so the title names
+    the squad, e.g. ``白洋中队 · 执法态势``.
+    """
+    if scope.squads is None:
+        return f"{get_region().bureau} · 指挥中心"
+    names = data.read(directory.squads, scope, cache=True)["name"].tolist()
+    return f"{'、'.join(names) or '无中队'} · 执法态势"
+
+
+def focused(squads: list[dict[str, Any]], turns: int | None) -> dict[str, Any]:
+    """The squad the rotation shows after ``turns`` ticks (squads in code order, one per tick)."""
+    ordered = sorted(squads, key=lambda r: r["squad_code"])
+    return ordered[(turns or 0) % len(ordered)]
+
+
+def snapshot(scale: float = 1.0, focus: str | None = None) -> tuple:
+    """Everything the wall shows: map traces, KPI cards, squad ranking, rotation store, stamp, warning, legend.
+
+    The squad list, the rotation and the map's colours all read :data:`ARRIVAL_METRIC` from the one
+    response-times layer result, so a squad's minutes and colour agree everywhere on the wall.
+    ``focus`` is the code of the squad the rotation shows, outlined on the map.
 
     Raises
     ------
@@ -171,10 +215,23 @@ def snapshot(scale: float = 1.0) -> tuple:
     )
     results.update(hot)
     notes += hot_notes
-    traces = [_wall_style(trace, scale) for trace in layer_traces(results, MAP_LAYERS)] + live.traces(scope)
+    traces = [_wall_style(trace, scale) for trace in layer_traces(results, MAP_LAYERS)]
     names = dict(zip(squads["code"], squads["name"], strict=True))
-    per_squad = [{**row, "name": names.get(row["squad_code"], row["squad_code"])} for row in kpis["per_squad"]]
-    per_squad = [row for row in per_squad if row["squad_code"] in names]
+    minutes = _arrival_minutes(results.get("response_times"))
+    counted = {row["squad_code"]: row for row in kpis["per_squad"]}
+    per_squad = [
+        {
+            "cases": 0,
+            "open": 0,
+            "due": 0,
+            "due_on_time": 0,
+            **counted.get(code, {}),
+            "squad_code": code,
+            "name": name,
+            ARRIVAL_METRIC: minutes.get(code),
+        }
+        for code, name in names.items()
+    ]
     stamp = f"数据截至 {fmt.local_time(kpis['data_as_of'])} · 刷新于 {now:%H:%M:%S}"
     warnings = [n for n in dict.fromkeys(notes) if "尚未提供" in n]  # method notes are for desk pages
     calendar = results["response_times"].summary.get("calendar_note") if "response_times" in results else None
@@ -183,6 +240,14 @@ def snapshot(scale: float = 1.0) -> tuple:
     stale = _stale(kpis["last_load_at"], now)
     if stale:
         warnings.insert(0, stale)
+    if focus not in names:  # the outline stays on the squad the rotation shows (the first at load)
+        focus = focused(per_squad, 0)["squad_code"] if per_squad else None
+    outline = _focus_trace(traces, focus, scale)
+    if outline is not None:
+        traces.append(outline)
+    traces += live.traces(scope)  # last: dashboard.live patches them by their index from the end
+    for number, trace in enumerate(traces):  # the same uid on every refresh: plotly updates its map
+        trace.uid = f"wall-{number}-{(trace.meta or {}).get('layer')}"  # layers in place, leaves none behind
     store = {"at": now.strftime("%H:%M"), "squads": per_squad}
     return (
         traces,
@@ -192,7 +257,53 @@ def snapshot(scale: float = 1.0) -> tuple:
         stamp,
         " · ".join(warnings),
         "wall-warning" + ("" if stale else " note") + ("" if warnings else " hidden"),
+        _legend(results.get("hotspots"), outline is not None),
     )
+
+
+def _arrival_minutes(result: LayerResult | None) -> dict[str, float | None]:
+    """Squad code → :data:`ARRIVAL_METRIC` minutes, exactly the values the map is coloured by."""
+    if result is None or result.data is None or ARRIVAL_METRIC not in result.data:
+        return {}
+    values = result.data[ARRIVAL_METRIC].astype(float)
+    return {code: (None if v != v else float(v)) for code, v in zip(result.data["squad_code"], values, strict=True)}
+
+
+def _focus_trace(traces: list[Any], code: str | None, scale: float) -> go.Choroplethmap | None:
+    """An outline of the squad the rotation shows, over the squads' colours (moved on every tick)."""
+    squads = next((t for t in traces if (t.meta or {}).get("layer") == "response_times"), None)
+    if squads is None or code is None:
+        return None
+    return go.Choroplethmap(
+        geojson=squads.geojson,
+        locations=[code],
+        z=[0],
+        colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+        showscale=False,
+        marker={"line": {"width": round(6 * scale), "color": FOCUS_COLOUR}},
+        hoverinfo="skip",
+        meta={"layer": "focus"},
+        below=basemap.LABELS_BELOW,
+    )
+
+
+def _legend(hotspots: LayerResult | None, focus: bool) -> list[html.Div]:
+    """The map's own key (the squads' colour bar is drawn by the map): hotspot classes and the outline."""
+    rows = [
+        html.Div([html.Span(className="swatch", style={"background": item.color}), item.label], className="legend-row")
+        for item in (hotspots.legend if hotspots is not None else [])
+        if item.color.startswith("#")  # the not-significant class is not drawn on the wall
+    ]
+    if rows:
+        rows.insert(0, html.Div(f"案件热点（近{HOTSPOT_DAYS}天）", className="legend-title"))
+    if focus:
+        rows.append(
+            html.Div(
+                [html.Span(className="swatch outline", style={"borderColor": FOCUS_COLOUR}), "轮播中的中队"],
+                className="legend-row",
+            )
+        )
+    return rows
 
 
 def _view(scale: float) -> tuple[dict[str, float], float]:
@@ -209,12 +320,12 @@ clientside_callback(
 
 def _wall_style(trace: Any, scale: float = 1.0) -> Any:
     """Large, compact colour bars inside the map for reading from across the room."""
-    font = round(15 * scale)
+    font = round(FONT_PX * scale)
     if getattr(trace, "colorbar", None) is not None and getattr(trace, "showscale", None) is not False:
         trace.colorbar = {
             **trace.colorbar.to_plotly_json(),
-            "len": 0.35,
-            "thickness": round(16 * scale),
+            "len": 0.4,
+            "thickness": round(24 * scale),
             "x": 0.99,  # bottom right: the county runs from south-west to north-east, that corner is empty
             "xanchor": "right",
             "y": 0.03,
@@ -271,7 +382,7 @@ def _kpi_cards(kpis: dict[str, Any]) -> list[html.Div]:
         _card(
             "投诉按期办结率",
             fmt.percent(kpis["complaints_on_time_share"]),
-            f"投诉 {fmt.number(kpis['complaints'])} 件 · 到场中位 {fmt.minutes(kpis['complaints_median_arrive_min'])}",
+            f"投诉 {fmt.number(kpis['complaints'])} 件 · 到期 {fmt.number(kpis.get('complaints_due'))} 件",
         )
     )
     cards.append(
@@ -284,23 +395,24 @@ def _kpi_cards(kpis: dict[str, Any]) -> list[html.Div]:
     return cards
 
 
-def _response_class(minutes: float | None) -> str:
-    if minutes is None or minutes != minutes:
-        return "resp-none"
-    return "resp-good" if minutes <= 30 else "resp-mid" if minutes <= 60 else "resp-bad"
+def arrival_text(minutes: float | None) -> str:
+    """Minutes as the wall shows them, always in minutes (the colour bar's unit): ``25 分钟``, ``—``."""
+    return "—" if minutes is None or minutes != minutes else f"{minutes:.0f} 分钟"
 
 
 def _ranking(per_squad: list[dict[str, Any]]) -> html.Div:
-    rows = sorted(per_squad, key=lambda r: (r["median_arrive_min"] is None, r["median_arrive_min"] or 0))
+    rows = sorted(per_squad, key=lambda r: (r[ARRIVAL_METRIC] is None, r[ARRIVAL_METRIC] or 0))
     return html.Div(
-        [html.H2("各中队到场时间（中位）")]
+        [html.H2(f"各中队{ARRIVAL_LABEL}")]
         + [
             html.Div(
                 [
                     html.Span(row["name"], className="rank-name"),
-                    html.Span(fmt.minutes(row["median_arrive_min"]), className="rank-value"),
+                    html.Span(arrival_text(row[ARRIVAL_METRIC]), className="rank-value"),
                 ],
-                className=f"rank-row {_response_class(row['median_arrive_min'])}",
+                className=f"rank-row resp-{arrival_band(row[ARRIVAL_METRIC])}",
+                style={"borderLeftColor": arrival_colour(row[ARRIVAL_METRIC]) or "#555"},
+                **{"data-squad": row["squad_code"], "data-minutes": row[ARRIVAL_METRIC]},
             )
             for row in rows
         ],
@@ -311,28 +423,54 @@ def _ranking(per_squad: list[dict[str, Any]]) -> html.Div:
 live.register_wall(WALL_MAP, WALL_LIVE_KPIS, WALL_WARNINGS)
 
 
-@callback(Output(WALL_ROTATION, "children"), Input(WALL_ROTATE, "n_intervals"), Input(WALL_STORE, "data"))
-def rotate(ticks: int | None, store: dict | None) -> Any:
-    """Show one squad at a time, moving on every rotation tick (the map itself does not move)."""
+@callback(
+    Output(WALL_ROTATION, "children"),
+    Output(WALL_FOCUS, "data"),
+    Input(WALL_ROTATE, "n_intervals"),
+    Input(WALL_STORE, "data"),
+)
+def rotate(ticks: int | None, store: dict | None) -> tuple[Any, Any]:
+    """Show one squad at a time, moving on every rotation tick; its code goes to the map's outline.
+
+    The panel and the outline move in the same response (the outline is redrawn in the browser, see
+    the clientside callback below), so the two always name the same squad.
+    """
     squads = (store or {}).get("squads") or []
     if not squads:
-        return html.Div("等待数据…", className="rotation-empty")
-    ordered = sorted(squads, key=lambda r: r["squad_code"])
-    row = ordered[(ticks or 0) % len(ordered)]
+        return html.Div("等待数据…", className="rotation-empty"), no_update
+    row = focused(squads, ticks)
     due = row.get("due") or 0
     on_time = (row.get("due_on_time") or 0) / due if due else None
-    return html.Div(
+    panel = html.Div(
         [
             html.Div("中队轮播", className="kpi-title"),
-            html.Div(row["name"], className="rotation-name"),
+            html.Div(row["name"], className="rotation-name", style={"borderLeftColor": FOCUS_COLOUR}),
             html.Div(
                 [
                     _card("今年案件", fmt.number(row["cases"]), ""),
                     _card("未结案件", fmt.number(row["open"]), ""),
-                    _card("到场中位", fmt.minutes(row["median_arrive_min"]), ""),
+                    _card("受理→到场", arrival_text(row.get(ARRIVAL_METRIC)), ""),
                     _card("按期办结率", fmt.percent(on_time), ""),
                 ],
                 className="rotation-cards",
             ),
         ]
     )
+    return panel, row["squad_code"]
+
+
+# Move the outline (the map trace tagged ``focus``) to the squad the rotation shows, in place: the
+# figure's other traces and the view are untouched. A refresh rebuilds the outline on the same squad.
+clientside_callback(
+    """function(code) {
+        const gd = document.querySelector('#wall-map .js-plotly-plot');
+        if (!code || !gd || !gd.data) { return window.dash_clientside.no_update; }
+        const i = gd.data.findIndex(t => t.meta && t.meta.layer === 'focus');
+        if (i >= 0 && (gd.data[i].locations || [])[0] !== code) {
+            Plotly.restyle(gd, {locations: [[code]]}, [i]);
+        }
+        return code;
+    }""",
+    Output(WALL_FOCUS_DRAWN, "data"),
+    Input(WALL_FOCUS, "data"),
+)

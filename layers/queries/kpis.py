@@ -45,7 +45,8 @@ _COUNTS = text(
 _FRESHNESS = text(
     """
     SELECT (SELECT max(finished_at) FROM etl_runs WHERE status = 'succeeded') AS last_load_at,
-           (SELECT coalesce(sum(officers), 0) FROM squads) AS squad_officers
+           (SELECT coalesce(sum(officers), 0) FROM squads
+             WHERE CAST(:county AS boolean) OR code = ANY(:squads)) AS squad_officers
     """
 )
 
@@ -62,7 +63,8 @@ def counts(conn: Connection, params: LayerParams) -> pd.DataFrame:
     ``params.scope.squads`` restricts the squads counted.
     """
     region = get_region()
-    fresh = conn.execute(_FRESHNESS).mappings().one()
+    squads = counted_squads(params)
+    fresh = conn.execute(_FRESHNESS, {"county": squads is None, "squads": list(squads or ())}).mappings().one()
     ref = params.end or default_window_end(conn, params.scope)
     frame = pd.DataFrame(
         conn.execute(_COUNTS, {"ref": ref, "tz": region.timezone}).mappings().all(),
@@ -77,12 +79,10 @@ def counts(conn: Connection, params: LayerParams) -> pd.DataFrame:
             "median_arrive_min",
         ],
     )
-    allowed = params.scope.squads
-    if allowed is not None:
-        frame = frame[frame["squad_code"].isin(allowed)]
-    if params.squads:
-        frame = frame[frame["squad_code"].isin(params.squads)]
+    if squads is not None:
+        frame = frame[frame["squad_code"].isin(squads)]
     frame.attrs.update(
+        county_wide=squads is None,
         reference_day=ref,
         data_as_of=newest_case_time(conn),
         last_load_at=fresh["last_load_at"],
@@ -91,8 +91,23 @@ def counts(conn: Connection, params: LayerParams) -> pd.DataFrame:
     return frame
 
 
+def counted_squads(params: LayerParams) -> tuple[str, ...] | None:
+    """The squads whose cases and officers the figures count: the scope's, narrowed by ``params.squads``;
+    None for the whole county."""
+    squads = params.scope.squads
+    if params.squads:
+        squads = tuple(s for s in params.squads if squads is None or s in squads)
+    return squads
+
+
 def summarise(data: pd.DataFrame) -> dict:
-    """Summary: totals by procedure type and period, complaint figures, per-officer and per-squad numbers."""
+    """Summary: totals by procedure type and period, complaint figures, per-officer and per-squad numbers.
+
+    ``officers`` are those of the squads counted (the region's total only when the whole county is
+    counted and the squads list none), so 人均办案 divides a squad's cases by that squad's officers.
+    Response times per squad are not here: the wall reads them from the response-times layer
+    (:data:`layers.stats.response_time.ARRIVAL_METRIC`), the one place they are computed.
+    """
     region = get_region()
     this = data[data["period"] == "this"]
     last = data[data["period"] == "last"]
@@ -105,14 +120,12 @@ def summarise(data: pd.DataFrame) -> dict:
     }
     complaints = this[this["procedure_type"] == "投诉举报"]
     due = int(complaints["due"].sum())
-    officers = data.attrs.get("squad_officers") or region.officers
+    officers = data.attrs.get("squad_officers") or (region.officers if data.attrs.get("county_wide", True) else 0)
     per_squad = (
         this.groupby("squad_code")
         .agg(cases=("cases", "sum"), open=("open", "sum"), due=("due", "sum"), due_on_time=("due_on_time", "sum"))
         .reset_index()
     )
-    medians = this.groupby("squad_code")["median_arrive_min"].median()
-    per_squad["median_arrive_min"] = per_squad["squad_code"].map(medians)
     summary = {
         "reference_day": data.attrs.get("reference_day"),
         "data_as_of": data.attrs.get("data_as_of"),
@@ -169,7 +182,7 @@ def live_figures(conn: Connection, params: LayerParams, now: dt.datetime) -> dic
     ``on_duty`` (在岗人数): patrol devices online (a fix within ``[live] online_min``); ``new_today``
     (今日新增): cases received since local midnight; ``to_dispatch`` (待派遣): cases of the last day
     neither dispatched, arrived nor closed; ``overdue_arrival`` (超时未到场): cases of the last day not
-    arrived nor closed after ``[warnings] arrive_limit_min`` (the arrival rule's limit).
+    arrived nor closed after ``[region] arrive_limit_min`` (the 到场时限 of the wall and the arrival rule).
     """
     region = get_region()
     allowed = params.scope.squads
@@ -184,7 +197,7 @@ def live_figures(conn: Connection, params: LayerParams, now: dt.datetime) -> dic
                 "now": now,
                 "day_start": day_start,
                 "online_s": region.live.online_min * 60,
-                "arrive_s": region.warnings.arrive_limit_min * 60,
+                "arrive_s": region.arrive_limit_min * 60,
                 "squads": None if squads is None else sorted(squads),
             },
         )

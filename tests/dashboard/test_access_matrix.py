@@ -388,6 +388,7 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
             WARNING_ACK,
         ),
     ],
+    "wall-focus-drawn.data": [Probe("clientside", lambda s: {"wall-focus.data": "ZD01"}, every_role(Clientside()))],
 }
 
 

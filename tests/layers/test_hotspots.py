@@ -83,6 +83,12 @@ def test_a_known_hotspot_is_found(db: Connection, seed: Seed) -> None:
     assert result.summary["hot_spots_99"] >= 1
     assert set(result.data.loc[result.data["cls"] > 0, "h3"]) <= {hot, *h3.grid_ring(hot, 1), *h3.grid_ring(hot, 2)}
     assert result.traces[0].type == "choroplethmap"
+    # The tooltip and the legend say it in plain Chinese (no z, no q), the wall and the squad page alike.
+    trace = result.traces[0]
+    texts = dict(zip(trace.locations, trace.text, strict=True))
+    assert texts[hot] == "高度聚集（99 % 置信）"
+    assert "z" not in trace.hovertemplate and "q" not in trace.hovertemplate and "%{text}" in trace.hovertemplate
+    assert result.legend[0].label == "高度聚集（99 % 置信）"
     # Another squad's scope sees none of these cases.
     other = render("hotspots", db, LayerParams(scope=Scope(squads=("ZD02",))))
     assert other.summary["cases"] == 0
