@@ -205,6 +205,7 @@ def run_job(
     source_crs: str | None = None,
     mapping: str | None = None,
     force: bool = False,
+    lock: bool = True,
 ) -> RunReport:
     """Run ``body(conn, run)`` as one recorded ETL run.
 
@@ -225,6 +226,9 @@ def run_job(
         Fingerprint of the column mapping used (part of its identity).
     force
         Load even when identical input was loaded before.
+    lock
+        Hold the kind's advisory lock (:func:`lock_kind`); the live API locks per device or case instead,
+        so requests of many sources run side by side.
 
     Raises
     ------
@@ -247,7 +251,8 @@ def run_job(
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
             with engine.begin() as marker:
                 marker.execute(update(EtlRun).where(EtlRun.id == run_id).values(backend_pid=pid))
-            lock_kind(conn, job)
+            if lock:
+                lock_kind(conn, job)
             earlier = previous_success(conn, job, source_hash) if source_hash and not force else None
             if earlier is not None:
                 run.warn(f"identical input was loaded by run {earlier}; nothing to do")

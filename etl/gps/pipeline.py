@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from etl.gps.checks import implausible_time, outside_region
 from etl.gps.clean import clean
 from etl.gps.config import GpsConfig, config_from
 from etl.gps.derive import derive, visits
@@ -226,20 +227,16 @@ class GpsLoader:
                 self.run.reject(int(row), content, reason, str(source.path))
 
     def _outside_region(self, frame: pd.DataFrame, files: list[FileFixes], margin: float) -> pd.DataFrame:
-        west, south, east, north = self.region.outline.bounds
-        lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
-        outside = (lon < west - margin) | (lon > east + margin) | (lat < south - margin) | (lat > north + margin)
-        self._reject(
-            frame,
-            files,
-            frame.index[outside],
-            [
-                f"fix outside the region ({a:.5f}, {b:.5f} in WGS-84)"
-                for a, b in zip(lon[outside], lat[outside], strict=True)
-            ],
-        )
+        """Reject fixes outside the region or at an implausible time (:mod:`etl.gps.checks`)."""
+        outside, reasons = outside_region(frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region, margin)
+        self._reject(frame, files, frame.index[outside], reasons)
         self.counts["outside_region"] += int(outside.sum())
-        return frame[~outside]
+        frame = frame[~outside]
+        untimely, reasons = implausible_time(frame["ts"].to_numpy(), self.region)
+        self._reject(frame, files, frame.index[untimely], reasons)
+        if untimely.any():
+            self.counts["implausible_time"] += int(untimely.sum())
+        return frame[~untimely]
 
     def _windows(self, kept: pd.DataFrame, config: GpsConfig) -> pd.DataFrame:
         """Per subject, the time spans of its fixes (split at trip gaps), widened by the trip gap."""

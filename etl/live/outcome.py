@@ -1,0 +1,35 @@
+"""What one ingest request did: accepted, duplicates, rejected by index (the API's answer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from etl.runs import Run
+
+DUPLICATE = "duplicate: "  # reason prefix of items already stored (kept as rejects, answered as duplicates)
+
+
+@dataclass
+class Outcome:
+    """The answer to one batch; ``accepted + duplicates + len(rejected)`` is the number of items sent."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    run_id: int | None = None
+
+    @classmethod
+    def of(cls, run: Run) -> Outcome:
+        """From a finished run: its rejects split into duplicates and the rest (by item index)."""
+        rejected = [
+            {"index": r["row_number"], "reason": r["reason"]}
+            for r in run.rejects
+            if not str(r["reason"]).startswith(DUPLICATE)
+        ]
+        duplicates = run.rejected - len(rejected)
+        return cls(run.loaded, duplicates, sorted(rejected, key=lambda r: r["index"]), run.id)
+
+    def answer(self) -> dict[str, Any]:
+        """The JSON body of the response."""
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
