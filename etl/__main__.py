@@ -257,8 +257,12 @@ def tokens() -> None:
 def tokens_create(source: str, kinds: str, expires_days: float | None) -> None:
     """Create a token for SOURCE and print it (once: only its hash is kept)."""
     from etl.api.tokens import create_token
+    from geo.errors import EgisError
 
-    token = create_token(writer_engine(), source, [k.strip() for k in kinds.split(",") if k.strip()], expires_days)
+    try:
+        token = create_token(writer_engine(), source, [k.strip() for k in kinds.split(",") if k.strip()], expires_days)
+    except EgisError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(token)
 
 

@@ -39,7 +39,7 @@ def create_app() -> flask.Flask:
     settings = get_settings()
     app = flask.Flask("etl.api")
     app.config["MAX_CONTENT_LENGTH"] = int(settings.api_max_body_mb * 1024 * 1024)
-    limiter = RateLimiter(settings.api_rate_per_s, settings.api_rate_per_s * 2)
+    limiter = RateLimiter(settings.api_rate_per_s, max(1.0, settings.api_rate_per_s * 2))
 
     def batch(kind: str, key: str, ingest: Callable[[Any, str, list[Any]], Outcome]) -> flask.Response:
         header = flask.request.headers.get("Authorization", "")
