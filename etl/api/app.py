@@ -64,7 +64,7 @@ def create_app() -> flask.Flask:
                 413, f"{len(items)} items in one batch; at most {settings.api_max_batch} (EGIS_API_MAX_BATCH)"
             )
         outcome = ingest(engine, check.source or "", items)
-        if items and outcome.accepted == 0 and outcome.duplicates == 0 and _all_malformed(outcome, len(items)):
+        if items and outcome.malformed == len(items):
             return _error(400, "no item of the batch is valid", outcome.rejected)
         return flask.jsonify(outcome.answer())
 
@@ -104,9 +104,3 @@ def create_app() -> flask.Flask:
         return response
 
     return app
-
-
-def _all_malformed(outcome: Outcome, count: int) -> bool:
-    """True when every item was rejected for its form (not for a check on valid data): the body was garbage."""
-    markers = ("is missing", "is not", "must be", "has no UTC offset", "an event must", "a fix must")
-    return len(outcome.rejected) == count and all(any(m in r["reason"] for m in markers) for r in outcome.rejected)

@@ -82,6 +82,7 @@ class LiveCases:
                 rows.append(event_row(index, item, self.source))
             except ValueError as exc:
                 self.run.reject(index, item, str(exc))
+                self.run.stats["malformed"] = self.run.stats.get("malformed", 0) + 1
         numbers = sorted({normalize_case_number(r.values.get("case_number")) for r in rows} - {""})
         self.conn.execute(
             text(

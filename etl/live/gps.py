@@ -195,6 +195,7 @@ class LiveFixes:
                 fix = parse_fix(item)
             except ValueError as exc:
                 self.reject([index], str(exc))
+                self.run.stats["malformed"] = self.run.stats.get("malformed", 0) + 1
                 continue
             rows.append({**fix, "row": index})
         return pd.DataFrame(rows)

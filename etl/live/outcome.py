@@ -18,6 +18,7 @@ class Outcome:
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     run_id: int | None = None
+    malformed: int = 0  # items rejected for their form (not parseable as a fix or event at all)
 
     @classmethod
     def of(cls, run: Run) -> Outcome:
@@ -28,7 +29,8 @@ class Outcome:
             if not str(r["reason"]).startswith(DUPLICATE)
         ]
         duplicates = run.rejected - len(rejected)
-        return cls(run.loaded, duplicates, sorted(rejected, key=lambda r: r["index"]), run.id)
+        ordered = sorted(rejected, key=lambda r: r["index"])
+        return cls(run.loaded, duplicates, ordered, run.id, int(run.stats.get("malformed", 0)))
 
     def answer(self) -> dict[str, Any]:
         """The JSON body of the response."""
