@@ -52,7 +52,8 @@ def test_batches_extend_the_trip_and_visits_like_one_load(api: Api, region) -> N
     frame["x"], frame["y"] = from_wgs84(frame["lon"].to_numpy(), frame["lat"].to_numpy(), region.metric_crs)
     frame = frame.assign(key=0, speed=np.nan, heading=np.nan)
     expected = visits(derive(frame, streets, GpsConfig()))
-    assert [(g[0], g[4]) for g in got] == [(keys[s], n) for s, n in zip(expected["segment"], expected["n_fixes"])]
+    pairs = zip(expected["segment"], expected["n_fixes"], strict=True)
+    assert [(g[0], g[4]) for g in got] == [(keys[s], n) for s, n in pairs]
     assert [g[0] for g in got] == ["S1", "S2"]
     assert got[0][4] + got[1][4] == 90 and got[0][1] == trips[0]
 
