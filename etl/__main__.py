@@ -298,5 +298,37 @@ def tokens_list() -> None:
     console.print(table)
 
 
+@main.command()
+@click.option("--speed", default=10.0, show_default=True, help="Simulated seconds per real second until now.")
+@click.option(
+    "--api", "api_url", default=None, help="Base URL of the API (default http://EGIS_API_HOST:EGIS_API_PORT)."
+)
+@click.option("--token", default=None, help="Bearer token (default: a new token of source 'simulator').")
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="Demo raw folder (default the demo's).")
+@click.option("--backfill-hours", default=4.0, show_default=True, help="Start the replay this long before now.")
+@click.option("--until-now", is_flag=True, help="Stop once the replay has caught up with now.")
+def simulate(
+    speed: float, api_url: str | None, token: str | None, data: Path | None, backfill_hours: float, until_now: bool
+) -> None:
+    """Replay the demo's latest GPS day and its case events through the ingest API, like devices."""
+    from etl.api.tokens import create_token
+    from etl.demo import demo_folder
+    from etl.demo.simulate import Simulator, case_items, gps_items
+    from geo.settings import get_settings
+
+    settings = get_settings()
+    raw = data or demo_folder() / "raw"
+    region = get_region()
+    day, items = gps_items(raw / "gps", region)
+    if day is None:
+        raise click.ClickException(f"no GPS tracks under {raw / 'gps'}; run 'python -m etl demo' first")
+    items += case_items(raw / "cases", day, region)
+    token = token or create_token(writer_engine(), "simulator", ["gps", "cases"], expires_days=2)
+    url = api_url or f"http://{settings.api_host}:{settings.api_port}"
+    click.echo(f"replaying {day} ({len(items)} fixes and events) onto today at {speed:g}x through {url}")
+    result = Simulator(url, token, region, speed, backfill_hours).run(items, until_now=until_now)
+    click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+
 if __name__ == "__main__":
     run_cli(main)

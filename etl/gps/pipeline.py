@@ -99,28 +99,8 @@ class GpsLoader:
 
     # -- reading -------------------------------------------------------------------------------
     def _read(self, source: GpsSource) -> FileFixes:
-        """Read one file; messages and rejects name it as the user knows it (``a.zip!b.gpx``)."""
-        crs = input_crs(self.crs, source.settings, source=source.name)
-        try:
-            if source.format == "gpx":
-                fixes = read_gpx_fixes(source.path, source.default_subject, source.subject_kind)
-            else:
-                timezone = str(source.settings.get("timezone") or self.region.timezone)
-                fixes = read_vehicle_table(
-                    source.path,
-                    self.mapping,
-                    crs=crs,
-                    timezone=timezone,
-                    subject_kind=source.subject_kind,
-                    encoding=declared_encoding(source.settings),
-                )
-        except EgisError as exc:
-            if str(source.path) == source.name:
-                raise
-            raise type(exc)(str(exc).replace(str(source.path), source.name)) from exc
-        fixes.source_crs = crs
-        fixes.path = Path(source.name)
-        return fixes
+        """Read one file (:func:`read_source`)."""
+        return read_source(source, self.region, self.mapping, self.crs)
 
     def _frame(self, pending: list[tuple[GpsSource, FileFixes]]) -> tuple[pd.DataFrame, list[FileFixes]]:
         """One frame of the unit's valid fixes in WGS-84 and metres; parse rejects recorded."""
@@ -313,3 +293,31 @@ def load_sources(
 ) -> None:
     """Load the GPS ``sources`` through ``conn`` as part of ``run`` (see :class:`GpsLoader`)."""
     GpsLoader(conn=conn, run=run, region=region, mapping=mapping, crs=crs).load(sources)
+
+
+def read_source(source: GpsSource, region: Region, mapping: Mapping, crs: str | None = None) -> FileFixes:
+    """Read one GPS file; messages and rejects name it as the user knows it (``a.zip!b.gpx``).
+
+    Also read by the simulator (:mod:`etl.demo.simulate`), which replays the demo's tracks.
+    """
+    crs = input_crs(crs, source.settings, source=source.name)
+    try:
+        if source.format == "gpx":
+            fixes = read_gpx_fixes(source.path, source.default_subject, source.subject_kind)
+        else:
+            timezone = str(source.settings.get("timezone") or region.timezone)
+            fixes = read_vehicle_table(
+                source.path,
+                mapping,
+                crs=crs,
+                timezone=timezone,
+                subject_kind=source.subject_kind,
+                encoding=declared_encoding(source.settings),
+            )
+    except EgisError as exc:
+        if str(source.path) == source.name:
+            raise
+        raise type(exc)(str(exc).replace(str(source.path), source.name)) from exc
+    fixes.source_crs = crs
+    fixes.path = Path(source.name)
+    return fixes
