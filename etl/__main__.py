@@ -330,5 +330,13 @@ def simulate(
     click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
 
+@main.command("demo-services")
+def demo_services_command() -> None:
+    """Run the demo's services together (dashboard, ingest API, warnings, simulator); Ctrl-C stops them all."""
+    from etl.demo.services import demo_services, run_services
+
+    raise click.exceptions.Exit(run_services(demo_services()))
+
+
 if __name__ == "__main__":
     run_cli(main)
