@@ -205,7 +205,7 @@ def run_job(
     source_crs: str | None = None,
     mapping: str | None = None,
     force: bool = False,
-    lock: bool = True,
+    live: bool = False,
 ) -> RunReport:
     """Run ``body(conn, run)`` as one recorded ETL run.
 
@@ -226,9 +226,9 @@ def run_job(
         Fingerprint of the column mapping used (part of its identity).
     force
         Load even when identical input was loaded before.
-    lock
-        Hold the kind's advisory lock (:func:`lock_kind`); the live API locks per device or case instead,
-        so requests of many sources run side by side.
+    live
+        A request of the live API: no kind lock (:func:`lock_kind`; it locks per device or case instead, so
+        requests of many sources run side by side) and no sweep for interrupted runs on every request.
 
     Raises
     ------
@@ -237,7 +237,8 @@ def run_job(
     """
     source_path = Path(source)
     source_hash = input_identity(source_path, source_crs=source_crs, mapping=mapping, encoding=forced_encoding_name())
-    mark_interrupted_runs(engine)
+    if not live:
+        mark_interrupted_runs(engine)
     began = time.perf_counter()
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -251,7 +252,7 @@ def run_job(
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
             with engine.begin() as marker:
                 marker.execute(update(EtlRun).where(EtlRun.id == run_id).values(backend_pid=pid))
-            if lock:
+            if not live:
                 lock_kind(conn, job)
             earlier = previous_success(conn, job, source_hash) if source_hash and not force else None
             if earlier is not None:

@@ -40,7 +40,7 @@ def ingest_events(engine: Engine, source: str, items: list[Any]) -> Outcome:
         run.read = len(items)
         LiveCases(conn, run, region, source).load(items)
 
-    run_job(engine, JOB, f"api:{source}", body, lock=False)
+    run_job(engine, JOB, f"api:{source}", body, live=True)
     return Outcome.of(holder["run"])
 
 

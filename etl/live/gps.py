@@ -37,6 +37,7 @@ JOB = "api_gps"
 CRS_NAMES = ("wgs84", "gcj02", "cgcs2000")
 SUBJECT_KINDS = ("patrol", "sanitation")
 OFFSET_CHECK_MIN = 50  # fixes of one declared CRS in a batch before the GCJ-02 check is worth its query
+_OFFSET_CHECKED: set[tuple[str, str]] = set()  # (source, crs) checked once per process: a wrong CRS is systematic
 NS = 1_000_000_000
 
 
@@ -64,7 +65,7 @@ def ingest_fixes(engine: Engine, source: str, items: list[Any], config: GpsConfi
         run.read = len(items)
         LiveFixes(conn, run, region, config).load(items)
 
-    run_job(engine, JOB, f"api:{source}", body, lock=False)
+    run_job(engine, JOB, f"api:{source}", body, live=True)
     return Outcome.of(holder["run"])
 
 
@@ -216,7 +217,8 @@ class LiveFixes:
         self.reject(frame.loc[untimely, "row"], reasons)
         frame = frame[~untimely].copy()
         for crs, part in frame.groupby("crs"):
-            if len(part) >= OFFSET_CHECK_MIN:
+            if len(part) >= OFFSET_CHECK_MIN and (self.run.source_path, str(crs)) not in _OFFSET_CHECKED:
+                _OFFSET_CHECKED.add((self.run.source_path, str(crs)))
                 points = shapely.points(part["lon"].to_numpy(), part["lat"].to_numpy())
                 warning = offset_warning(self.conn, points, str(crs), self.region)
                 if warning:
@@ -375,21 +377,30 @@ class LiveFixes:
         """The stored visits the new fixes continue: the last fix's segment, entered again at once."""
         out = []
         found = visits(derived)
+        key, ts = derived["key"].to_numpy(), derived["ts"].to_numpy(dtype=np.int64)
+        kinds, subjects = derived["kind"].to_numpy(), derived["subject"].to_numpy()
+        f_key, f_entered = found["key"].to_numpy(), found["entered"].to_numpy(dtype=np.int64)
+        f_left, f_n = found["left"].to_numpy(dtype=np.int64), found["n_fixes"].to_numpy(dtype=np.int64)
+        f_trip, f_segment = found["trip"].to_numpy(dtype=np.int64), found["segment"].to_numpy(dtype=np.int64)
         for position in np.flatnonzero(derived["context"].to_numpy(dtype=bool)):
-            row = derived.iloc[position]
-            hit = found[(found["key"] == row["key"]) & (found["entered"] == row["ts"])]
-            if len(hit) == 0 or int(hit["n_fixes"].iloc[0]) < 2:
+            hit = np.flatnonzero((f_key == key[position]) & (f_entered == ts[position]))
+            if len(hit) == 0 or f_n[hit[0]] < 2:
                 continue
-            visit = hit.iloc[0]
+            v = hit[0]
             out.append(
                 {
-                    "left": pd.Timestamp(int(visit["left"]), tz="UTC").to_pydatetime(),
-                    "more": int(visit["n_fixes"]) - 1,
-                    "k": row["kind"],
-                    "s": row["subject"],
-                    "t": int(visit["trip"]),
-                    "seg": int(visit["segment"]),
-                    "was": pd.Timestamp(int(row["ts"]), tz="UTC").to_pydatetime(),
+                    "left": _utc(int(f_left[v])),
+                    "more": int(f_n[v]) - 1,
+                    "k": str(kinds[position]),
+                    "s": str(subjects[position]),
+                    "t": int(f_trip[v]),
+                    "seg": int(f_segment[v]),
+                    "was": _utc(int(ts[position])),
                 }
             )
         return out
+
+
+def _utc(ns: int) -> dt.datetime:
+    """Nanoseconds since the epoch (whole microseconds) as an aware datetime, exactly."""
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
