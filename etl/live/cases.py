@@ -18,30 +18,22 @@ from sqlalchemy.engine import Connection
 from etl.jobs._case_checks import STAGE_STATUS, STAGES
 from etl.jobs._case_row import TEXT_FIELDS, CaseRow
 from etl.jobs.cases import CaseLoader
-from etl.live.outcome import DUPLICATE, Outcome
+from etl.live.outcome import DUPLICATE, Outcome, run_batch
 from etl.mapping import load_mapping
-from etl.runs import Run, run_job
+from etl.runs import Run
 from geo.case_number import normalize_case_number
 from geo.models import CASE_EVENT_STAGES
 from geo.region import get_region
 
 JOB = "api_cases"
 EVENT_FIELDS = frozenset({"case_number", *TEXT_FIELDS, *STAGES, "lon", "lat"})
-EVENT_CRS = "gcj02"  # phone coordinates, as in the export; "crs" on an event overrides it
+EVENT_CRS = "gcj02"  # phone coordinates, as in the export
 
 
 def ingest_events(engine: Engine, source: str, items: list[Any]) -> Outcome:
     """Apply a batch of case events sent by ``source`` as one run; the answer says what became of each."""
     region = get_region()
-    holder: dict[str, Run] = {}
-
-    def body(conn: Connection, run: Run) -> None:
-        holder["run"] = run
-        run.read = len(items)
-        LiveCases(conn, run, region, source).load(items)
-
-    run_job(engine, JOB, f"api:{source}", body, live=True)
-    return Outcome.of(holder["run"])
+    return run_batch(engine, JOB, source, items, lambda conn, run: LiveCases(conn, run, region, source).load(items))
 
 
 def event_row(index: int, item: Any, source: str) -> CaseRow:

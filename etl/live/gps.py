@@ -25,10 +25,10 @@ from etl.gps.clean import clean
 from etl.gps.config import GpsConfig
 from etl.gps.derive import derive, visits
 from etl.gps.fix_writer import FIX_COLUMNS, VISIT_COLUMNS, copy_binary, encode_fixes, encode_visits
-from etl.live.outcome import DUPLICATE, Outcome
+from etl.live.outcome import DUPLICATE, Outcome, run_batch
 from etl.live.streets import street_index
 from etl.offset_check import offset_warning
-from etl.runs import Run, run_job
+from etl.runs import Run
 from geo.crs import from_wgs84, normalize_crs, to_wgs84
 from geo.errors import ConfigError
 from geo.region import Region, get_region
@@ -58,15 +58,7 @@ def ingest_fixes(engine: Engine, source: str, items: list[Any], config: GpsConfi
     """
     region = get_region()
     config = config or GpsConfig()
-    holder: dict[str, Run] = {}
-
-    def body(conn: Connection, run: Run) -> None:
-        holder["run"] = run
-        run.read = len(items)
-        LiveFixes(conn, run, region, config).load(items)
-
-    run_job(engine, JOB, f"api:{source}", body, live=True)
-    return Outcome.of(holder["run"])
+    return run_batch(engine, JOB, source, items, lambda conn, run: LiveFixes(conn, run, region, config).load(items))
 
 
 def parse_fix(item: Any) -> dict[str, Any]:

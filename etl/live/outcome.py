@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from etl.runs import Run
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from etl.runs import Run, run_job
 
 DUPLICATE = "duplicate: "  # reason prefix of items already stored (kept as rejects, answered as duplicates)
 
@@ -35,3 +39,18 @@ class Outcome:
     def answer(self) -> dict[str, Any]:
         """The JSON body of the response."""
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+def run_batch(
+    engine: Engine, job: str, source: str, items: list[Any], work: Callable[[Connection, Run], None]
+) -> Outcome:
+    """Run ``work(conn, run)`` on a batch of ``items`` from ``source`` as one live run; its answer."""
+    holder: dict[str, Run] = {}
+
+    def body(conn: Connection, run: Run) -> None:
+        holder["run"] = run
+        run.read = len(items)
+        work(conn, run)
+
+    run_job(engine, job, f"api:{source}", body, live=True)
+    return Outcome.of(holder["run"])
