@@ -50,20 +50,20 @@ def create_app() -> flask.Flask:
         wait = limiter.take(token_hash(token))
         if wait > 0:
             return _error(429, "too many requests for this token", **{"Retry-After": str(max(1, math.ceil(wait)))})
-        engine = writer_engine()
-        check = check_token(engine, token, kind)
-        if check.status != 200:
-            extra = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if check.status == 401 else {}
-            return _error(check.status, check.problem or "refused", **extra)
-        try:
-            items = items_of(flask.request.get_data(cache=False), flask.request.content_type or "", key)
-        except BadBody as exc:
-            return _error(400, str(exc), exc.errors)
-        if len(items) > settings.api_max_batch:
-            return _error(
-                413, f"{len(items)} items in one batch; at most {settings.api_max_batch} (EGIS_API_MAX_BATCH)"
-            )
-        outcome = ingest(engine, check.source or "", items)
+        with writer_engine().connect() as conn:  # one connection and transaction: token check, checks, writes
+            check = check_token(conn, token, kind)
+            if check.status != 200:
+                extra = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if check.status == 401 else {}
+                return _error(check.status, check.problem or "refused", **extra)
+            try:
+                items = items_of(flask.request.get_data(cache=False), flask.request.content_type or "", key)
+            except BadBody as exc:
+                return _error(400, str(exc), exc.errors)
+            if len(items) > settings.api_max_batch:
+                return _error(
+                    413, f"{len(items)} items in one batch; at most {settings.api_max_batch} (EGIS_API_MAX_BATCH)"
+                )
+            outcome = ingest(conn, check.source or "", items)
         if items and outcome.malformed == len(items):
             return _error(400, "no item of the batch is valid", outcome.rejected)
         return flask.jsonify(outcome.answer())

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import Connection
 
 from geo.errors import EgisError
 from geo.models import INGEST_KINDS, IngestToken
@@ -73,14 +74,19 @@ def list_tokens(engine: Engine) -> list[dict]:
         return [dict(r) for r in rows]
 
 
-def check_token(engine: Engine, token: str, kind: str) -> TokenCheck:
-    """Whether ``token`` may send ``kind`` now: 401 unknown, expired or revoked; 403 another kind."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(IngestToken.source, IngestToken.kinds, IngestToken.expires_at, IngestToken.revoked_at).where(
-                IngestToken.token_hash == token_hash(token)
-            )
-        ).first()
+def check_token(bind: Engine | Connection, token: str, kind: str) -> TokenCheck:
+    """Whether ``token`` may send ``kind`` now: 401 unknown, expired or revoked; 403 another kind.
+
+    Given a connection, the check is its first statement (the request's transaction begins with it).
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return check_token(conn, token, kind)
+    row = bind.execute(
+        select(IngestToken.source, IngestToken.kinds, IngestToken.expires_at, IngestToken.revoked_at).where(
+            IngestToken.token_hash == token_hash(token)
+        )
+    ).first()
     if row is None:
         return TokenCheck(None, status=401, problem="unknown token")
     if row.revoked_at is not None:

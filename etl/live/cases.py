@@ -30,7 +30,7 @@ EVENT_FIELDS = frozenset({"case_number", *TEXT_FIELDS, *STAGES, "lon", "lat"})
 EVENT_CRS = "gcj02"  # phone coordinates, as in the export
 
 
-def ingest_events(engine: Engine, source: str, items: list[Any]) -> Outcome:
+def ingest_events(engine: Engine | Connection, source: str, items: list[Any]) -> Outcome:
     """Apply a batch of case events sent by ``source`` as one run; the answer says what became of each."""
     region = get_region()
     return run_batch(engine, JOB, source, items, lambda conn, run: LiveCases(conn, run, region, source).load(items))

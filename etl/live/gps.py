@@ -41,13 +41,15 @@ _OFFSET_CHECKED: set[tuple[str, str]] = set()  # (source, crs) checked once per 
 NS = 1_000_000_000
 
 
-def ingest_fixes(engine: Engine, source: str, items: list[Any], config: GpsConfig | None = None) -> Outcome:
+def ingest_fixes(
+    engine: Engine | Connection, source: str, items: list[Any], config: GpsConfig | None = None
+) -> Outcome:
     """Store a batch of fixes sent by ``source`` as one run; the answer says what became of each item.
 
     Parameters
     ----------
     engine
-        Where to store.
+        Where to store, or the request's connection (its transaction is committed here).
     source
         The token's source name (recorded on the run).
     items
@@ -330,14 +332,17 @@ class LiveFixes:
         copy_binary(self.conn, "gps_fixes", FIX_COLUMNS, encode_fixes(new_fixes, self.run.id))
         if len(fresh):
             copy_binary(self.conn, "segment_visits", VISIT_COLUMNS, encode_visits(fresh))
-        for visit in extend:
+        if extend:  # one statement for every stored visit the batch extends
             self.conn.execute(
                 text(
-                    "UPDATE segment_visits SET left_at = :left, dwell_s = extract(epoch FROM :left - entered_at), "
-                    "n_fixes = n_fixes + :more WHERE subject_kind = :k AND subject_id = :s AND trip_id = :t "
-                    "AND segment_id = :seg AND left_at = :was"
+                    "UPDATE segment_visits v SET left_at = u.left_at, "
+                    "dwell_s = extract(epoch FROM u.left_at - v.entered_at), n_fixes = v.n_fixes + u.more "
+                    "FROM unnest(CAST(:left AS timestamptz[]), CAST(:more AS int[]), CAST(:k AS text[]), "
+                    "CAST(:s AS text[]), CAST(:t AS int[]), CAST(:seg AS int[]), CAST(:was AS timestamptz[])) "
+                    "AS u(left_at, more, k, s, t, seg, was) WHERE v.subject_kind = u.k AND v.subject_id = u.s "
+                    "AND v.trip_id = u.t AND v.segment_id = u.seg AND v.left_at = u.was"
                 ),
-                visit,
+                {name: [visit[name] for visit in extend] for name in ("left", "more", "k", "s", "t", "seg", "was")},
             )
         self.run.loaded += len(new_fixes)
         self.run.stats["fixes_stored"] = self.run.stats.get("fixes_stored", 0) + len(new_fixes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from etl.runs import Run, run_job
+from etl.runs import Run, record_failed_run, run_live
 
 DUPLICATE = "duplicate: "  # reason prefix of items already stored (kept as rejects, answered as duplicates)
 
@@ -42,9 +43,16 @@ class Outcome:
 
 
 def run_batch(
-    engine: Engine, job: str, source: str, items: list[Any], work: Callable[[Connection, Run], None]
+    bind: Engine | Connection, job: str, source: str, items: list[Any], work: Callable[[Connection, Run], None]
 ) -> Outcome:
-    """Run ``work(conn, run)`` on a batch of ``items`` from ``source`` as one live run; its answer."""
+    """Run ``work(conn, run)`` on a batch of ``items`` from ``source`` as one live run in one transaction; its answer.
+
+    ``bind`` is an engine, or a connection the caller opened (e.g. to check the token on it): its
+    transaction is committed here, or rolled back and the failure recorded (best effort).
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return run_batch(conn, job, source, items, work)
     holder: dict[str, Run] = {}
 
     def body(conn: Connection, run: Run) -> None:
@@ -52,5 +60,13 @@ def run_batch(
         run.read = len(items)
         work(conn, run)
 
-    run_job(engine, job, f"api:{source}", body, live=True)
-    return Outcome.of(holder["run"])
+    try:
+        run = run_live(bind, job, f"api:{source}", body)
+        bind.commit()
+    except BaseException as exc:
+        with contextlib.suppress(Exception):  # a dead connection: the server rolled the transaction back
+            bind.rollback()
+        if "run" in holder:
+            record_failed_run(bind.engine, holder["run"], exc)
+        raise
+    return Outcome.of(run)
