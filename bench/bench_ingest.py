@@ -1,6 +1,7 @@
 """Sustained ingest over HTTP: many sources post batches of fixes to the API under gunicorn.
 
-``python bench/bench_ingest.py [--sources 200] [--devices 2] [--batch 25] [--seconds 20] [--runs 3]``
+``python bench/bench_ingest.py [--sources 200] [--devices 2] [--batch 25] [--seconds 20] [--runs 3] [--workers 2]
+[--threads 8]``
 
 Each run uses a fresh schema with a 6 km street grid (bench/bench_gps.py), starts the API under
 gunicorn with the documented settings, and lets ``--sources`` threads (a vendor platform each, with
@@ -106,7 +107,7 @@ def one_run(args: argparse.Namespace) -> dict[str, float]:
         env = dict(
             os.environ, DATABASE_URL=engine.url.render_as_string(hide_password=False), EGIS_API_RATE_PER_S="100000"
         )
-        api = subprocess.Popen(gunicorn_argv(f"127.0.0.1:{port}", args.workers), env=env, stderr=subprocess.DEVNULL)
+        api = subprocess.Popen(gunicorn_argv(f"127.0.0.1:{port}", args.workers, args.threads), env=env, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
@@ -185,6 +186,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25, help="fixes per device per request")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     results = []

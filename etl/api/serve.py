@@ -19,11 +19,12 @@ GUNICORN_ARGS = (
 )
 
 
-def gunicorn_argv(bind: str, workers: int | None = None) -> list[str]:
-    """The gunicorn command line of the API bound to ``bind``."""
+def gunicorn_argv(bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
+    """The gunicorn command line of the API bound to ``bind`` (``workers`` / ``threads`` other than the defaults)."""
     args = [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", bind, "etl.api.wsgi:app"]
-    if workers is not None:
-        args[args.index("--workers") + 1] = str(workers)
+    for flag, value in (("--workers", workers), ("--threads", threads)):
+        if value is not None:
+            args[args.index(flag) + 1] = str(value)
     return args
 
 
