@@ -107,7 +107,9 @@ def one_run(args: argparse.Namespace) -> dict[str, float]:
         env = dict(
             os.environ, DATABASE_URL=engine.url.render_as_string(hide_password=False), EGIS_API_RATE_PER_S="100000"
         )
-        api = subprocess.Popen(gunicorn_argv(f"127.0.0.1:{port}", args.workers, args.threads), env=env, stderr=subprocess.DEVNULL)
+        api = subprocess.Popen(
+            gunicorn_argv(f"127.0.0.1:{port}", args.workers, args.threads), env=env, stderr=subprocess.DEVNULL
+        )
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
