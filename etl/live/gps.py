@@ -170,7 +170,7 @@ class LiveFixes:
             return
         frame["x"], frame["y"] = from_wgs84(frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region.metric_crs)
         frame["key"] = pd.factorize(frame["kind"] + "\x1f" + frame["subject"])[0]
-        cleaned = clean(frame, self.config)
+        cleaned = clean(frame, self.config, self._anchors(frame, last))
         labels = list(cleaned.rejected)
         reasons = [
             DUPLICATE + reason if reason.startswith("duplicate fix") else reason for reason in cleaned.rejected.values()
@@ -280,6 +280,28 @@ class LiveFixes:
                 when = dt.datetime.fromtimestamp(ts_us / 1e6, dt.UTC).astimezone(self.region.tz)
                 self.reject([index], f"fix is not after the device's last accepted fix ({when:%Y-%m-%d %H:%M:%S})")
         return frame[~late]
+
+    def _anchors(self, frame: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
+        """Each device's last stored fix as a cleaning anchor (labels after the batch's, ``key`` of the batch)."""
+        keys = frame.drop_duplicates(["kind", "subject"])[["kind", "subject", "key"]]
+        anchors = last.merge(keys, on=["kind", "subject"])
+        x, y = from_wgs84(anchors["lon"].to_numpy(), anchors["lat"].to_numpy(), self.region.metric_crs)
+        start = int(frame.index.max()) + 1 if len(frame) else 0
+        return pd.DataFrame(
+            {
+                "kind": anchors["kind"].to_numpy(),
+                "subject": anchors["subject"].to_numpy(),
+                "key": anchors["key"].to_numpy(),
+                "ts": anchors["ts_us"].to_numpy(dtype=np.int64) * 1000,
+                "lon": anchors["lon"].to_numpy(),
+                "lat": anchors["lat"].to_numpy(),
+                "x": x,
+                "y": y,
+                "file": 0,
+                "row": -1,
+            },
+            index=pd.RangeIndex(start, start + len(anchors)),
+        )
 
     def _store(self, kept: pd.DataFrame, last: pd.DataFrame) -> None:
         """Derive trips, matches and visits continuing each device's stored track; COPY fixes and new visits."""

@@ -68,6 +68,27 @@ def test_a_fix_before_the_last_one_is_rejected_and_a_gap_starts_a_new_trip(api: 
         assert conn.execute(text("SELECT count(DISTINCT trip_id) FROM gps_fixes")).scalar_one() == 2
 
 
+def test_a_spike_at_the_start_of_a_batch_is_caught_against_the_stored_track(api: Api) -> None:
+    assert api.post("/api/v1/gps", {"fixes": walk(5)}).json()["accepted"] == 5
+    lone = walk(1, start=5)
+    lone[0]["lat"] += 0.02  # 2.2 km off, 10 s after the last stored fix: a batch of one spike
+    answer = api.post("/api/v1/gps", {"fixes": lone}).json()
+    assert answer["accepted"] == 0 and answer["rejected"][0]["index"] == 0
+    assert answer["rejected"][0]["reason"].startswith("impossible jump"), answer
+    batch = walk(5, start=6)
+    for fix in batch[:2]:  # a two-fix excursion opens the batch; the ends rule alone sees no jump in it
+        fix["lat"] += 0.02
+    answer = api.post("/api/v1/gps", {"fixes": batch}).json()
+    assert answer["accepted"] == 3 and [r["index"] for r in answer["rejected"]] == [0, 1], answer
+    assert all(r["reason"].startswith("impossible jump") for r in answer["rejected"])
+    with api.engine.connect() as conn:
+        assert conn.execute(text("SELECT max(ST_Y(geom)) FROM gps_fixes")).scalar_one() < 28.891
+        runs = conn.execute(
+            text("SELECT sum(rows_read), sum(rows_loaded), sum(rows_rejected) FROM etl_runs WHERE job = 'api_gps'")
+        )
+        assert tuple(runs.one()) == (11, 8, 3)
+
+
 def test_gcj02_fixes_are_stored_in_wgs84_and_csv_bodies_work(api: Api) -> None:
     lon, lat = wgs84_to_gcj02(np.array([119.806]), np.array([28.8901]))
     body = f"device,time,lon,lat,crs,speed\nV1,{at(1)},{lon[0]},{lat[0]},gcj02,3.5\n"
