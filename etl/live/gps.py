@@ -281,27 +281,30 @@ class LiveFixes:
                 self.reject([index], f"fix is not after the device's last accepted fix ({when:%Y-%m-%d %H:%M:%S})")
         return frame[~late]
 
+    def _stored_rows(self, last: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+        """Rows of the batch frame's shape (plus ``columns``) for the stored last fixes ``last``."""
+        x, y = from_wgs84(last["lon"].to_numpy(), last["lat"].to_numpy(), self.region.metric_crs)
+        return pd.DataFrame(
+            {
+                "kind": last["kind"].to_numpy(),
+                "subject": last["subject"].to_numpy(),
+                "ts": last["ts_us"].to_numpy(dtype=np.int64) * 1000,
+                "lon": last["lon"].to_numpy(),
+                "lat": last["lat"].to_numpy(),
+                "x": x,
+                "y": y,
+                "row": -1,
+                **columns,
+            }
+        )
+
     def _anchors(self, frame: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
         """Each device's last stored fix as a cleaning anchor (labels after the batch's, ``key`` of the batch)."""
         keys = frame.drop_duplicates(["kind", "subject"])[["kind", "subject", "key"]]
         anchors = last.merge(keys, on=["kind", "subject"])
-        x, y = from_wgs84(anchors["lon"].to_numpy(), anchors["lat"].to_numpy(), self.region.metric_crs)
+        rows = self._stored_rows(anchors, key=anchors["key"].to_numpy(), file=0)
         start = int(frame.index.max()) + 1 if len(frame) else 0
-        return pd.DataFrame(
-            {
-                "kind": anchors["kind"].to_numpy(),
-                "subject": anchors["subject"].to_numpy(),
-                "key": anchors["key"].to_numpy(),
-                "ts": anchors["ts_us"].to_numpy(dtype=np.int64) * 1000,
-                "lon": anchors["lon"].to_numpy(),
-                "lat": anchors["lat"].to_numpy(),
-                "x": x,
-                "y": y,
-                "file": 0,
-                "row": -1,
-            },
-            index=pd.RangeIndex(start, start + len(anchors)),
-        )
+        return rows.set_axis(pd.RangeIndex(start, start + len(rows)))
 
     def _store(self, kept: pd.DataFrame, last: pd.DataFrame) -> None:
         """Derive trips, matches and visits continuing each device's stored track; COPY fixes and new visits."""
@@ -312,24 +315,14 @@ class LiveFixes:
         context = last.merge(first_ts, on=["kind", "subject"])
         context = context[(context["first_ts"] - context["ts_us"] * 1000) <= gap_ns]
         if len(context):
-            lx, ly = from_wgs84(context["lon"].to_numpy(), context["lat"].to_numpy(), self.region.metric_crs)
-            rows = pd.DataFrame(
-                {
-                    "kind": context["kind"].to_numpy(),
-                    "subject": context["subject"].to_numpy(),
-                    "ts": context["ts_us"].to_numpy(dtype=np.int64) * 1000,
-                    "lon": context["lon"].to_numpy(),
-                    "lat": context["lat"].to_numpy(),
-                    "x": lx,
-                    "y": ly,
-                    "speed": np.nan,
-                    "heading": np.nan,
-                    "crs": "EPSG:4326",
-                    "row": -1,
-                    "context": True,
-                    "stored_trip": context["trip"].to_numpy(dtype=float),
-                    "stored_segment": context["segment"].to_numpy(dtype=float),
-                }
+            rows = self._stored_rows(
+                context,
+                speed=np.nan,
+                heading=np.nan,
+                crs="EPSG:4326",
+                context=True,
+                stored_trip=context["trip"].to_numpy(dtype=float),
+                stored_segment=context["segment"].to_numpy(dtype=float),
             )
             kept = pd.concat([rows, kept], ignore_index=True)
         frame = kept.sort_values(["kind", "subject", "ts"], kind="stable").reset_index(drop=True)
