@@ -23,11 +23,12 @@ $(STAMP): requirements.txt
 db: venv
 	@$(PY) -m geo.db start
 
-## demo: set up, load the demo data through the real ETL, serve http://127.0.0.1:8050
+## demo: set up, load the demo data through the real ETL, serve http://127.0.0.1:8050 with the ingest
+## API and the simulator feeding it live (etl/demo/services.py); Ctrl-C stops them all
 demo: setup
 	$(PY) -m etl demo
 	$(PY) -m dashboard users demo
-	$(PY) -m dashboard
+	$(PY) -m etl demo-services
 
 serve: setup
 	$(PY) -m dashboard

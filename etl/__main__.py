@@ -247,5 +247,110 @@ def review(limit: int) -> None:
     console.print(table)
 
 
+@main.command()
+@click.option("--bind", default=None, help="host:port to listen on (default EGIS_API_HOST:EGIS_API_PORT).")
+@click.option("--workers", default=None, type=int, help="gunicorn worker processes (default 2).")
+def api(bind: str | None, workers: int | None) -> None:
+    """Serve the ingest API (POST /api/v1/gps, /api/v1/cases; OpenAPI at /api/v1/openapi.json) under gunicorn."""
+    from etl.api.serve import serve
+    from geo.settings import get_settings
+
+    settings = get_settings()
+    serve(bind or f"{settings.api_host}:{settings.api_port}", workers)
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens of the ingest API, one per source (shown once, stored hashed)."""
+
+
+@tokens.command("create")
+@click.option("--source", required=True, help="Name of the sending source, e.g. the vendor platform.")
+@click.option("--kinds", required=True, help="What it may send: gps, cases or gps,cases.")
+@click.option("--expires-days", type=float, default=None, help="Days until the token expires (default: never).")
+def tokens_create(source: str, kinds: str, expires_days: float | None) -> None:
+    """Create a token for SOURCE and print it (once: only its hash is kept)."""
+    from etl.api.tokens import create_token
+    from geo.errors import EgisError
+
+    try:
+        token = create_token(writer_engine(), source, [k.strip() for k in kinds.split(",") if k.strip()], expires_days)
+    except EgisError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.option("--source", required=True, help="Revoke every active token of this source.")
+def tokens_revoke(source: str) -> None:
+    """Revoke the tokens of a source (its devices get 401 from now on)."""
+    from etl.api.tokens import revoke_tokens
+
+    count = revoke_tokens(writer_engine(), source)
+    click.echo(f"revoked {count} token(s) of {source}")
+    if count == 0:
+        raise click.exceptions.Exit(1)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """Every token: source, kinds, created, expires, revoked (never the token)."""
+    from etl.api.tokens import list_tokens
+
+    table = Table(title="ingest tokens")
+    for column in ("id", "source", "kinds", "created", "expires", "revoked"):
+        table.add_column(column)
+    for row in list_tokens(writer_engine()):
+        table.add_row(
+            str(row["id"]),
+            row["source"],
+            ",".join(row["kinds"]),
+            f"{row['created_at']:%Y-%m-%d %H:%M}",
+            f"{row['expires_at']:%Y-%m-%d %H:%M}" if row["expires_at"] else "",
+            f"{row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "",
+        )
+    console.print(table)
+
+
+@main.command()
+@click.option("--speed", default=10.0, show_default=True, help="Simulated seconds per real second until now.")
+@click.option(
+    "--api", "api_url", default=None, help="Base URL of the API (default http://EGIS_API_HOST:EGIS_API_PORT)."
+)
+@click.option("--token", default=None, help="Bearer token (default: a new token of source 'simulator').")
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="Demo raw folder (default the demo's).")
+@click.option("--backfill-hours", default=4.0, show_default=True, help="Start the replay this long before now.")
+@click.option("--until-now", is_flag=True, help="Stop once the replay has caught up with now.")
+def simulate(
+    speed: float, api_url: str | None, token: str | None, data: Path | None, backfill_hours: float, until_now: bool
+) -> None:
+    """Replay the demo's latest GPS day and its case events through the ingest API, like devices."""
+    from etl.api.tokens import create_token
+    from etl.demo import demo_folder
+    from etl.demo.simulate import Simulator, case_items, gps_items
+    from geo.settings import get_settings
+
+    settings = get_settings()
+    raw = data or demo_folder() / "raw"
+    region = get_region()
+    day, items = gps_items(raw / "gps", region)
+    if day is None:
+        raise click.ClickException(f"no GPS tracks under {raw / 'gps'}; run 'python -m etl demo' first")
+    items += case_items(raw / "cases", day, region)
+    token = token or create_token(writer_engine(), "simulator", ["gps", "cases"], expires_days=2)
+    url = api_url or f"http://{settings.api_host}:{settings.api_port}"
+    click.echo(f"replaying {day} ({len(items)} fixes and events) onto today at {speed:g}x through {url}")
+    result = Simulator(url, token, region, speed, backfill_hours).run(items, until_now=until_now)
+    click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+
+@main.command("demo-services")
+def demo_services_command() -> None:
+    """Run the demo's services together (dashboard, ingest API, warnings, simulator); Ctrl-C stops them all."""
+    from etl.demo.services import demo_services, run_services
+
+    raise click.exceptions.Exit(run_services(demo_services()))
+
+
 if __name__ == "__main__":
     run_cli(main)

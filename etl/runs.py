@@ -205,6 +205,7 @@ def run_job(
     source_crs: str | None = None,
     mapping: str | None = None,
     force: bool = False,
+    live: bool = False,
 ) -> RunReport:
     """Run ``body(conn, run)`` as one recorded ETL run.
 
@@ -225,6 +226,9 @@ def run_job(
         Fingerprint of the column mapping used (part of its identity).
     force
         Load even when identical input was loaded before.
+    live
+        A request of the live API: no kind lock (:func:`lock_kind`; it locks per device or case instead, so
+        requests of many sources run side by side) and no sweep for interrupted runs on every request.
 
     Raises
     ------
@@ -233,7 +237,8 @@ def run_job(
     """
     source_path = Path(source)
     source_hash = input_identity(source_path, source_crs=source_crs, mapping=mapping, encoding=forced_encoding_name())
-    mark_interrupted_runs(engine)
+    if not live:
+        mark_interrupted_runs(engine)
     began = time.perf_counter()
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -247,7 +252,8 @@ def run_job(
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
             with engine.begin() as marker:
                 marker.execute(update(EtlRun).where(EtlRun.id == run_id).values(backend_pid=pid))
-            lock_kind(conn, job)
+            if not live:
+                lock_kind(conn, job)
             earlier = previous_success(conn, job, source_hash) if source_hash and not force else None
             if earlier is not None:
                 run.warn(f"identical input was loaded by run {earlier}; nothing to do")
@@ -269,8 +275,59 @@ def run_job(
     return _report(run, "succeeded", began)
 
 
-def _finish(bind: Engine | Connection, run: Run, status: str, error: str | None) -> None:
-    values = dict(
+def run_live(conn: Connection, job: str, source: str, body: Callable[[Connection, Run], None]) -> Run:
+    """Run ``body(conn, run)`` as one recorded run of the live API, inside ``conn``'s open transaction.
+
+    Unlike :func:`run_job` the run row is written in the same transaction as the data and counted
+    at its end (no row committed first, no backend-pid marker, no kind lock: a request that dies
+    leaves nothing behind, and live requests lock per device or case themselves). The caller
+    commits; on any error it rolls back and may record the failure with :func:`record_failed_run`.
+
+    Parameters
+    ----------
+    conn
+        A connection whose transaction holds the request's writes.
+    job
+        Job name (``api_gps``, ``api_cases``).
+    source
+        What the run records as its source (``api:<token source>``).
+    body
+        Validates and writes through ``conn``; counts and rejects on ``run`` (``run.id`` is reserved first).
+
+    Raises
+    ------
+    EgisError
+        When the counts do not reconcile (a bug in the job); whatever ``body`` raised.
+    """
+    run_id = conn.execute(  # its fixes and rejects refer to the row: written first, counted at the end
+        insert(EtlRun).values(job=job, source_path=source, status="running").returning(EtlRun.id)
+    ).scalar_one()
+    run = Run(id=run_id, job=job, source_path=source)
+    body(conn, run)
+    if run.read != run.loaded + run.rejected:
+        raise EgisError(
+            f"counts do not reconcile in job {job}: read {run.read} != loaded {run.loaded} "
+            f"+ rejected {run.rejected} (a bug in the job)"
+        )
+    conn.execute(update(EtlRun).where(EtlRun.id == run.id).values(**_run_values(run, "succeeded", None)))
+    if run.rejects:
+        conn.execute(insert(EtlReject), run.rejects)
+    return run
+
+
+def record_failed_run(engine: Engine, run: Run, exc: BaseException) -> None:
+    """Best effort: keep a failed live run, rolled back, as a ``failed`` row; silent when the DB is down."""
+    message = str(exc) if isinstance(exc, EgisError) else f"{type(exc).__name__}: {exc}"
+    try:
+        with engine.begin() as conn:
+            values = _run_values(run, "failed", message)
+            conn.execute(insert(EtlRun).values(id=run.id, job=run.job, source_path=run.source_path, **values))
+    except Exception:  # the original error is what the caller raises
+        return
+
+
+def _run_values(run: Run, status: str, error: str | None) -> dict[str, Any]:
+    return dict(
         status=status,
         error=error,
         finished_at=dt.datetime.now(dt.UTC),
@@ -280,6 +337,10 @@ def _finish(bind: Engine | Connection, run: Run, status: str, error: str | None)
         warnings=run.warnings,
         stats=_jsonable(run.stats) or {},
     )
+
+
+def _finish(bind: Engine | Connection, run: Run, status: str, error: str | None) -> None:
+    values = _run_values(run, status, error)
     with transaction(bind) as conn:
         conn.execute(update(EtlRun).where(EtlRun.id == run.id).values(**values))
 

@@ -692,6 +692,42 @@ class KioskToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
+INGEST_KINDS = ("gps", "cases")
+CASE_EVENT_STAGES = ("received", "dispatched", "arrived", "closed")
+
+
+class IngestToken(Base):
+    """A bearer token of one source (a vendor platform, the province system) for the ingest API (stored hashed)."""
+
+    __tablename__ = "ingest_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    kinds: Mapped[list[str]] = mapped_column(ARRAY(Text))  # what the source may send: gps, cases
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = created_at()
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEvent(Base):
+    """One case event received by the ingest API; the key (case, stage, time) makes a re-sent event a duplicate."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (
+        CheckConstraint(f"stage IN {CASE_EVENT_STAGES}", name="stage"),
+        UniqueConstraint("case_number", "stage", "event_time"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(12))
+    event_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = created_at()
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
 class AuditEntry(Base):
     """Who did what when: logins, exports, views of personal data."""
 

@@ -161,6 +161,22 @@ class Settings(BaseSettings):
         default=15.0, gt=0, alias="EGIS_LOGIN_LOCKOUT_MIN", description="Minutes an account or address stays locked."
     )
 
+    api_host: str = Field(default="127.0.0.1", alias="EGIS_API_HOST", description="Ingest API listen address.")
+    api_port: int = Field(default=8060, alias="EGIS_API_PORT", description="Ingest API port.")
+    api_max_body_mb: float = Field(
+        default=8.0, gt=0, alias="EGIS_API_MAX_BODY_MB", description="Largest ingest request body (MB); larger: 413."
+    )
+    api_max_batch: int = Field(
+        default=5000, gt=0, alias="EGIS_API_MAX_BATCH", description="Most fixes or events in one ingest request."
+    )
+    api_rate_per_s: float = Field(
+        default=20.0,
+        gt=0,
+        alias="EGIS_API_RATE_PER_S",
+        description="Ingest requests per second one token may send (per API worker process), with bursts of "
+        "twice as many; beyond: 429 with Retry-After.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _empty_url_is_unset(cls, value: str | None) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -15,6 +14,7 @@ from dashboard.access.roles import ROLE_LABELS, Principal
 from geo.db import Bind, transaction
 from geo.errors import EgisError
 from geo.models import AuditEntry, KioskToken, User, UserSession
+from geo.tokens import new_token, token_hash
 
 KIOSK_USER = "kiosk"
 
@@ -147,17 +147,12 @@ def kiosk_principal() -> Principal:
     return Principal(KIOSK_USER, "command_center", display_name="大屏")
 
 
-def token_hash(token: str) -> str:
-    """The stored form of a session or kiosk token (SHA-256, hex); the token itself is never stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start_session(engine: Engine, username: str, hours: float, remote_addr: str | None = None) -> str:
     """Open a login session for ``username``; returns its token (for the signed session cookie).
 
     Expired sessions of every user are dropped on the way.
     """
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with engine.begin() as conn:
         conn.execute(delete(UserSession).where(UserSession.expires_at < func.now()))
         conn.execute(
@@ -197,7 +192,7 @@ def end_session(engine: Engine, token: str) -> bool:
 
 def create_kiosk_token(engine: Engine, label: str, days: int = 365) -> str:
     """A new kiosk token for one wall screen; only its hash is stored. Returns the token."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with engine.begin() as conn:
         conn.execute(
             insert(KioskToken).values(

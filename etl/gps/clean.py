@@ -30,7 +30,7 @@ class Cleaned:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-def clean(frame: pd.DataFrame, config: GpsConfig) -> Cleaned:
+def clean(frame: pd.DataFrame, config: GpsConfig, anchors: pd.DataFrame | None = None) -> Cleaned:
     """Clean the fixes of any number of subjects (column ``key`` identifies the subject).
 
     Steps, each vectorised over all subjects at once:
@@ -50,6 +50,10 @@ def clean(frame: pd.DataFrame, config: GpsConfig) -> Cleaned:
         Fixes with ``key`` (int subject code), ``ts`` (ns), ``x``/``y`` (metres), ``lon``/``lat``, ``file``, ``row``.
     config
         Thresholds.
+    anchors
+        Fixes already stored (same columns, index labels not in ``frame``): the jump check measures
+        the first fixes of each subject from them, so a spike at the start of a batch is caught;
+        they are never rejected nor returned.
     """
     rejected: dict[int, str] = {}
     stats = {"duplicates": 0, "conflicts": 0, "jumps": 0, "stops": 0, "collapsed": 0}
@@ -75,7 +79,13 @@ def clean(frame: pd.DataFrame, config: GpsConfig) -> Cleaned:
         stats["conflicts"] = int((same_time & ~exact).sum())
         data = data[~same_time]
 
-    data, jumps = _drop_jumps(data, config.max_speed_mps)
+    if anchors is not None and len(anchors):
+        order = ["key", "ts", "file", "row"]
+        both = pd.concat([anchors[[*order, "x", "y"]], data[[*order, "x", "y"]]]).sort_values(order, kind="stable")
+        _, jumps = _drop_jumps(both, config.max_speed_mps, anchors.index)
+        data = data.drop(index=list(jumps))
+    else:
+        data, jumps = _drop_jumps(data, config.max_speed_mps)
     rejected.update(jumps)
     stats["jumps"] = len(jumps)
 
@@ -100,8 +110,11 @@ def _speeds(key: np.ndarray, ts: np.ndarray, x: np.ndarray, y: np.ndarray) -> np
     return v
 
 
-def _drop_jumps(data: pd.DataFrame, limit: float) -> tuple[pd.DataFrame, dict[int, str]]:
+def _drop_jumps(data: pd.DataFrame, limit: float, fixed: pd.Index | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
     """Reject excursions of up to ``MAX_EXCURSION`` fixes reached and left faster than ``limit``.
+
+    Fixes labelled in ``fixed`` (already stored) are measured from but never rejected; a subject's
+    last fix reached too fast from a stored one is a jump even with no fix after it.
 
     An excursion ``i … i+k-1`` is reached from fix ``i-1`` too fast, left to fix ``i+k`` too fast,
     while going straight from ``i-1`` to ``i+k`` is plausible. At the ends of a track a single fix
@@ -139,6 +152,12 @@ def _drop_jumps(data: pd.DataFrame, limit: float) -> tuple[pd.DataFrame, dict[in
         ends = (first & (v_out > limit) & next_ok) | (last & fast & prev_ok)
         anchor_speed[ends] = np.where(first[ends], v_out[ends], v_in[ends])
         jump |= ends
+        if fixed is not None:  # a lone new fix too fast from a stored one is the jump; stored fixes never are
+            is_fixed = data.index.isin(fixed)
+            after_fixed = np.concatenate([[False], is_fixed[:-1]])
+            lone = last & fast & after_fixed
+            anchor_speed[lone] = v_in[lone]
+            jump = (jump | lone) & ~is_fixed
         if not jump.any():
             break
         for label, speed in zip(data.index[jump], anchor_speed[jump], strict=True):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from etl.gps.checks import implausible_time, outside_region
 from etl.gps.clean import clean
 from etl.gps.config import GpsConfig, config_from
 from etl.gps.derive import derive, visits
@@ -98,28 +99,8 @@ class GpsLoader:
 
     # -- reading -------------------------------------------------------------------------------
     def _read(self, source: GpsSource) -> FileFixes:
-        """Read one file; messages and rejects name it as the user knows it (``a.zip!b.gpx``)."""
-        crs = input_crs(self.crs, source.settings, source=source.name)
-        try:
-            if source.format == "gpx":
-                fixes = read_gpx_fixes(source.path, source.default_subject, source.subject_kind)
-            else:
-                timezone = str(source.settings.get("timezone") or self.region.timezone)
-                fixes = read_vehicle_table(
-                    source.path,
-                    self.mapping,
-                    crs=crs,
-                    timezone=timezone,
-                    subject_kind=source.subject_kind,
-                    encoding=declared_encoding(source.settings),
-                )
-        except EgisError as exc:
-            if str(source.path) == source.name:
-                raise
-            raise type(exc)(str(exc).replace(str(source.path), source.name)) from exc
-        fixes.source_crs = crs
-        fixes.path = Path(source.name)
-        return fixes
+        """Read one file (:func:`read_source`)."""
+        return read_source(source, self.region, self.mapping, self.crs)
 
     def _frame(self, pending: list[tuple[GpsSource, FileFixes]]) -> tuple[pd.DataFrame, list[FileFixes]]:
         """One frame of the unit's valid fixes in WGS-84 and metres; parse rejects recorded."""
@@ -226,20 +207,16 @@ class GpsLoader:
                 self.run.reject(int(row), content, reason, str(source.path))
 
     def _outside_region(self, frame: pd.DataFrame, files: list[FileFixes], margin: float) -> pd.DataFrame:
-        west, south, east, north = self.region.outline.bounds
-        lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
-        outside = (lon < west - margin) | (lon > east + margin) | (lat < south - margin) | (lat > north + margin)
-        self._reject(
-            frame,
-            files,
-            frame.index[outside],
-            [
-                f"fix outside the region ({a:.5f}, {b:.5f} in WGS-84)"
-                for a, b in zip(lon[outside], lat[outside], strict=True)
-            ],
-        )
+        """Reject fixes outside the region or at an implausible time (:mod:`etl.gps.checks`)."""
+        outside, reasons = outside_region(frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region, margin)
+        self._reject(frame, files, frame.index[outside], reasons)
         self.counts["outside_region"] += int(outside.sum())
-        return frame[~outside]
+        frame = frame[~outside]
+        untimely, reasons = implausible_time(frame["ts"].to_numpy(), self.region)
+        self._reject(frame, files, frame.index[untimely], reasons)
+        if untimely.any():
+            self.counts["implausible_time"] += int(untimely.sum())
+        return frame[~untimely]
 
     def _windows(self, kept: pd.DataFrame, config: GpsConfig) -> pd.DataFrame:
         """Per subject, the time spans of its fixes (split at trip gaps), widened by the trip gap."""
@@ -316,3 +293,31 @@ def load_sources(
 ) -> None:
     """Load the GPS ``sources`` through ``conn`` as part of ``run`` (see :class:`GpsLoader`)."""
     GpsLoader(conn=conn, run=run, region=region, mapping=mapping, crs=crs).load(sources)
+
+
+def read_source(source: GpsSource, region: Region, mapping: Mapping, crs: str | None = None) -> FileFixes:
+    """Read one GPS file; messages and rejects name it as the user knows it (``a.zip!b.gpx``).
+
+    Also read by the simulator (:mod:`etl.demo.simulate`), which replays the demo's tracks.
+    """
+    crs = input_crs(crs, source.settings, source=source.name)
+    try:
+        if source.format == "gpx":
+            fixes = read_gpx_fixes(source.path, source.default_subject, source.subject_kind)
+        else:
+            timezone = str(source.settings.get("timezone") or region.timezone)
+            fixes = read_vehicle_table(
+                source.path,
+                mapping,
+                crs=crs,
+                timezone=timezone,
+                subject_kind=source.subject_kind,
+                encoding=declared_encoding(source.settings),
+            )
+    except EgisError as exc:
+        if str(source.path) == source.name:
+            raise
+        raise type(exc)(str(exc).replace(str(source.path), source.name)) from exc
+    fixes.source_crs = crs
+    fixes.path = Path(source.name)
+    return fixes

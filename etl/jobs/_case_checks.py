@@ -15,6 +15,8 @@ from geo.region import Region
 STAGES = ("received_at", "dispatched_at", "arrived_at", "closed_at")
 STAGE_NAMES = {"received_at": "上报", "dispatched_at": "派遣", "arrived_at": "到场", "closed_at": "办结"}
 CLOSED_STATUSES = ("办结", "结案", "已完成", "已处置", "归档")
+# The status a case event sets when it names none (the statuses of the provincial export).
+STAGE_STATUS = {"received_at": "待派遣", "dispatched_at": "已派遣", "arrived_at": "办理中", "closed_at": "已结案"}
 
 
 # How far the phone point may lie from the geocoded address before the case is flagged, per level.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -119,11 +120,28 @@ class CaseLoader:
             rows = self.read(files)
         self.run.read += len(rows)
         lap("read")
+        self.process(rows, lap)
+        self.run.stats["seconds"] = seconds
+
+    def process(
+        self,
+        rows: list[CaseRow],
+        lap: Callable[[str], None] = lambda step: None,
+        admit: Callable[[list[CaseRow]], list[CaseRow]] | None = None,
+    ) -> list[CaseRow]:
+        """Identify, validate, deduplicate, geocode, place, assign squads and merge rows already counted as read.
+
+        The steps every case row goes through, from a file or from the live API (:mod:`etl.live.cases`).
+        ``admit`` (the API's idempotence key) may drop valid rows before anything is written. Returns
+        the rows merged.
+        """
         rows = self.identify(rows)
         stored = stored_rows(self.conn, Case.__table__, "case_number", [r.number for r in rows], STORED_COLUMNS)
         for row in rows:
             row.stored = stored.get(row.number)
         rows = self.deduplicate(self.validate(rows))
+        if admit is not None:
+            rows = admit(rows)
         lap("validate")
         results = self.geocode(rows)
         lap("geocode")
@@ -145,7 +163,7 @@ class CaseLoader:
         self.run.stats["case_segments"] = asdict(assign_case_segments(self.conn, self.region, self.ids(rows)))
         lap("segments")
         report(self.run, rows, results, merged, self.region)
-        self.run.stats["seconds"] = seconds
+        return rows
 
     def ids(self, rows: list[CaseRow]) -> list[int]:
         """Database ids of the loaded rows' cases."""
