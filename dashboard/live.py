@@ -1,7 +1,7 @@
 """The live update path of the wall and squad maps: a light poll that patches only the live traces.
 
 Every page with a live map gets :func:`controls` (an interval, request/answer stores) and its
-traces end with the four live traces of :func:`layers.live.live_traces`. The poll:
+traces end with the four live traces of :func:`layers.queries.live.live_traces`. The poll:
 
 - a clientside gate turns interval ticks into requests, at most one in flight per client (a tick
   while a request is unanswered is dropped; after :data:`STUCK_MS` it is assumed lost), so a slow
@@ -28,8 +28,8 @@ from dashboard.access.scope import WALL, request_scope
 from dashboard.warnings_panel import squad_lists, wall_list
 from geo.region import get_region
 from layers.base import LayerParams, Scope
-from layers.live import TRACE_NAMES, live_frames, live_traces
 from layers.queries.kpis import live_figures
+from layers.queries.live import TRACE_NAMES, live_frames, live_traces
 
 INTERVAL_MS = 5000  # ≤ 5 s from a fix to the screen plus one request
 STUCK_MS = 30000  # an unanswered request older than this is taken as lost

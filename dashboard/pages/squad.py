@@ -22,8 +22,8 @@ from dashboard.mapview import (
     view_for_bounds,
 )
 from layers.base import SUMMARY_LABELS, LayerParams
-from layers.live import TRACE_NAMES
 from layers.queries import case_records, directory, time_used, when
+from layers.queries.live import TRACE_NAMES
 from layers.queries.segment_focus import SegmentFocus, segment_focus
 
 dash.register_page(__name__, path_template="/squad/<code>", name="中队", title="中队长视图")

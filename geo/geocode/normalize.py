@@ -102,18 +102,21 @@ def chinese_number(text: str) -> int:
     return total + digit
 
 
-# Full-width ASCII forms (U+FF01–U+FF5E) and the ideographic space: what NFKC folds to ASCII in
-# typed Chinese text. One table, used by :func:`fold_width` (case search, stored case text).
-_FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
-_HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+# Full-width digits and Latin letters (U+FF10–FF19, U+FF21–FF3A, U+FF41–FF5A) and their ASCII forms.
+# Only these: full-width punctuation (，。：（）) and the ideographic space are how Chinese is written
+# and stay as typed. One table, used by :func:`fold_width` (case search, stored case text).
+_ALNUM = ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B))
+_FULL_WIDTH = "".join(chr(c) for a, b in _ALNUM for c in range(a, b))
+_HALF_WIDTH = "".join(chr(c - 0xFEE0) for a, b in _ALNUM for c in range(a, b))
 WIDTH_TABLE = str.maketrans(_FULL_WIDTH, _HALF_WIDTH)
 
 
 def fold_width(text: str | None) -> str | None:
-    """Full-width letters, digits, punctuation and spaces as their half-width forms, nothing else changed.
+    """Full-width digits and Latin letters as their half-width forms, nothing else changed.
 
-    ``"解放街１８８号　Ａ座"`` → ``"解放街188号 A座"``. The case job stores case text folded and the case
-    search folds its query the same way, so either spelling finds the other with the trigram indexes.
+    ``"解放街１８８号，Ａ座"`` → ``"解放街188号，A座"`` (Chinese punctuation stays as written).
+    The case job stores case text folded and the case search folds its query the same way, so either
+    spelling finds the other with the trigram indexes.
     None stays None.
     """
     return None if text is None else text.translate(WIDTH_TABLE)

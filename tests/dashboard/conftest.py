@@ -280,6 +280,22 @@ def wait_for_traces(page, graph_id: str, layer: str, timeout_ms: int = 20000) ->
     return map_state(page, graph_id)
 
 
+# The squads' names drawn from the vector tiles on the home map's ``squad-fill`` layer (sorted), or null.
+SQUAD_AREAS_DRAWN = """() => { const gd = document.querySelector('#home-county-map .js-plotly-plot');
+    const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
+        && gd._fullLayout.map._subplot.map;
+    if (!map || !map.getLayer('squad-fill')) return null;
+    return [...new Set(map.queryRenderedFeatures({layers: ['squad-fill']}).map(f => f.properties.code))].sort(); }"""
+
+
+def wait_for_squad_areas(page, at_least: int, timeout_ms: int = 30000) -> list[str]:
+    """Wait until the home map draws at least ``at_least`` squads' areas from the tiles; return their codes."""
+    page.wait_for_function(
+        f"() => {{ const c = ({SQUAD_AREAS_DRAWN})(); return c && c.length >= {at_least}; }}", timeout=timeout_ms
+    )
+    return page.evaluate(SQUAD_AREAS_DRAWN)
+
+
 @pytest.fixture
 def squad_page(page_at, dash_url):
     """ZD01's squad page as the admin, its layers and ranked segments drawn; failed callbacks in ``failures``."""

@@ -15,6 +15,7 @@ from tests.dashboard.conftest import (
     foreign_requests,
     map_state,
     record_requests,
+    wait_for_squad_areas,
     wait_for_traces,
     watch_callbacks,
 )
@@ -150,8 +151,8 @@ def test_case_cards_open_on_a_tap_and_follow_the_deadline(page_at, seeded, scree
 def test_the_home_page_works_on_a_phone_with_the_users_own_link_first(page_at, seeded, screenshots) -> None:
     page = page_at("/", user="chief1", **PHONE)
     page.wait_for_selector("#home-chiefs .chip", timeout=20000)
-    wait_for_traces(page, "home-county-map", "jurisdictions")
-    page.wait_for_timeout(6000)  # the county's polygons and the basemap tiles take a while on a shared machine
+    wait_for_squad_areas(page, 1)
+    page.wait_for_timeout(3000)  # the basemap's other tiles
     page.screenshot(path=str(screenshots / "home_390x844.png"))
     page.screenshot(path=str(screenshots / "home_390x844_full.png"), full_page=True)
     columns = page.evaluate("getComputedStyle(document.querySelector('.home-cols')).gridTemplateColumns")
@@ -169,8 +170,8 @@ def test_the_home_page_works_on_a_phone_with_the_users_own_link_first(page_at, s
 
     wide = page_at("/", user="admin")
     wide.wait_for_selector("#home-chiefs .chip", timeout=20000)
-    wait_for_traces(wide, "home-county-map", "jurisdictions")
-    wide.wait_for_timeout(6000)
+    wait_for_squad_areas(wide, 13)
+    wide.wait_for_timeout(3000)
     wide.screenshot(path=str(screenshots / "home_1920x1080.png"))
     assert len(wide.evaluate("getComputedStyle(document.querySelector('.home-cols')).gridTemplateColumns").split()) == 2
     assert wide.locator("#home-mine").count() == 0  # an admin has no page of their own

@@ -75,7 +75,7 @@ def test_every_export_has_chinese_headers_real_datetimes_and_fitting_widths(
 def test_the_ranking_export_holds_the_ranked_rows_without_ids(dash_app, dash_server, seeded: Seeded) -> None:
     sheet = _workbook(dash_app, dash_server, seeded, "squad ranking").active
     header = [c.value for c in sheet[1]]
-    assert header[:3] == ["排名", "路段", "案件"]
+    assert header[:4] == ["排名", "路段", "街路长", "案件"]
     assert not {"segment_id", "score", "row_id", "squad_code"} & set(header)
     ranks = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert ranks == list(range(1, len(ranks) + 1))

@@ -8,18 +8,7 @@ import pytest
 
 from dashboard import basemap
 from layers._style import squad_colors
-from tests.dashboard.conftest import callback_bodies
-
-_SQUAD_FILL_DRAWN = """() => { const gd = document.querySelector('#home-county-map .js-plotly-plot');
-    const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
-        && gd._fullLayout.map._subplot.map;
-    if (!map || !map.getLayer('squad-fill')) return null;
-    return [...new Set(map.queryRenderedFeatures({layers: ['squad-fill']}).map(f => f.properties.code))].sort(); }"""
-
-
-_ALL_DRAWN = _SQUAD_FILL_DRAWN.replace("return [...new Set(", "return 13 === new Set(").replace(
-    ".map(f => f.properties.code))].sort(); }", ".map(f => f.properties.code)).size; }"
-)
+from tests.dashboard.conftest import callback_bodies, wait_for_squad_areas
 
 
 def test_squad_areas_are_styled_from_the_tiles_in_each_squads_colour() -> None:
@@ -36,8 +25,7 @@ def test_home_map_sends_no_geometry_and_draws_every_squad_from_the_tiles(page_at
     page = page_at("/", width=1366, height=768)
     bodies = callback_bodies(page)
     page.reload()
-    page.wait_for_function(_ALL_DRAWN, timeout=30000)
-    assert page.evaluate(_SQUAD_FILL_DRAWN) == [f"ZD{i:02d}" for i in range(1, 14)]
+    assert wait_for_squad_areas(page, 13) == [f"ZD{i:02d}" for i in range(1, 14)]
     figure = page.evaluate("document.querySelector('#home-county-map .js-plotly-plot').data.map(t => t.type)")
     assert "choroplethmap" not in figure  # no jurisdiction polygons in the figure
     content = next(b for b in bodies if "home-county-map" in b)

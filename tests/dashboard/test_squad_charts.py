@@ -9,8 +9,10 @@ from sqlalchemy import text
 from bench._browser import choose
 from geo.db import get_engine
 from geo.settings import PROJECT_ROOT
+from layers._style import HOTSPOT_CLASSES
 from tests.dashboard.test_squad import _window
 
+HOT_99 = HOTSPOT_CLASSES[3][0]  # the legend's wording of the 99 % hot cells
 pytestmark = pytest.mark.browser
 SCREENS = PROJECT_ROOT / "var" / "screens"
 
@@ -40,7 +42,7 @@ def test_clicking_a_legend_entry_hides_and_shows_its_layer(squad_page) -> None:
     assert "legend-off" in (stale.get_attribute("class") or "")
     assert page.evaluate(_GROUPS_JS, "patrol_coverage:1天内巡查") == others  # only that entry's segments
     # the whole hotspot layer (one trace for all its classes) goes with a click on one of its entries
-    hot = _legend_item(page, "热点 99% 置信")
+    hot = _legend_item(page, HOT_99)
     hot.click()
     page.wait_for_function(_ALL_HIDDEN, arg="hotspots", timeout=10000)
     # a filter change re-renders the map: what was switched off stays off
@@ -64,8 +66,8 @@ def test_the_legend_gives_each_colour_one_meaning(squad_page) -> None:
             e => [e.innerText.trim(), getComputedStyle(e.querySelector('i')).backgroundColor])"""
     )
     labels = dict(swatches)
-    assert {"超过7天或未巡查", "热点 99% 置信", "案件多、巡查少"} <= set(labels)
-    colors = [labels["超过7天或未巡查"], labels["热点 99% 置信"], labels["案件多、巡查少"]]
+    assert {"超过7天或未巡查", HOT_99, "案件多、巡查少"} <= set(labels)
+    colors = [labels["超过7天或未巡查"], labels[HOT_99], labels["案件多、巡查少"]]
     assert len(set(colors)) == 3, colors
     by_color: dict[str, list[str]] = {}
     for label, color in swatches:

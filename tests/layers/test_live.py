@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from layers.base import LayerParams, Scope
-from layers.live import live_frames, live_traces
 from layers.queries.kpis import live_figures
+from layers.queries.live import live_frames, live_traces
 from tests.layers.conftest import Seed, local
 
 NOW = local(2026, 3, 10, 10, 0)

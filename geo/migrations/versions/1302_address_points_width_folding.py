@@ -16,10 +16,11 @@ down_revision = "1601"
 branch_labels = None
 depends_on = None
 
-# Full-width ASCII forms and the ideographic space → half-width, as geo.geocode.normalize.fold_width
-# folds them (frozen here: a migration does not follow later code).
-_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
-_HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+# Full-width digits and Latin letters → ASCII, as geo.geocode.normalize.fold_width folds them
+# (frozen here: a migration does not follow later code). Chinese punctuation is left as written.
+_ALNUM = ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B))
+_FULL = "".join(chr(c) for a, b in _ALNUM for c in range(a, b))
+_HALF = "".join(chr(c - 0xFEE0) for a, b in _ALNUM for c in range(a, b))
 _FOLDED = ("address", "description", "category")
 
 
