@@ -75,4 +75,4 @@ def test_the_case_job_stores_text_width_folded(world_engine: Engine, tmp_path: P
     cases.load(world_engine, write_csv(tmp_path / "wide.csv", [case("F005", "熟溪街道解放街２５号　Ａ座")], "utf-8"))
     with world_engine.connect() as conn:
         address = conn.execute(text("SELECT address FROM cases WHERE case_number = 'F005'")).scalar_one()
-    assert address == "熟溪街道解放街25号 A座"
+    assert address == "熟溪街道解放街25号\u3000A座"  # digits and letters folded; the ideographic space stays
