@@ -4,8 +4,9 @@ Evidence is read up to the day before the plan (``as_of``), so a plan never look
 Gi* hot segments (the ``hotspots`` layer on segments, last :data:`HOT_DAYS` days), the under-patrolled
 ranking (the ``underpatrolled`` layer, last 30 days), open cases needing a return visit (复查: not
 closed, on the segment, received in the last :data:`RETURN_DAYS` days) and sanitation problems
-(planned sweeping the ``sanitation`` layer saw missed in the last 7 days). Active warnings do not
-exist yet: :func:`warning_scores` is the hook that returns them when they do.
+(planned sweeping the ``sanitation`` layer saw missed in the last 7 days) and active warnings (预警 open
+at the end of ``as_of`` on the segment, severity-weighted by
+:data:`layers.queries.warnings.SEVERITY_WEIGHTS`, 0–1).
 
 prize = (w_hot·hot + w_under·under + w_sanitation·missed + w_warnings·warning) · length / 100 m
         + w_return · min(open cases, 3)
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from layers._frames import read_frame
 from layers.base import LayerParams
+from layers.queries.warnings import segment_warning_scores
 from layers.registry import get_layer
 
 HOT_DAYS = 28
@@ -51,13 +53,13 @@ class Weights:
         return asdict(self)
 
 
-def warning_scores(conn: Connection, squad_code: str, as_of: dt.date, segment_ids: list[int]) -> pd.Series:
-    """Active warnings per segment, 0–1 (the hook for the warnings package; none exist yet: all 0)."""
-    return pd.Series(0.0, index=segment_ids)
+def _evidence_end(as_of: dt.date, tz) -> dt.datetime:
+    """The instant the evidence stops: the end of ``as_of`` (local)."""
+    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
 
 
 def _open_cases(conn: Connection, segment_ids: list[int], as_of: dt.date, tz) -> pd.Series:
-    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tz)
+    end = _evidence_end(as_of, tz)
     frame = read_frame(
         conn,
         """SELECT near_segment_id AS segment_id, count(*) AS n FROM cases
@@ -106,7 +108,10 @@ def segment_prizes(conn: Connection, squad_code: str, as_of: dt.date, weights: W
         frame["sanitation"] = frame["segment_id"].isin(missed).astype(float)
     else:
         frame["sanitation"] = 0.0
-    frame["warnings"] = warning_scores(conn, squad_code, as_of, ids).to_numpy(float)
+    if weights.warnings:
+        frame["warnings"] = segment_warning_scores(conn, ids, _evidence_end(as_of, tz)).to_numpy(float)
+    else:
+        frame["warnings"] = 0.0
     per_length = (
         weights.hot * frame["hot"]
         + weights.under * frame["under"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from dashboard.basemap import MAP_FONT
 from geo.db import get_engine
 from tests.dashboard.conftest import watch_callbacks
 
@@ -18,6 +19,34 @@ def _stops(page) -> list[dict]:
     return page.evaluate("dash_ag_grid.getApi('plan-stops').getRenderedNodes().map(n => n.data)")
 
 
+STOP_NUMBERS_JS = """graph => {
+    const gd = document.querySelector(graph + ' .js-plotly-plot');
+    const map = gd._fullLayout.map._subplot.map;
+    return gd._fullData.filter(t => t.meta && t.meta.layer === 'plan_stop_numbers').map(t => {
+        const layer = 'plotly-trace-layer-' + t.uid + '-symbol';
+        const shown = map.getLayer(layer) ? map.queryRenderedFeatures({layers: [layer]}) : [];
+        return {text: Array.from(t.text), colour: t.textfont.color, font: map.getLayoutProperty(layer, 'text-font'),
+                rendered: shown.map(f => f.properties.text)};
+    });
+}"""
+
+
+def _stop_numbers(page, graph: str) -> list[dict]:
+    """Per route: the numbers trace's text, colour and font, and what MapLibre rendered of it."""
+    return page.evaluate(STOP_NUMBERS_JS, graph)
+
+
+def _assert_numbered(numbers: list[dict], colours: list[str], stops: int) -> None:
+    """Each route's stops carry 1, 2, 3 … in visiting order, in the route's colour and the app's map
+    font, and MapLibre drew every one of them."""
+    assert [n["colour"] for n in numbers] == colours
+    assert sum(len(n["text"]) for n in numbers) == stops
+    for n in numbers:
+        assert n["text"] == [str(i) for i in range(1, len(n["text"]) + 1)]
+        assert n["font"] == [MAP_FONT]
+        assert sorted(set(n["rendered"]), key=int) == n["text"], "every stop number is drawn on the map"
+
+
 def test_leader_makes_adjusts_and_approves_and_the_chief_gets_it(page_at, seeded, screenshots) -> None:
     page = page_at("/plan/ZD01", user="leader1")
     failures = watch_callbacks(page)
@@ -26,6 +55,7 @@ def test_leader_makes_adjusts_and_approves_and_the_chief_gets_it(page_at, seeded
     page.locator("#plan-summary", has_text="第 1 版").wait_for(timeout=60000)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(screenshots / "plan_made.png"))
+    page.locator("#plan-map").screenshot(path=str(screenshots / "plan_map_stop_numbers.png"))
     stops = _stops(page)
     assert stops, "the plan has stops"
     routes = page.evaluate(
@@ -33,6 +63,7 @@ def test_leader_makes_adjusts_and_approves_and_the_chief_gets_it(page_at, seeded
         ".filter(t => t.meta && t.meta.layer === 'plan_route').map(t => t.line.color)"
     )
     assert routes and len(set(routes)) == len(routes), "one colour per chief's route"
+    _assert_numbered(_stop_numbers(page, "#plan-map"), routes, len(stops))
 
     dropped = stops[0]
     page.locator("#plan-stops .ag-row").first.click()
@@ -69,6 +100,9 @@ def test_leader_makes_adjusts_and_approves_and_the_chief_gets_it(page_at, seeded
     phone.wait_for_timeout(1500)
     phone.screenshot(path=str(screenshots / "street_task_390x844.png"), full_page=True)
     assert phone.locator(".task-stops .task-stop").count() == jl001
+    phone.locator(".task-map").screenshot(path=str(screenshots / "street_task_map_stop_numbers.png"))
+    chief_numbers = _stop_numbers(phone, ".task-map")
+    _assert_numbered(chief_numbers, [chief_numbers[0]["colour"]], jl001)
     assert "未巡查" in phone.inner_text(".task-stops")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     with phone.expect_download(timeout=30000) as download:
