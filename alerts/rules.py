@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.region import Region
+from geo.time_limits import awaiting_arrival_sql
 from layers.base import LayerParams, Scope
 from layers.registry import render
 
@@ -77,12 +78,11 @@ def case_arrival(conn: Connection, now: dt.datetime, region: Region) -> list[Fin
     near = limit * cfg.arrive_near_share
     rows = _rows(
         conn,
-        """SELECT case_number, category, squad_code, segment_id, received_at,
-                  ST_X(geom) AS lon, ST_Y(geom) AS lat
-           FROM cases
-           WHERE arrived_at IS NULL AND closed_at IS NULL
-             AND received_at > :since AND received_at <= :until""",
-        since=now - dt.timedelta(days=1),
+        f"""SELECT c.case_number, c.category, c.squad_code, c.near_segment_id AS segment_id, c.received_at,
+                   ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat
+            FROM cases c
+            WHERE {awaiting_arrival_sql("c")} AND c.received_at <= :until""",
+        now=now,
         until=now - near,
     )
     out = []
@@ -113,7 +113,8 @@ def case_due(conn: Connection, now: dt.datetime, region: Region) -> list[Finding
     """An open case whose due time (stored by the case job, :mod:`geo.time_limits`) is near or past."""
     rows = _rows(
         conn,
-        """SELECT case_number, category, squad_code, segment_id, due_at, ST_X(geom) AS lon, ST_Y(geom) AS lat
+        """SELECT case_number, category, squad_code, near_segment_id AS segment_id, due_at,
+                  ST_X(geom) AS lon, ST_Y(geom) AS lat
            FROM cases
            WHERE closed_at IS NULL AND due_at IS NOT NULL AND due_at > :since AND due_at <= :until""",
         since=now - dt.timedelta(days=30),

@@ -311,6 +311,7 @@ class Case(Base):
         Index("ix_cases_due_at", "due_at"),  # 按期办结率: cases due in a window
         Index("ix_cases_unmatched", "id", postgresql_where="geocode_level = '未匹配'"),
         Index("ix_cases_near_segment_id_received_at", "near_segment_id", "received_at"),
+        Index("ix_cases_updated_at", "updated_at"),  # the live maps' change token: newest case change
         gist("cases"),
         # The case search (``ILIKE '%text%'``, layers/case_records.py) on pg_trgm trigram indexes.
         *(trigram("cases", column) for column in ("case_number", "address", "description", "category")),

@@ -29,6 +29,17 @@ from geo.region import Region, TimeLimit
 END_OF_DAY = dt.time.max  # 23:59:59.999999: the last instant of a day, closed_at <= due_at is on time
 
 
+def awaiting_arrival_sql(alias: str, now: str = ":now") -> str:
+    """SQL condition: case ``alias`` was received in the day before ``now`` and has neither arrived
+    (到场) nor closed: a case still awaiting arrival. Compared with ``[region] arrive_limit_min`` by the
+    live 超时未到场 count (:func:`layers.queries.kpis.live_figures`) and the arrival warning
+    (``alerts/rules.py``); ``now`` is a bind (``:now``) or a SQL expression."""
+    return (
+        f"{alias}.arrived_at IS NULL AND {alias}.closed_at IS NULL"
+        f" AND {alias}.received_at > {now} - interval '1 day' AND {alias}.received_at <= {now}"
+    )
+
+
 def limit_key(procedure_type: str | None, category: str | None, region: Region) -> str | None:
     """Which configured time limit applies to a case: its procedure type, else its category, else None (default)."""
     return next((k for k in (procedure_type, category) if k in region.time_limits), None)

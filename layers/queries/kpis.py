@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.region import get_region
+from geo.time_limits import awaiting_arrival_sql
 from layers.base import LayerParams
 from layers.queries.directory import default_window_end, newest_case_time
 
@@ -155,7 +156,7 @@ def _weighted_median(frame: pd.DataFrame) -> float | None:
 
 
 _LIVE = text(
-    """
+    f"""
     WITH ref AS (SELECT CAST(:now AS timestamptz) AS now, CAST(:day_start AS timestamptz) AS day_start)
     SELECT
         (SELECT count(DISTINCT g.subject_id) FROM gps_fixes g
@@ -164,12 +165,10 @@ _LIVE = text(
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS on_duty,
         (SELECT count(*) FROM cases c WHERE c.received_at >= ref.day_start AND c.received_at <= ref.now
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS new_today,
-        (SELECT count(*) FROM cases c WHERE c.received_at > ref.now - interval '1 day' AND c.received_at <= ref.now
-            AND c.dispatched_at IS NULL AND c.arrived_at IS NULL AND c.closed_at IS NULL
+        (SELECT count(*) FROM cases c WHERE {awaiting_arrival_sql("c", "ref.now")} AND c.dispatched_at IS NULL
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS to_dispatch,
-        (SELECT count(*) FROM cases c WHERE c.received_at > ref.now - interval '1 day'
+        (SELECT count(*) FROM cases c WHERE {awaiting_arrival_sql("c", "ref.now")}
             AND c.received_at <= ref.now - make_interval(secs => :arrive_s)
-            AND c.arrived_at IS NULL AND c.closed_at IS NULL
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS overdue_arrival
     FROM ref
     """

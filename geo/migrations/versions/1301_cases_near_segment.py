@@ -5,7 +5,7 @@ the streets job for every case when the network changes. A database migrated her
 until ``python -m etl case-segments`` runs (the demo load runs it after its jobs).
 
 Revision ID: 1301
-Revises: 1601
+Revises: 1502
 Create Date: 2026-11-30
 """
 

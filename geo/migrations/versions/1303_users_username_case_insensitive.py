@@ -5,7 +5,7 @@ lower-cased form. The upgrade stops with a clear message, changing nothing, when
 users differ only in case.
 
 Revision ID: 1303
-Revises: 1601
+Revises: 1302
 Create Date: 2026-11-30
 """
 

@@ -1,7 +1,7 @@
 """basemap_features: extra reference layers of the basemap (water, buildings, green space …)
 
 Revision ID: 1401
-Revises: 1601
+Revises: 1303
 Create Date: 2026-11-30
 """
 

@@ -1,7 +1,7 @@
 """ingest API tokens and case events
 
 Revision ID: 1501
-Revises: 1601
+Revises: 1301
 Create Date: 2026-11-30
 """
 

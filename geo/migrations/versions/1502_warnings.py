@@ -1,7 +1,7 @@
 """Automatic warnings (预警): one row per raised warning, at most one open per rule and subject
 
 Revision ID: 1502
-Revises: 1601
+Revises: 1401
 Create Date: 2026-12-03
 """
 
