@@ -5,6 +5,7 @@ URL, the data stamp) on every desk page."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import io
 import json
 import re
@@ -21,6 +22,21 @@ from geo.db import get_engine
 from tests.dashboard.conftest import map_state, watch_callbacks
 
 pytestmark = pytest.mark.browser
+
+
+def _set_page_rows(monkeypatch, dash_app, rows: int) -> None:
+    """Page size ``rows`` for the cases page's layout and for its listing callback.
+
+    In a full run the app is built more than once (e.g. two app instances in the lockout tests), and
+    Dash's pages plugin re-executes the page module each time: the layout comes from the module now in
+    ``sys.modules``, while the registered callback keeps the globals of the module it was defined in.
+    """
+    for name, module in list(sys.modules.items()):
+        if name.endswith("pages.cases") and hasattr(module, "PAGE_ROWS"):
+            monkeypatch.setattr(module, "PAGE_ROWS", rows)
+    for key, entry in dash_app.callback_map.items():
+        if "cases-count.children" in key:
+            monkeypatch.setitem(inspect.unwrap(entry["callback"]).__globals__, "PAGE_ROWS", rows)
 
 
 def _count(page) -> int:
@@ -50,11 +66,7 @@ def _review_total(start: dt.date, end: dt.date) -> int:
 def test_the_review_queue_shows_its_true_count_pages_through_all_and_exports_the_reason(
     page_at, dash_app, seeded, screenshots, monkeypatch
 ) -> None:
-    # the seed's queue spans several pages of four; every copy of the module (Dash's pages plugin may have
-    # loaded it under a second name in a full run), so the callback the server calls sees it
-    for name, module in list(sys.modules.items()):
-        if name.endswith("pages.cases") and hasattr(module, "PAGE_ROWS"):
-            monkeypatch.setattr(module, "PAGE_ROWS", 4)
+    _set_page_rows(monkeypatch, dash_app, 4)  # the seed's queue spans several pages of four
     end = seeded.reference.date()
     start = end - dt.timedelta(days=364)
     page = page_at(f"/cases?tab=review&window={start}~{end}")  # a bookmarked view: tab and custom range
