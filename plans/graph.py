@@ -7,11 +7,19 @@ its digitising direction, with its length in metres in the region's metric CRS (
 is rebuilt lazily: :func:`ensure_graph` compares the streets' fingerprint (last streets run, count
 and id range of the segments) with the one stored at the last build. Connected pieces come from
 ``pgr_connectedComponents``; :func:`network_pieces` reports the pieces a squad's streets fall in.
+
+Connected is not enough where streets are one-way: a piece can be entered but not left (a one-way
+loop with no street out), or left but not entered. :func:`strong_pieces` labels the nodes of a piece
+by ``pgr_strongComponents`` on the directed graph (the edges' ``cost`` / ``reverse_cost``, as routing
+uses them) and says, for each strongly connected part, whether a route from a reference part (the
+largest, or the one holding the station) can enter it and whether it can come back from it;
+:func:`one_way_traps` names the segments of a squad that lie in such parts.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +34,7 @@ from geo.region import get_region
 from geo.spatial import to_metric
 from layers._frames import read_frame
 from layers._geometry import from_wkb
+from layers._segment_labels import segment_labels
 
 SNAP_M = 1.0  # ends and crossings closer than this are one node
 MIN_PIECE_M = 0.5  # a crossing this close to a segment end is that end
@@ -266,6 +275,8 @@ def network_pieces(conn: Connection, squad_code: str) -> list[dict]:
     """The connected pieces a squad's segments lie in: piece number, segments and km of the squad's streets.
 
     More than one entry means the squad's network is in pieces: a route cannot go from one to another.
+    Each piece also lists its one-way traps (``traps``, see :func:`one_way_traps`): parts of it a route
+    from the piece's main part cannot enter, or cannot leave and come back from.
     """
     frame = read_frame(
         conn,
@@ -277,4 +288,152 @@ def network_pieces(conn: Connection, squad_code: str) -> list[dict]:
         {"squad": squad_code},
     )
     frame["km"] = frame["km"].astype(float).round(3)
-    return frame.to_dict("records")
+    pieces = frame.to_dict("records")
+    traps = one_way_traps(conn, squad_code)
+    for piece in pieces:
+        piece["traps"] = [t for t in traps if t["piece"] == piece["piece"]]
+    return pieces
+
+
+# how a strongly connected part relates to the reference part of its piece
+NO_RETURN = "no_return"  # a route can enter it but not come back
+NO_ENTRY = "no_entry"  # a route cannot enter it (one can only leave it)
+CUT_OFF = "cut_off"  # neither: between two traps
+TRAP_LABELS = {NO_RETURN: "进入后无法返回", NO_ENTRY: "无法驶入", CUT_OFF: "无法进出"}
+
+
+@dataclass(frozen=True)
+class StrongPieces:
+    """Nodes of some pieces labelled by strongly connected part, relative to one reference part.
+
+    ``part``: node id → part label; ``reference``: the reference part's label; ``kind``: part label →
+    :data:`NO_RETURN`, :data:`NO_ENTRY` or :data:`CUT_OFF` for every part other than the reference;
+    ``largest``: the label of the part with most nodes (the main street network).
+    """
+
+    part: dict[int, int]
+    reference: int
+    kind: dict[int, str]
+    largest: int
+
+    def round_trip(self, node: int) -> bool:
+        """True when a route from the reference part can reach ``node`` and come back."""
+        return self.part.get(node) == self.reference
+
+
+def strong_pieces(conn: Connection, pieces: Sequence[int], reference_node: int | None = None) -> StrongPieces:
+    """Strongly connected parts of the given connected ``pieces`` (``pgr_strongComponents``, directed).
+
+    Parameters
+    ----------
+    conn
+        Database connection.
+    pieces
+        Connected pieces (``route_graph_nodes.component``) to look at.
+    reference_node
+        The part holding this node (a station) is the reference; default: the largest part (nodes).
+    """
+    frame = read_frame(
+        conn,
+        """WITH sc AS (
+               SELECT node, component AS part FROM pgr_strongComponents(
+                   format('SELECT e.id, e.source, e.target, e.cost, e.reverse_cost FROM route_graph_edges e
+                           JOIN route_graph_nodes n ON n.id = e.source WHERE n.component = ANY(%L)',
+                          CAST(:pieces AS integer[])))),
+           links AS (
+               SELECT a.part AS a, b.part AS b FROM route_graph_edges e
+               JOIN sc a ON a.node = e.source JOIN sc b ON b.node = e.target WHERE e.cost >= 0 AND a.part <> b.part
+               UNION
+               SELECT b.part, a.part FROM route_graph_edges e
+               JOIN sc a ON a.node = e.source JOIN sc b ON b.node = e.target
+               WHERE e.reverse_cost >= 0 AND a.part <> b.part)
+           SELECT 'node' AS what, node AS a, part AS b FROM sc
+           UNION ALL SELECT 'link', a, b FROM links""",
+        {"pieces": [int(p) for p in pieces]},
+    )
+    nodes = frame[frame["what"] == "node"]
+    part = dict(zip(nodes["a"].astype(int), nodes["b"].astype(int), strict=True))
+    if not part:
+        return StrongPieces({}, 0, {}, 0)
+    largest = int(nodes["b"].value_counts().sort_index().idxmax())
+    reference = part.get(int(reference_node), largest) if reference_node is not None else largest
+    links = frame[frame["what"] == "link"]
+    pairs = list(zip(links["a"].astype(int), links["b"].astype(int), strict=True))
+    forward = _reachable(reference, pairs)
+    backward = _reachable(reference, [(b, a) for a, b in pairs])
+    kind = {}
+    for p in set(part.values()) - {reference}:
+        kind[p] = NO_RETURN if p in forward else NO_ENTRY if p in backward else CUT_OFF
+    return StrongPieces(part, reference, kind, largest)
+
+
+def _reachable(start: int, pairs: list[tuple[int, int]]) -> set[int]:
+    """Labels reachable from ``start`` along the directed ``pairs`` (the parts' condensation graph)."""
+    nexts: dict[int, list[int]] = {}
+    for a, b in pairs:
+        nexts.setdefault(a, []).append(b)
+    seen, todo = {start}, [start]
+    while todo:
+        for b in nexts.get(todo.pop(), []):
+            if b not in seen:
+                seen.add(b)
+                todo.append(b)
+    return seen
+
+
+def segments_off_round_trip(conn: Connection, segment_ids: Sequence[int], strong: StrongPieces) -> dict[int, int]:
+    """Segments (of ``segment_ids``) with a node outside the reference part → that part's label.
+
+    A segment is patrolled by entering it at one end and leaving at the other, so both ends (and every
+    crossing on it) must be in the reference part for a route to go there and come back.
+    """
+    frame = read_frame(
+        conn,
+        "SELECT segment_id, source, target FROM route_graph_edges WHERE segment_id = ANY(:ids)",
+        {"ids": [int(s) for s in segment_ids]},
+    )
+    out: dict[int, int] = {}
+    for sid, source, target in frame.itertuples(index=False):
+        for node in (int(source), int(target)):
+            p = strong.part.get(node)
+            if p is not None and p != strong.reference and int(sid) not in out:
+                out[int(sid)] = p
+    return out
+
+
+def one_way_traps(conn: Connection, squad_code: str) -> list[dict]:
+    """The squad's segments a route cannot go to and come back from because of one-way streets.
+
+    Per connected piece of the squad's network, one entry per strongly connected part other than the
+    piece's largest, as dicts: ``piece``, ``kind`` (:data:`NO_RETURN`, :data:`NO_ENTRY`,
+    :data:`CUT_OFF`), ``segments`` (ids, a segment leading into or out of the part counts as in it),
+    ``labels`` (``layers._segment_labels``) and ``km``.
+    """
+    frame = read_frame(
+        conn,
+        """SELECT DISTINCT n.component AS piece, s.id AS segment_id, s.length_m
+           FROM street_segments s JOIN route_graph_edges e ON e.segment_id = s.id
+           JOIN route_graph_nodes n ON n.id = e.source WHERE s.squad_code = :squad""",
+        {"squad": squad_code},
+    )
+    out = []
+    for piece, group in frame.groupby("piece"):
+        strong = strong_pieces(conn, [int(piece)])
+        off = segments_off_round_trip(conn, group["segment_id"].tolist(), strong)
+        if not off:
+            continue
+        labels = segment_labels(conn, list(off))["label"]
+        length = group.set_index("segment_id")["length_m"].astype(float)
+        for part in sorted(set(off.values())):
+            ids = sorted(s for s, p in off.items() if p == part)
+            out.append(
+                {
+                    "piece": int(piece),
+                    "kind": strong.kind[part],
+                    "segments": ids,
+                    "labels": [labels[s] for s in ids],
+                    "km": round(float(length.reindex(ids).sum()) / 1000, 3),
+                }
+            )
+    return out
+

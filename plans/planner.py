@@ -25,7 +25,8 @@ from geo.region import PATROL_MODES, get_region
 from layers._visits import DEFAULT_SHIFTS
 from plans import routing
 from plans.errors import PlanError
-from plans.graph import ensure_graph
+from layers._segment_labels import segment_labels
+from plans.graph import NO_RETURN, TRAP_LABELS, StrongPieces, ensure_graph, segments_off_round_trip, strong_pieces
 from plans.prizes import Weights, segment_prizes
 from plans.solver import Option, solve
 
@@ -33,6 +34,7 @@ SHIFTS = {"day": DEFAULT_SHIFTS[0], "evening": DEFAULT_SHIFTS[1]}  # local hours
 SHIFT_LABELS = {"day": "白班", "evening": "晚班"}
 STATION_SNAP_M = 300.0  # a station further than this from every node is off the network
 MAX_CANDIDATES = 250  # segments offered to the solver, by prize
+MAX_NAMED = 5  # streets named in a message, the rest counted
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class PlanCache:
     walk: dict = field(default_factory=dict)
     nodes: list[int] = field(default_factory=list)
     metres: np.ndarray | None = None
+    strong: StrongPieces | None = None  # one-way check of the start's piece, for ``strong_depot``
+    strong_depot: int | None = None
 
     def matrix(self, conn: Connection, wanted: list[int]) -> tuple[np.ndarray, tuple]:
         """Metres between ``wanted`` nodes, from the cache when it holds them all, else from pgRouting."""
@@ -235,6 +239,9 @@ def make_plan(conn: Connection, request: PlanRequest, cache: PlanCache | None = 
             f"与起点不在同一片路网，未纳入计划 (network in pieces: {len(elsewhere)} segments unreachable)"
         )
     candidates = candidates[in_piece].reset_index(drop=True)
+    if cache.strong is None or cache.strong_depot != depot_node:
+        cache.strong, cache.strong_depot = strong_pieces(conn, [depot_piece], depot_node), depot_node
+    candidates = _round_trips_only(conn, candidates, cache.strong, depot_node, messages)
 
     travel_mps = region.patrol.travel_kmh[request.mode] / 3.6
     inspect_mps = region.patrol.inspect_kmh[request.mode] / 3.6
@@ -261,7 +268,9 @@ def make_plan(conn: Connection, request: PlanRequest, cache: PlanCache | None = 
     if len(reachable) < len(options):
         lost = len({o.segment for o in options}) - len({o.segment for o in reachable})
         if lost:
-            messages.append(f"{lost} 个路段因单行道无法往返，未纳入计划 (unreachable one-way segments left out)")
+            messages.append(
+                f"{lost} 个路段在起点附近的路网内无法往返，未纳入计划 (segments without a way there and back nearby)"
+            )
     if not any(np.isfinite(t) and t <= budget for t in round_trip):
         finite = [t for t in round_trip if np.isfinite(t)]
         if finite:
@@ -271,7 +280,8 @@ def make_plan(conn: Connection, request: PlanRequest, cache: PlanCache | None = 
                 " (the time budget is too small for any stop)",
             )
         raise PlanError(
-            "unreachable", "没有可从起点到达的待巡查路段 (no segment to patrol is reachable from the start)"
+            "unreachable",
+            "；".join(["没有可从起点往返的待巡查路段 (no segment to patrol is reachable from the start)", *messages]),
         )
     chief_index = {code: v for v, (code, _) in enumerate(chiefs)}
     allowed = {}
@@ -299,6 +309,35 @@ def make_plan(conn: Connection, request: PlanRequest, cache: PlanCache | None = 
         if sid not in {s.segment_id for r in routes for s in r.stops}:
             messages.append(f"路段 {sid} 无法在时间内纳入计划 (an added segment does not fit the budget)")
     return Plan(request, routes, summary, messages, cache)
+
+
+def _round_trips_only(
+    conn: Connection, candidates: pd.DataFrame, strong: StrongPieces, depot_node: int, messages: list[str]
+) -> pd.DataFrame:
+    """The candidates a route from the start can reach and come back from; the others named in ``messages``.
+
+    One-way streets can make part of a connected network a trap (entered but not left) or closed to
+    entry; ``strong`` is the start's piece split by ``pgr_strongComponents`` with the start's part as
+    reference. A start that is itself in such a part (not the main network) is said first.
+    """
+    if strong.part.get(depot_node, strong.largest) != strong.largest:
+        messages.append(
+            "起点位于单行道围成的区域，只能规划该区域内的路段 (the start is in a one-way part of the network)"
+        )
+    off = segments_off_round_trip(conn, candidates["segment_id"].tolist(), strong)
+    if not off:
+        return candidates
+    labels = segment_labels(conn, list(off))["label"]
+    for kind in dict.fromkeys(strong.kind[p] for p in off.values()):
+        ids = [s for s in candidates["segment_id"] if s in off and strong.kind[off[s]] == kind]
+        named = "、".join(str(labels[s]) for s in ids[:MAX_NAMED])
+        more = f"等 {len(ids)} 个路段" if len(ids) > MAX_NAMED else ""
+        why = "从起点进入后无法返回" if kind == NO_RETURN else f"因单行道{TRAP_LABELS[kind]}"
+        messages.append(
+            f"单行道：{named}{more}{why}，未纳入计划 "
+            f"(one-way streets: {len(ids)} segments a route cannot enter and leave again)"
+        )
+    return candidates[~candidates["segment_id"].isin(list(off))].reset_index(drop=True)
 
 
 def _draw(conn, chiefs, solution, options, candidates, walk, unique, depot_node, bbox, start_at, budget) -> list:
