@@ -17,7 +17,7 @@ from geo.cli import run_cli
 from geo.db import writer_engine
 from plans.errors import PlanError
 from plans.export import to_geojson, to_gpx
-from plans.graph import ensure_graph, network_pieces
+from plans.graph import TRAP_LABELS, ensure_graph, network_pieces
 from plans.planner import SHIFTS, PlanRequest, make_plan
 
 EXIT_PARTIAL = 3
@@ -121,8 +121,14 @@ def graph(squad: str | None, force: bool) -> None:
             for piece in pieces:
                 names = "、".join(piece["names"] or [])
                 click.echo(f"  piece {piece['piece']}: {piece['segments']} segments, {piece['km']} km ({names})")
-            if len(pieces) > 1:
-                click.echo(f"squad {squad}: street network in {len(pieces)} pieces", err=True)
+                for trap in piece["traps"]:
+                    click.echo(
+                        f"    one-way {trap['kind']} ({TRAP_LABELS[trap['kind']]}): {len(trap['segments'])} segments, "
+                        f"{trap['km']} km ({'、'.join(trap['labels'][:5])})"
+                    )
+            traps = sum(len(p["traps"]) for p in pieces)
+            if len(pieces) > 1 or traps:
+                click.echo(f"squad {squad}: street network in {len(pieces)} pieces, {traps} one-way trap(s)", err=True)
                 sys.exit(EXIT_PARTIAL)
 
 

@@ -436,4 +436,3 @@ def one_way_traps(conn: Connection, squad_code: str) -> list[dict]:
                 }
             )
     return out
-

@@ -22,10 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.region import PATROL_MODES, get_region
+from layers._segment_labels import segment_labels
 from layers._visits import DEFAULT_SHIFTS
 from plans import routing
 from plans.errors import PlanError
-from layers._segment_labels import segment_labels
 from plans.graph import NO_RETURN, TRAP_LABELS, StrongPieces, ensure_graph, segments_off_round_trip, strong_pieces
 from plans.prizes import Weights, segment_prizes
 from plans.solver import Option, solve

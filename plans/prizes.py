@@ -8,10 +8,17 @@ closed, on the segment, received in the last :data:`RETURN_DAYS` days) and sanit
 at the end of ``as_of`` on the segment, severity-weighted by
 :data:`layers.queries.warnings.SEVERITY_WEIGHTS`, 0–1).
 
+Recent cases (近期案件): the cases on the segment in the last :data:`HOT_DAYS` days, each weighted by
+its age (halved every :data:`RECENT_HALF_LIFE_DAYS` days): the expected cases of the coming days.
+
 prize = (w_hot·hot + w_under·under + w_sanitation·missed + w_warnings·warning) · length / 100 m
-        + w_return · min(open cases, 3)
+        + w_cases · recent cases + w_return · min(open cases, 3)
 so a long hot street is worth more than a short one (walking it takes longer too), and a return
-visit is worth the same wherever it is.
+visit is worth the same wherever it is. The solver spends walking time, which grows with length, to
+collect prize, so the recent-cases term makes it buy expected cases per metre walked: the quantity
+the predictive accuracy index (share of cases / share of street length) measures. The other terms
+are scores per metre (Gi* class, rank percentiles) that say where, not how many: without it a
+street with five cases a week and one with one case rank alike when both are in the same class.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ UNDER_DAYS = 30
 SANITATION_DAYS = 7
 RETURN_DAYS = 90
 RETURN_CAP = 3
+RECENT_HALF_LIFE_DAYS = 7.0
 PER_M = 100.0
 HOT_CONFIDENCE = {1: "90%", 2: "95%", 3: "99%"}
 HOT_REASON = "热点"  # the reason label of a Gi* hot segment (see is_hot_reason)
@@ -43,6 +51,7 @@ class Weights:
     """How much each kind of evidence counts (0 leaves it out)."""
 
     hot: float = 1.0
+    cases: float = 1.0
     under: float = 1.0
     returns: float = 1.0
     sanitation: float = 0.5
@@ -67,6 +76,20 @@ def _open_cases(conn: Connection, segment_ids: list[int], as_of: dt.date, tz) ->
              AND (closed_at IS NULL OR closed_at >= :end)
            GROUP BY near_segment_id""",
         {"ids": segment_ids, "start": end - dt.timedelta(days=RETURN_DAYS), "end": end},
+    )
+    return frame.set_index("segment_id")["n"].astype(float).reindex(segment_ids, fill_value=0.0)
+
+
+def _recent_cases(conn: Connection, segment_ids: list[int], as_of: dt.date, tz) -> pd.Series:
+    """Per segment: its cases of the last HOT_DAYS days, each weighted 0.5 ** (age / half-life)."""
+    end = _evidence_end(as_of, tz)
+    frame = read_frame(
+        conn,
+        """SELECT near_segment_id AS segment_id,
+                  sum(power(0.5, extract(epoch FROM (:end - received_at)) / 86400.0 / :half)) AS n
+           FROM cases WHERE near_segment_id = ANY(:ids) AND received_at >= :start AND received_at < :end
+           GROUP BY near_segment_id""",
+        {"ids": segment_ids, "start": end - dt.timedelta(days=HOT_DAYS), "end": end, "half": RECENT_HALF_LIFE_DAYS},
     )
     return frame.set_index("segment_id")["n"].astype(float).reindex(segment_ids, fill_value=0.0)
 
@@ -99,6 +122,7 @@ def segment_prizes(conn: Connection, squad_code: str, as_of: dt.date, weights: W
         frame["under"] = frame["segment_id"].map(score).fillna(0.0).to_numpy(float)
     else:
         frame["under"] = 0.0
+    frame["recent"] = _recent_cases(conn, ids, as_of, tz).to_numpy() if weights.cases else 0.0
     frame["returns"] = _open_cases(conn, ids, as_of, tz).to_numpy() if weights.returns else 0.0
     if weights.sanitation:
         sanitation = get_layer("sanitation").data(
@@ -118,7 +142,9 @@ def segment_prizes(conn: Connection, squad_code: str, as_of: dt.date, weights: W
         + weights.sanitation * frame["sanitation"]
         + weights.warnings * frame["warnings"]
     ) * (frame["length_m"].astype(float) / PER_M)
-    frame["prize"] = per_length + weights.returns * np.minimum(frame["returns"], RETURN_CAP)
+    frame["prize"] = (
+        per_length + weights.cases * frame["recent"] + weights.returns * np.minimum(frame["returns"], RETURN_CAP)
+    )
     frame["reasons"] = [_reasons(row) for row in frame.itertuples()]
     return frame.reset_index(drop=True)
 
@@ -127,6 +153,8 @@ def _reasons(row) -> list[str]:
     out = []
     if row.hot > 0:
         out.append(f"{HOT_REASON}（置信度 {HOT_CONFIDENCE[int(row.hot_class)]}）")
+    if row.recent >= 0.5:
+        out.append(f"近期案件（加权 {row.recent:.1f} 件）")
     if row.under > 0:
         out.append("案件多、巡查少")
     if row.returns > 0:

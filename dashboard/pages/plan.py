@@ -54,6 +54,7 @@ DENIED = "无权制定该中队的巡查计划"
 MODE_LABELS = {"foot": "步行", "ebike": "电动车", "car": "巡逻车"}
 WEIGHT_LABELS = {
     "hot": "案件热点",
+    "cases": "近期案件",
     "under": "案件多、巡查少",
     "returns": "待复查案件",
     "warnings": "预警",

@@ -16,7 +16,7 @@ from tests.layers.conftest import Seed
 
 from .conftest import PLAN_DATE, STEP, X0, Y0, Grid, open_case
 
-RETURNS_ONLY = Weights(hot=0, under=0, returns=1, sanitation=0, warnings=0)
+RETURNS_ONLY = Weights(hot=0, cases=0, under=0, returns=1, sanitation=0, warnings=0)
 
 
 def _approved(db: Connection, grid: Grid, seed: Seed):

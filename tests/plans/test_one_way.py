@@ -56,9 +56,7 @@ def loops(db: Connection, grid: Grid) -> Loops:
     return Loops(trap, closed)
 
 
-def test_one_way_loops_are_one_connected_piece_but_reported_as_traps(
-    db: Connection, grid: Grid, loops: Loops
-) -> None:
+def test_one_way_loops_are_one_connected_piece_but_reported_as_traps(db: Connection, grid: Grid, loops: Loops) -> None:
     ensure_graph(db)
     pieces = network_pieces(db, "ZT01")
     assert [p["piece"] for p in pieces] == [1, 2]  # undirected: the loops belong to the grid's piece

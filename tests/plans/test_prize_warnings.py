@@ -81,7 +81,7 @@ def test_a_segment_with_an_open_warning_is_planned_when_warnings_weigh_and_not_o
     # EW0 an open hot_unpatrolled warning.
     open_case(grid_seed, grid.ns[0], X0, Y0 + STEP * 2, n=1)
     _warning(db, "hot_unpatrolled", "warning", segment_id=grid.ew[0])
-    with_warnings = Weights(hot=0, under=0, returns=1, sanitation=0, warnings=1)
+    with_warnings = Weights(hot=0, cases=0, under=0, returns=1, sanitation=0, warnings=1)
     request = PlanRequest(
         squad="ZT01",
         date=PLAN_DATE,
@@ -113,6 +113,6 @@ def test_a_warning_resolved_before_the_plan_adds_nothing(db: Connection, grid: G
         mode="foot",
         chiefs=("TC01",),
         time_limit_s=1.0,
-        weights=Weights(hot=0, under=0, returns=1, sanitation=0, warnings=1),
+        weights=Weights(hot=0, cases=0, under=0, returns=1, sanitation=0, warnings=1),
     )
     assert make_plan(db, request).routes[0].stops[0].segment_id == grid.ns[0]
