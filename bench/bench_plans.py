@@ -10,7 +10,8 @@ ten times its cases (clustered, so there are hot streets) and 6 chiefs. Targets 
 
 The back-test plans each of the last N weeks of the demo with the evidence up to the day before the
 week, then measures on that week: the share of its cases on planned segments and the PAI (share of
-cases / share of street length), against (a) where patrols actually went that week (segments with a
+cases / share of street length; a case counts on its stored segment, ``cases.near_segment_id``, as
+in the layers and the prizes: ``layers._segments.cases_per_segment``), against (a) where patrols actually went that week (segments with a
 patrol visit, the same street length taken by dwell) and (b) a naive plan: last week's top-N segments
 by case count with the same street length.
 """
@@ -32,16 +33,13 @@ from geo.db.setup import sibling_database
 from geo.region import get_region
 from geo.settings import get_settings
 from layers._frames import read_frame
+from layers._segments import cases_per_segment
+from layers.base import LayerParams
 from plans.graph import ensure_graph
 from plans.planner import PlanRequest, make_plan
 
 CHIEFS = 6
 MINUTES = 120
-# the cases of a window per segment: where each case counts (cases.near_segment_id, geo/case_segments.py),
-# the same definition the prizes, the hot spots and the under-patrolled ranking read
-WEEK_CASES = """SELECT c.near_segment_id AS segment_id, count(*) AS n FROM cases c
-                JOIN street_segments s ON s.id = c.near_segment_id
-                WHERE s.squad_code = :s AND c.received_at >= :a AND c.received_at < :b GROUP BY 1"""
 
 
 def _median_timed(fn, runs: int) -> tuple[float, object]:
@@ -205,16 +203,8 @@ def backtest(engine: Engine, squad: str, weeks: int) -> None:
                 conn, PlanRequest(squad, start, chiefs=chiefs, minutes=MINUTES, mode="foot", time_limit_s=2.0)
             )
             planned = {s.segment_id for r in plan.routes for s in r.stops}
-            week = read_frame(
-                conn,
-                WEEK_CASES,
-                {"s": squad, "a": bounds[0], "b": bounds[1]},
-            ).set_index("segment_id")["n"]
-            before = read_frame(
-                conn,
-                WEEK_CASES,
-                {"s": squad, "a": bounds[0] - dt.timedelta(days=7), "b": bounds[0]},
-            ).set_index("segment_id")["n"]
+            week = _cases(conn, squad, start, lengths.index)
+            before = _cases(conn, squad, start - dt.timedelta(days=7), lengths.index)
             patrolled = read_frame(
                 conn,
                 """SELECT v.segment_id, sum(v.dwell_s) AS dwell FROM segment_visits v
@@ -243,6 +233,13 @@ def backtest(engine: Engine, squad: str, weeks: int) -> None:
     frame = pd.DataFrame(rows)
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(frame.groupby("kind")[["length_share", "cases_share", "pai"]].mean().round(3).to_string())
+
+
+def _cases(conn, squad: str, first: dt.date, segment_ids: pd.Index) -> pd.Series:
+    """Cases of the 7 days from ``first`` per segment, counted where the layers and prizes count them."""
+    params = LayerParams(start=first, end=first + dt.timedelta(days=6), squads=(squad,))
+    counts = cases_per_segment(conn, params, pd.DataFrame({"segment_id": segment_ids}))
+    return counts[counts > 0]
 
 
 def _same_length(order, lengths: pd.Series, metres: float) -> set[int]:
