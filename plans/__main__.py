@@ -109,8 +109,9 @@ def plan(
 @click.option("--squad", default=None, help="report the pieces this squad's streets lie in")
 @click.option("--force", is_flag=True, help="rebuild even when the streets did not change")
 def graph(squad: str | None, force: bool) -> None:
-    """Build (if the streets changed) and check the routing graph; report disconnected pieces."""
-    with writer_engine().begin() as conn:
+    """Build (if the streets changed) and check the routing graph; report disconnected pieces and one-way traps."""
+    partial = False
+    with writer_engine().begin() as conn:  # leave the block before exiting: a rebuild is kept
         info = ensure_graph(conn, force=force)
         click.echo(
             f"graph {'rebuilt' if info.rebuilt else 'current'}: {info.nodes} nodes, {info.edges} edges, "
@@ -129,7 +130,9 @@ def graph(squad: str | None, force: bool) -> None:
             traps = sum(len(p["traps"]) for p in pieces)
             if len(pieces) > 1 or traps:
                 click.echo(f"squad {squad}: street network in {len(pieces)} pieces, {traps} one-way trap(s)", err=True)
-                sys.exit(EXIT_PARTIAL)
+                partial = True
+    if partial:
+        sys.exit(EXIT_PARTIAL)
 
 
 if __name__ == "__main__":

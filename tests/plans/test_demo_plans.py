@@ -103,6 +103,31 @@ def test_cli_graph_reports_the_network(demo_url: URL, squad) -> None:
     assert "connected piece" in done.stdout and "piece 1:" in done.stdout
 
 
+def test_cli_graph_names_a_one_way_trap_and_keeps_the_rebuild(demo_url: URL, squad) -> None:
+    code = squad[0]
+    engine = get_engine(demo_url)
+    with engine.begin() as conn:  # a one-way dead end off one of the squad's street ends: no way back
+        conn.execute(
+            text(
+                """INSERT INTO street_segments (segment_key, name, squad_code, oneway, geom, length_m)
+                   SELECT 'CLI_TRAP', '单行死胡同', CAST(:s AS text), 'FT',
+                          ST_MakeLine(ST_StartPoint(geom), ST_Translate(ST_StartPoint(geom), 0.0003, 0.0004)), 50
+                   FROM street_segments WHERE squad_code = CAST(:s AS text) ORDER BY id LIMIT 1"""
+            ),
+            {"s": code},
+        )
+    try:
+        done = _cli(demo_url, "graph", "--squad", code)
+        assert done.returncode == 3, done.stderr
+        assert "one-way no_return" in done.stdout and "单行死胡同" in done.stdout
+        assert "1 one-way trap(s)" in done.stderr
+        again = _cli(demo_url, "graph", "--squad", code)
+        assert again.stdout.startswith("graph current"), "the rebuild of the partial run was kept"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM street_segments WHERE segment_key = 'CLI_TRAP'"))
+
+
 def test_versions_approval_and_a_deleted_segment(demo_url: URL, squad) -> None:
     code, chiefs = squad
     engine = get_engine(demo_url)
