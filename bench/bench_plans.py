@@ -11,9 +11,9 @@ ten times its cases (clustered, so there are hot streets) and 6 chiefs. Targets 
 The back-test plans each of the last N weeks of the demo with the evidence up to the day before the
 week, then measures on that week: the share of its cases on planned segments and the PAI (share of
 cases / share of street length; a case counts on its stored segment, ``cases.near_segment_id``, as
-in the layers and the prizes: ``layers._segments.cases_per_segment``), against (a) where patrols actually went that week (segments with a
-patrol visit, the same street length taken by dwell) and (b) a naive plan: last week's top-N segments
-by case count with the same street length.
+in the layers and the prizes: ``layers._segments.cases_per_segment``), against (a) where patrols
+actually went that week (segments with a patrol visit, the same street length taken by dwell) and
+(b) a naive plan: last week's top-N segments by case count with the same street length.
 """
 
 from __future__ import annotations
