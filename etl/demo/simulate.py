@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import zlib
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from geo.region import Region
 NS = 1_000_000_000
 RETRIES = 8
 CATCH_UP_S = 30.0  # the backfill up to now takes at most this long (real seconds)
+MAX_BATCH = 2000  # items per request (the API takes up to EGIS_API_MAX_BATCH)
+PLATFORM_LANES = 8  # parallel batches per tick while catching up (the pool's threads)
 LIVE_S = 300  # a fix at most this old when accepted counts as live (the wall's online limit)
 CASE_FIELDS = ("category", "domain", "procedure_type", "source", "description", "address", "reported_squad")
 
@@ -116,6 +119,13 @@ def case_items(cases_dir: Path, day: dt.date, region: Region) -> list[Item]:
     return items
 
 
+def _sender(group: str, catching_up: bool) -> str:
+    """Who posts a device's items: the device itself when live; while catching up, one of
+    ``PLATFORM_LANES`` vendor-platform lanes (a device always in the same lane, so its fixes stay
+    in order), which keeps the request rate under the API's per-token limit."""
+    return f"lane{zlib.crc32(group.encode()) % PLATFORM_LANES}" if catching_up and group != "cases" else group
+
+
 class Simulator:
     """Posts the items whose time has come, per device, with retries."""
 
@@ -168,6 +178,11 @@ class Simulator:
         elapsed = time.monotonic() - self.started
         return min(self.now_second + elapsed, self.start_second + elapsed * self.speed)
 
+    def post_all(self, kind: str, items: list[Item]) -> None:
+        """``items`` in batches of at most ``MAX_BATCH``, one after the other (a device's fixes stay in order)."""
+        for first in range(0, len(items), MAX_BATCH):
+            self.post(kind, items[first : first + MAX_BATCH])
+
     def post(self, kind: str, items: list[Item]) -> None:
         """One batch, retried on 503 / 429 / timeouts; other errors are printed and dropped."""
         key = "fixes" if kind == "gps" else "events"
@@ -217,12 +232,13 @@ class Simulator:
                 while position < len(items) and items[position].second <= now:
                     due.append(items[position])
                     position += 1
+                real = self.now_second + time.monotonic() - self.started
+                catching_up = now < real - LIVE_S
                 groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
                 for item in due:
-                    groups[(item.kind, item.group)].append(item)
-                list(pool.map(lambda entry: self.post(entry[0][0], entry[1]), groups.items()))
+                    groups[(item.kind, _sender(item.group, catching_up))].append(item)
+                list(pool.map(lambda entry: self.post_all(entry[0][0], entry[1]), groups.items()))
                 self.sent_until = now
-                real = self.now_second + time.monotonic() - self.started
                 if until_now and now >= real - 1:
                     break
                 if for_s is not None and time.monotonic() - self.started >= for_s:
