@@ -313,16 +313,32 @@ def tokens_list() -> None:
 
 
 @main.command()
-@click.option("--speed", default=10.0, show_default=True, help="Simulated seconds per real second until now.")
+@click.option(
+    "--speed", default=10.0, show_default=True, help="Simulated seconds per real second until now (at least)."
+)
 @click.option(
     "--api", "api_url", default=None, help="Base URL of the API (default http://EGIS_API_HOST:EGIS_API_PORT)."
 )
 @click.option("--token", default=None, help="Bearer token (default: a new token of source 'simulator').")
 @click.option("--data", type=click.Path(path_type=Path), default=None, help="Demo raw folder (default the demo's).")
-@click.option("--backfill-hours", default=4.0, show_default=True, help="Start the replay this long before now.")
+@click.option(
+    "--backfill-hours", type=float, default=None, help="Start the replay this long before now (default: at midnight)."
+)
+@click.option(
+    "--catch-up-s",
+    default=30.0,
+    show_default=True,
+    help="Catch up with now within this many seconds (faster than --speed if needed).",
+)
 @click.option("--until-now", is_flag=True, help="Stop once the replay has caught up with now.")
 def simulate(
-    speed: float, api_url: str | None, token: str | None, data: Path | None, backfill_hours: float, until_now: bool
+    speed: float,
+    api_url: str | None,
+    token: str | None,
+    data: Path | None,
+    backfill_hours: float | None,
+    catch_up_s: float,
+    until_now: bool,
 ) -> None:
     """Replay the demo's latest GPS day and its case events through the ingest API, like devices."""
     from etl.api.tokens import create_token
@@ -340,7 +356,8 @@ def simulate(
     token = token or create_token(writer_engine(), "simulator", ["gps", "cases"], expires_days=2)
     url = api_url or f"http://{settings.api_host}:{settings.api_port}"
     click.echo(f"replaying {day} ({len(items)} fixes and events) onto today at {speed:g}x through {url}")
-    result = Simulator(url, token, region, speed, backfill_hours).run(items, until_now=until_now)
+    simulator = Simulator(url, token, region, speed, backfill_hours, catch_up_s=catch_up_s)
+    result = simulator.run(items, until_now=until_now)
     click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
 

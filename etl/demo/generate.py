@@ -18,7 +18,15 @@ from shapely.geometry import MultiPolygon
 from etl.demo.cases import CaseSet, generate_cases
 from etl.demo.chiefs import Chief, build_chiefs
 from etl.demo.geography import Geography, build_geography
-from etl.demo.gps import UTC_OFFSET, Track, patrol_tracks, sanitation_tracks
+from etl.demo.gps import (
+    UTC_OFFSET,
+    PatrolHabits,
+    RouteShift,
+    Track,
+    patrol_tracks,
+    plan_habits,
+    sanitation_tracks,
+)
 from etl.demo.places import Places, build_places
 from etl.demo.routes import Route, build_routes
 from etl.demo.streets import Network, build_network
@@ -113,8 +121,8 @@ def generate_demo(
     rngs = {
         name: np.random.default_rng(s)
         for name, s in zip(
-            ["net", "places", "cases", "chiefs", "routes", "patrol", "sanitation", "stations"],
-            root.spawn(8),
+            ["net", "places", "cases", "chiefs", "routes", "patrol", "sanitation", "stations", "habits"],
+            root.spawn(9),
             strict=True,
         )
     }
@@ -137,11 +145,16 @@ def generate_demo(
     _write_routes(raw, truth, geo, net, routes)
     patrol_days = max(2, round(PATROL_DAYS * min(1.0, scale)))
     sanitation_days = max(1, round(SANITATION_DAYS * scale))
-    patrol = patrol_tracks(geo, net, chiefs, rngs["patrol"], end, patrol_days)
-    sanitation = sanitation_tracks(geo, routes, rngs["sanitation"], end, sanitation_days)
+    patrol_dates = [end - dt.timedelta(days=k) for k in range(patrol_days - 1, -1, -1)]
+    shifts = region.warnings.shifts
+    habits = plan_habits(chiefs, net, recent_cases(cases, net, end), shifts, patrol_dates, rngs["habits"])
+    patrol = patrol_tracks(geo, net, chiefs, rngs["patrol"], end, patrol_days, habits)
+    sanitation, driven = sanitation_tracks(geo, routes, rngs["sanitation"], end, sanitation_days)
     lap("gps")
     _write_patrol(raw, truth, geo, net, patrol)
+    _write_habits(truth, net, habits, shifts)
     _write_sanitation(raw, truth, geo, net, sanitation)
+    _write_route_shifts(truth, net, driven)
     lap("gps files")
     summary.counts = {
         "townships": len(geo.townships),
@@ -184,6 +197,20 @@ def generate_demo(
     lap("truth")
     (raw / COMPLETE_MARKER).write_text("complete\n", encoding="utf-8")  # last: a cut-short run has none
     return summary
+
+
+RECENT_DAYS = 30  # the under-patrolled ranking's default window
+
+
+def recent_cases(cases: CaseSet, net: Network, end: dt.date) -> np.ndarray:
+    """Cases per network segment received in the ``RECENT_DAYS`` days up to ``end`` (planted duplicates once)."""
+    index = {key: i for i, key in enumerate(net.seg_id)}
+    first = (end - dt.timedelta(days=RECENT_DAYS - 1)).isoformat()
+    received = cases.rows["上报时间"].astype(str).str[:10].to_numpy()
+    frame = pd.DataFrame({"case": cases.truth["case_number"], "segment": cases.truth["segment_id"]})
+    frame = frame[(received >= first) & (received <= end.isoformat())].drop_duplicates("case")
+    segments = [index[s] for s in frame["segment"] if s in index]
+    return np.bincount(np.array(segments, dtype=int), minlength=len(net.seg_id)).astype(float)
 
 
 def _lonlat(geo: Geography, xy: np.ndarray, gcj: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -461,3 +488,55 @@ def _write_sanitation(raw: Path, truth: Path, geo: Geography, net: Network, trac
         [(tr.subject, tr.day.isoformat(), len(tr.t), tr.jumps, tr.gaps) for tr in tracks],
         columns=["vehicle", "date", "fixes", "jumps", "gaps"],
     ).to_csv(truth / "sanitation_days.csv", index=False)
+
+
+def _write_habits(truth: Path, net: Network, habits: PatrolHabits, shifts) -> None:
+    """The planted hot-segment skips (per chief, segment and day) and the on-duty rota (per day and shift)."""
+    pd.DataFrame(
+        [
+            (code, net.seg_id[s], net.streets[net.seg_street[s]].name, day.isoformat())
+            for code, skip in sorted(habits.skips.items())
+            for s in skip.segments
+            for day in sorted(skip.days)
+        ],
+        columns=["chief_code", "segment_id", "street", "date"],
+    ).to_csv(truth / "patrol_skips.csv", index=False)
+    pd.DataFrame(
+        [
+            (day.isoformat(), f"{shifts[k][0]:02d}:00-{shifts[k][1]:02d}:00", code)
+            for (day, k), codes in sorted(habits.duty.items())
+            for code in codes
+        ],
+        columns=["date", "shift", "chief_code"],
+    ).to_csv(truth / "duty_rota.csv", index=False)
+
+
+def _write_route_shifts(truth: Path, net: Network, driven: list[RouteShift]) -> None:
+    """Per route, day and scheduled shift: minutes late (empty: not driven), segments swept and missed."""
+    pd.DataFrame(
+        [
+            (
+                r.route,
+                r.vehicle,
+                r.day.isoformat(),
+                r.scheduled,
+                r.late_min,
+                not np.isnan(r.late_min),
+                len(r.swept),
+                len(r.missed),
+                ";".join(net.seg_id[s] for s in r.missed),
+            )
+            for r in sorted(driven, key=lambda r: (r.day, r.route, r.scheduled))
+        ],
+        columns=[
+            "route_code",
+            "vehicle",
+            "date",
+            "scheduled_start",
+            "late_min",
+            "driven",
+            "swept",
+            "missed",
+            "missed_ids",
+        ],
+    ).to_csv(truth / "route_shifts.csv", index=False)

@@ -24,6 +24,7 @@ class Route:
     vehicle: str
     crew: str
     shifts: list[tuple[str, str]]
+    cuts: list[int]  # index in ``line`` where each segment of the walk starts, and the last vertex
 
 
 def _walk(
@@ -71,9 +72,11 @@ def build_routes(geo: Geography, net: Network, rng: np.random.Generator) -> list
             start = int(rng.choice(candidates))
             walk = _walk(net, rng, start, allowed, rng.uniform(5000, 9000) if urban else rng.uniform(2000, 3500))
             parts = []
+            cuts = [0]
             for s, backwards in walk:
                 coords = net.seg_coords[s][::-1] if backwards else net.seg_coords[s]
                 parts.append(coords if not parts else coords[1:])
+                cuts.append(cuts[-1] + len(coords) - 1)
             squad = geo.squads[q]
             short = squad.name[:-2]
             letter = PLATE_LETTERS[int(rng.integers(0, len(PLATE_LETTERS)))]
@@ -90,6 +93,7 @@ def build_routes(geo: Geography, net: Network, rng: np.random.Generator) -> list
                     vehicle=plate,
                     crew=f"{short}环卫{numerals[j]}组",
                     shifts=[morning, afternoon] if urban else [morning],
+                    cuts=cuts,
                 )
             )
     return routes

@@ -1,16 +1,19 @@
 """Drive the ingest API like real devices: replay a day of the demo's GPS tracks and case events live.
 
 ``python -m etl simulate --speed N``: the demo's latest GPS day (and the cases received on that day)
-is mapped onto today by time of day. The simulated clock starts ``--backfill-hours`` before now
-(the demo data ends some hours before now), runs at N× until it reaches now, then at 1×; every
-fix and event whose time has come is posted, batched per device (cases in one batch), with
-retries on 503, 429 (after Retry-After) and timeouts. Nothing is ever sent from the future.
+is mapped onto today by time of day. The loaded demo files end at midnight (their last day is
+yesterday); the simulated clock starts ``--backfill-hours`` before now (default: at today's
+midnight, so today has no hole), catches up with now at N× but never slower than in
+``--catch-up-s`` seconds, then runs at 1×: the wall shows live positions within a minute of the
+start. Every fix and event whose time has come is posted, batched per device (cases in one
+batch), with retries on 503, 429 (after Retry-After) and timeouts. Nothing is ever sent from the future.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+import zlib
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +34,10 @@ from geo.region import Region
 
 NS = 1_000_000_000
 RETRIES = 8
+CATCH_UP_S = 30.0  # the backfill up to now takes at most this long (real seconds)
+MAX_BATCH = 2000  # items per request (the API takes up to EGIS_API_MAX_BATCH)
+PLATFORM_LANES = 8  # parallel batches per tick while catching up (the pool's threads)
+LIVE_S = 300  # a fix at most this old when accepted counts as live (the wall's online limit)
 CASE_FIELDS = ("category", "domain", "procedure_type", "source", "description", "address", "reported_squad")
 
 
@@ -112,25 +119,69 @@ def case_items(cases_dir: Path, day: dt.date, region: Region) -> list[Item]:
     return items
 
 
+def _sender(group: str, catching_up: bool) -> str:
+    """Who posts a device's items: the device itself when live; while catching up, one of
+    ``PLATFORM_LANES`` vendor-platform lanes (a device always in the same lane, so its fixes stay
+    in order), which keeps the request rate under the API's per-token limit."""
+    return f"lane{zlib.crc32(group.encode()) % PLATFORM_LANES}" if catching_up and group != "cases" else group
+
+
 class Simulator:
     """Posts the items whose time has come, per device, with retries."""
 
-    def __init__(self, api: str, token: str, region: Region, speed: float, backfill_hours: float) -> None:
-        self.api, self.token, self.region, self.speed = api.rstrip("/"), token, region, speed
+    def __init__(
+        self,
+        api: str,
+        token: str,
+        region: Region,
+        speed: float,
+        backfill_hours: float | None = None,
+        *,
+        catch_up_s: float = CATCH_UP_S,
+        replay_at: float | None = None,
+    ) -> None:
+        """A simulator posting to ``api`` with ``token``.
+
+        Parameters
+        ----------
+        api, token, region
+            Base URL of the ingest API, its bearer token, the region (time zone).
+        speed
+            Simulated seconds per real second while catching up with now (at least).
+        backfill_hours
+            Start the replay this long before now; None: at midnight (the replayed day's start).
+        catch_up_s
+            The backfill takes at most this many real seconds (the speed is raised to fit).
+        replay_at
+            Second of the replayed day that corresponds to the real now (default: now's time of day);
+            every item is sent stamped at now + (its second − ``replay_at``).
+        """
+        self.api, self.token, self.region = api.rstrip("/"), token, region
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         now = dt.datetime.now(region.tz)
-        self.midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.now_second = (now - midnight).total_seconds() if replay_at is None else float(replay_at)
+        self.midnight = now - dt.timedelta(seconds=self.now_second)  # the replayed day's midnight, mapped
         self.started = time.monotonic()
-        self.start_second = max(0.0, (now - self.midnight).total_seconds() - backfill_hours * 3600)
+        backfill = self.now_second if backfill_hours is None else backfill_hours * 3600
+        self.start_second = max(0.0, self.now_second - backfill)
+        lag = self.now_second - self.start_second
+        self.speed = max(speed, lag / max(catch_up_s, 1e-3), 1.0)
         self.sent = {"gps": 0, "cases": 0}
         self.answers = {"accepted": 0, "duplicates": 0, "rejected": 0}
         self.sent_until = self.start_second  # everything due up to this simulated second was sent
+        self.first_live: float | None = None  # real seconds after the start when the first live fix was accepted
 
     def clock(self) -> float:
-        """Seconds after midnight of the simulated now: N× from the start, never later than the real now."""
-        real = (dt.datetime.now(self.region.tz) - self.midnight).total_seconds()
-        return min(real, self.start_second + (time.monotonic() - self.started) * self.speed)
+        """Seconds after (mapped) midnight of the simulated now: fast from the start, never later than the real now."""
+        elapsed = time.monotonic() - self.started
+        return min(self.now_second + elapsed, self.start_second + elapsed * self.speed)
+
+    def post_all(self, kind: str, items: list[Item]) -> None:
+        """``items`` in batches of at most ``MAX_BATCH``, one after the other (a device's fixes stay in order)."""
+        for first in range(0, len(items), MAX_BATCH):
+            self.post(kind, items[first : first + MAX_BATCH])
 
     def post(self, kind: str, items: list[Item]) -> None:
         """One batch, retried on 503 / 429 / timeouts; other errors are printed and dropped."""
@@ -154,13 +205,24 @@ class Simulator:
                 self.answers["accepted"] += answer["accepted"]
                 self.answers["duplicates"] += answer["duplicates"]
                 self.answers["rejected"] += len(answer["rejected"])
+                newest = max(item.second for item in items)
+                if kind == "gps" and self.first_live is None and answer["accepted"] and self._is_live(newest):
+                    self.first_live = time.monotonic() - self.started
             else:
                 print(f"{kind} batch refused: {response.status_code} {response.text[:200]}")
             return
         print(f"{kind} batch of {len(batch)} dropped after {RETRIES} attempts")
 
-    def run(self, items: list[Item], until_now: bool = False, tick_s: float = 1.0) -> dict[str, int]:
-        """Send everything up to the end of the day (or, with ``until_now``, up to the real now), then return."""
+    def _is_live(self, second: float) -> bool:
+        """True when a fix of the replayed ``second`` is, now, recent enough to show as online."""
+        real = self.now_second + time.monotonic() - self.started
+        return real - second <= LIVE_S
+
+    def run(
+        self, items: list[Item], until_now: bool = False, tick_s: float = 1.0, for_s: float | None = None
+    ) -> dict[str, int]:
+        """Send everything up to the end of the day (or, with ``until_now``, up to the real now; with
+        ``for_s``, for that many real seconds), then return."""
         items = sorted(i for i in items if i.second >= self.start_second)
         position = 0
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -170,13 +232,16 @@ class Simulator:
                 while position < len(items) and items[position].second <= now:
                     due.append(items[position])
                     position += 1
+                real = self.now_second + time.monotonic() - self.started
+                catching_up = now < real - LIVE_S
                 groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
                 for item in due:
-                    groups[(item.kind, item.group)].append(item)
-                list(pool.map(lambda entry: self.post(entry[0][0], entry[1]), groups.items()))
+                    groups[(item.kind, _sender(item.group, catching_up))].append(item)
+                list(pool.map(lambda entry: self.post_all(entry[0][0], entry[1]), groups.items()))
                 self.sent_until = now
-                real = (dt.datetime.now(self.region.tz) - self.midnight).total_seconds()
                 if until_now and now >= real - 1:
+                    break
+                if for_s is not None and time.monotonic() - self.started >= for_s:
                     break
                 time.sleep(tick_s)
         return {**{f"sent_{k}": v for k, v in self.sent.items()}, **self.answers}

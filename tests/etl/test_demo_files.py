@@ -119,7 +119,7 @@ def test_patrol_gpx_one_file_per_chief_per_day_with_10_to_30_s_fixes(demo_dir: P
         points = [p for s in gpx.tracks[0].segments for p in s.points]
         times = np.array([p.time.timestamp() for p in points])
         assert all(p.time.utcoffset().total_seconds() == 0 for p in points[:5])
-        assert points[0].time.date().isoformat() == path.stem
+        assert points[0].time.astimezone(region.tz).date().isoformat() == path.stem  # named by the local day
         intervals.append(np.median(np.diff(times)))
         lon = np.array([p.longitude for p in points])
         lat = np.array([p.latitude for p in points])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import text
@@ -27,3 +28,19 @@ def test_simulator_fills_today_up_to_now_through_the_api(api: Api, demo_dir: Pat
     assert rejects == result["duplicates"] + result["rejected"]
     again = Simulator(api.url, api.token, region, speed=1e7, backfill_hours=24).run(due, until_now=True, tick_s=0.1)
     assert again["accepted"] == 0  # replaying the same day again stores nothing twice
+
+
+def test_live_fixes_reach_the_api_within_the_first_minute_at_lunch(api: Api, demo_dir: Path, region) -> None:
+    """Replaying the demo day's 12:30 as now: a live fix (stamped within the wall's online limit) is
+    accepted within a minute of the start, after the backfill has caught up."""
+    _, items = gps_items(demo_dir / "raw" / "gps", region)
+    lunch = 12.5 * 3600
+    default = Simulator(api.url, api.token, region, speed=20, replay_at=lunch)
+    assert default.start_second == 0  # the demo files end at midnight: the replay fills today from then
+    simulator = Simulator(api.url, api.token, region, speed=20, backfill_hours=0.5, catch_up_s=10, replay_at=lunch)
+    simulator.run(items, for_s=60, tick_s=0.5)
+    assert simulator.first_live is not None and simulator.first_live <= 60, simulator.first_live
+    with api.engine.connect() as conn:
+        newest = conn.execute(text("SELECT max(ts) FROM gps_fixes WHERE subject_kind = 'patrol'")).scalar_one()
+    started = simulator.midnight + dt.timedelta(seconds=lunch)
+    assert newest is not None and newest >= started - dt.timedelta(minutes=5)
