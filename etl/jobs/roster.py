@@ -25,6 +25,8 @@ from etl.readers.input_files import source_files
 from etl.readers.points import TABLE_SUFFIXES
 from etl.readers.tabular import read_table
 from etl.runs import Run, RunReport
+from etl.upsert import merge
+from geo.models import DutyRoster
 from geo.region import Region, get_region
 
 JOB = job("roster")
@@ -73,7 +75,7 @@ def load(
     def body(conn: Connection, run: Run) -> None:
         chiefs = dict(conn.execute(text("SELECT code, squad_code FROM street_chiefs")).all())
         known_squads = squad_codes(conn)
-        periods: dict[tuple[str, dt.date, dt.datetime], dict[str, Any]] = {}
+        periods: dict[tuple[str, dt.date, dt.datetime], tuple[dt.datetime, str | None]] = {}
         with source_files(Path(path), TABLE_SUFFIXES) as files:
             for source in files:
                 table = read_table(source.path, encoding=source.encoding, name=source.name)
@@ -97,31 +99,29 @@ def load(
                         run.reject(number, originals[i], reason, source.name)
                         continue
                     squad = str(row.get("squad") or "").strip()
-                    periods[(code, day, start)] = {
-                        "c": code,
-                        "d": day,
-                        "s": start,
-                        "e": end,
-                        "q": known_squads.get(squad) or chiefs[code],
-                        "run": run.id,
-                    }
+                    periods[(code, day, start)] = (end, known_squads.get(squad) or chiefs[code])
                     run.loaded += 1
+        rows = [
+            {"chief_code": c, "duty_date": d, "starts_at": s, "ends_at": e, "squad_code": q, "run_id": run.id}
+            for (c, d, s), (e, q) in periods.items()
+        ]
+        merged = merge(conn, DutyRoster.__table__, rows, JOB.merge_key)
         days = sorted({(code, day) for code, day, _ in periods})
-        removed = conn.execute(
+        removed = conn.execute(  # the file replaces the periods of the days it lists
             text(
-                "DELETE FROM duty_roster r USING unnest(CAST(:c AS text[]), CAST(:d AS date[])) AS u(c, d) "
-                "WHERE r.chief_code = u.c AND r.duty_date = u.d"
+                "DELETE FROM duty_roster r WHERE (r.chief_code, r.duty_date) IN "
+                "(SELECT * FROM unnest(CAST(:c AS text[]), CAST(:d AS date[]))) "
+                "AND (r.chief_code, r.starts_at) NOT IN "
+                "(SELECT * FROM unnest(CAST(:kc AS text[]), CAST(:ks AS timestamptz[])))"
             ),
-            {"c": [c for c, _ in days], "d": [d for _, d in days]},
+            {
+                "c": [c for c, _ in days],
+                "d": [d for _, d in days],
+                "kc": [c for c, _, _ in periods],
+                "ks": [s for _, _, s in periods],
+            },
         ).rowcount
-        if periods:
-            conn.execute(
-                text(
-                    "INSERT INTO duty_roster (chief_code, duty_date, starts_at, ends_at, squad_code, run_id) "
-                    "VALUES (:c, :d, :s, :e, :q, :run)"
-                ),
-                list(periods.values()),
-            )
-        run.stats.update({"periods": len(periods), "officer_days": len(days), "replaced": int(removed or 0)})
+        run.stats.update(merged.counts())
+        run.stats.update({"officer_days": len(days), "periods_removed": int(removed or 0)})
 
     return run_file_job(engine, JOB, path, body, source_crs=None, mapping=mapping, force=force)
