@@ -23,7 +23,7 @@ from etl.lookup import squad_codes
 from etl.mapping import load_mapping
 from etl.readers.input_files import source_files
 from etl.readers.points import TABLE_SUFFIXES
-from etl.readers.tabular import read_table
+from etl.readers.table_rows import table_rows
 from etl.runs import Run, RunReport
 from etl.upsert import merge
 from geo.models import DutyRoster
@@ -77,30 +77,25 @@ def load(
         known_squads = squad_codes(conn)
         periods: dict[tuple[str, dt.date, dt.datetime], tuple[dt.datetime, str | None]] = {}
         with source_files(Path(path), TABLE_SUFFIXES) as files:
-            for source in files:
-                table = read_table(source.path, encoding=source.encoding, name=source.name)
-                frame = column_mapping.apply(table.frame, source.name)
-                originals = table.frame.to_dict("records")
-                for i, row in enumerate(frame.to_dict("records")):
-                    run.read += 1
-                    number = table.row_number(i)
-                    reason = table.problems.get(i)
-                    code = str(row.get("code") or "").strip()
-                    if reason is None and code not in chiefs:
-                        reason = f"工号 {code!r} is not a known street chief code (load chiefs first)"
-                    if reason is None:
-                        try:
-                            day, start, end = duty_period(row, region)
-                        except ValueError as exc:
-                            reason = str(exc)
-                    if reason is None and (code, day, start) in periods:
-                        reason = f"duplicate duty period: {code} {start:%Y-%m-%d %H:%M} is already in this roster"
-                    if reason is not None:
-                        run.reject(number, originals[i], reason, source.name)
-                        continue
-                    squad = str(row.get("squad") or "").strip()
-                    periods[(code, day, start)] = (end, known_squads.get(squad) or chiefs[code])
-                    run.loaded += 1
+            for item in table_rows(files, column_mapping):
+                run.read += 1
+                row, reason = item.row, item.problem
+                code = str(row.get("code") or "").strip()
+                if reason is None and code not in chiefs:
+                    reason = f"工号 {code!r} is not a known street chief code (load chiefs first)"
+                if reason is None:
+                    try:
+                        day, start, end = duty_period(row, region)
+                    except ValueError as exc:
+                        reason = str(exc)
+                if reason is None and (code, day, start) in periods:
+                    reason = f"duplicate duty period: {code} {start:%Y-%m-%d %H:%M} is already in this roster"
+                if reason is not None:
+                    run.reject(item.number, item.original, reason, item.source)
+                    continue
+                squad = str(row.get("squad") or "").strip()
+                periods[(code, day, start)] = (end, known_squads.get(squad) or chiefs[code])
+                run.loaded += 1
         rows = [
             {"chief_code": c, "duty_date": d, "starts_at": s, "ends_at": e, "squad_code": q, "run_id": run.id}
             for (c, d, s), (e, q) in periods.items()
