@@ -49,15 +49,14 @@ def wall_list(listed: WallWarnings, limit: int = 8) -> html.Div:
         for r in listed.rows.head(limit).itertuples()
     ]
     hours = f"{listed.hours:g}"
-    rows += [
-        html.Div(
-            [html.Span(r.squad, className="warn-sev warn-summary"), html.Span(f"另有{r.n}件超期超过{hours}小时")],
-            className="warn-row warn-overdue",
-        )
+    overdue = [
+        html.Div([html.B(r.squad), f"另有{r.n}件超期超过{hours}小时"], className="warn-overdue")
         for r in listed.overdue.itertuples()
     ]
     head = html.H2(f"预警（{listed.total}）")
-    return html.Div([head, *(rows or [html.Div("当前无预警", className="warn-empty")])], className="wall-warnings")
+    body = html.Div(rows or [html.Div("当前无预警", className="warn-empty")], className="warn-list")
+    # the summaries stay in view below the list, however long it is
+    return html.Div([head, body, html.Div(overdue, className="warn-overdue-lines")], className="wall-warnings")
 
 
 def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
