@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from geo.duty import duty_start_sql
 from geo.region import Region
 from geo.time_limits import awaiting_arrival_sql
 from layers.base import LayerParams, Scope
@@ -240,12 +241,10 @@ def hot_unpatrolled(conn: Connection, now: dt.datetime, region: Region) -> list[
 # -- officers and devices ------------------------------------------------------------------------
 @rule("officer_stationary", "离岗/越界")
 def officer_stationary(conn: Connection, now: dt.datetime, region: Region) -> list[Finding]:
-    """During a shift: a patrol device that stayed within ``stationary_radius_m`` for
+    """On duty (:mod:`geo.duty`): a patrol device that stayed within ``stationary_radius_m`` for
     ``stationary_min`` minutes, farther than ``station_radius_m`` from its squad's station (离岗) or
     outside its squad's jurisdiction (越界)."""
     cfg = region.warnings
-    if not cfg.on_shift(now.astimezone(region.tz)):
-        return []
     window = dt.timedelta(minutes=cfg.stationary_min)
     rows = _rows(
         conn,
@@ -270,7 +269,8 @@ def officer_stationary(conn: Connection, now: dt.datetime, region: Region) -> li
             FROM s
             LEFT JOIN street_chiefs c ON c.code = s.subject_id
             LEFT JOIN squads sq ON sq.code = c.squad_code
-            WHERE s.spread_m <= :radius""",
+            WHERE s.spread_m <= :radius
+              AND {duty_start_sql("s.subject_id", "CAST(:now AS timestamptz)", region)} IS NOT NULL""",
         since=now - window - dt.timedelta(minutes=region.live.online_min),
         now=now,
         radius=cfg.stationary_radius_m,
@@ -332,31 +332,33 @@ def _routes(conn: Connection) -> list[dict[str, Any]]:
 
 @rule("device_silent", "设备离线")
 def device_silent(conn: Connection, now: dt.datetime, region: Region) -> list[Finding]:
-    """A device that reported during the current shift (a sanitation vehicle: during its route's
-    working window) and has been silent for ``silent_min`` while it lasts."""
+    """A device that reported during its officer's current duty period (:mod:`geo.duty`; a sanitation
+    vehicle: during its route's working window) and has been silent for ``silent_min`` while it lasts."""
     cfg = region.warnings
     local = now.astimezone(region.tz)
     silent = dt.timedelta(minutes=cfg.silent_min)
-    windows: list[tuple[str, str, dt.datetime, str | None, str]] = []
-    start = cfg.shift_start(local)
-    if start is not None:
-        windows.append(("patrol", "", start, None, "巡查"))
+    # patrol: since the start of each officer's own duty period (roster, else config shift)
+    windows: list[tuple[str, str, dt.datetime, str | None, str]] = [
+        ("patrol", "", now - dt.timedelta(days=1), None, "巡查")
+    ]
     for r in _routes(conn):
         for a, b in schedule_windows(r["schedule"], local.date(), region):
             if a <= local < b and r["vehicle"]:
                 windows.append(("sanitation", r["vehicle"], a, r["squad_code"], "环卫车辆"))
+    on_duty = f"max(f.ts) >= {duty_start_sql('f.subject_id', 'CAST(:now AS timestamptz)', region)}"
     out = []
     for kind, vehicle, since, squad, label in windows:
         rows = _rows(
             conn,
-            """SELECT f.subject_id, max(f.ts) AS last_ts,
+            f"""SELECT f.subject_id, max(f.ts) AS last_ts,
                       (array_agg(ST_X(f.geom) ORDER BY f.ts DESC))[1] AS lon,
                       (array_agg(ST_Y(f.geom) ORDER BY f.ts DESC))[1] AS lat,
                       max(c.squad_code) AS squad_code
                FROM gps_fixes f LEFT JOIN street_chiefs c ON f.subject_kind = 'patrol' AND c.code = f.subject_id
                WHERE f.subject_kind = :kind AND f.ts >= :since AND f.ts <= :now
                  AND (:vehicle = '' OR f.subject_id = :vehicle)
-               GROUP BY f.subject_id HAVING max(f.ts) < :silent_since""",
+               GROUP BY f.subject_id HAVING max(f.ts) < :silent_since
+                 AND {on_duty if kind == "patrol" else "true"}""",
             kind=kind,
             since=since,
             now=now,

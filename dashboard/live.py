@@ -23,6 +23,7 @@ from typing import Any
 from dash import Input, Output, Patch, State, callback, clientside_callback, dcc, html, no_update
 
 from alerts.store import change_token, open_warnings
+from alerts.wall import wall_warnings
 from dashboard import basemap, data, fmt
 from dashboard.access.scope import WALL, request_scope
 from dashboard.warnings_panel import squad_lists, wall_list
@@ -140,7 +141,7 @@ def live_cards(figures: dict[str, int]) -> list[html.Div]:
 def wall_extras(scope: Scope) -> tuple[list[html.Div], html.Div]:
     """Live KPI cards and the warnings list of the wall (raises :class:`data.DataUnavailable`)."""
     figures = data.read(live_figures, LayerParams(scope=scope), now())
-    return live_cards(figures), wall_list(data.read(open_warnings, scope))
+    return live_cards(figures), wall_list(data.read(wall_warnings, scope, now()))
 
 
 def register_wall(map_id: str, kpis_id: str, warnings_id: str) -> None:

@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, html, no_update
 
 from alerts.rules import rule_label
 from alerts.store import AcknowledgeError, acknowledge, history, open_warnings
+from alerts.wall import WallWarnings
 from dashboard import components, data, fmt
 from dashboard.access.scope import may_plan, request_scope
 from dashboard.access.web import audit_request, current_principal
@@ -33,21 +34,29 @@ GRID_COLUMNS = [
 ]
 
 
-def wall_list(frame: pd.DataFrame, limit: int = 8) -> html.Div:
-    """The wall's list: severity, type, title and time only (titles carry no personal data)."""
+def wall_list(listed: WallWarnings, limit: int = 8) -> html.Div:
+    """The wall's list (:mod:`alerts.wall`): severity, title and time only (titles carry no personal data),
+    then one line per squad for its long-overdue cases."""
     rows = [
         html.Div(
             [
                 html.Span(SEVERITY.get(r.severity, r.severity), className=f"warn-sev warn-{r.severity}"),
                 html.Span(r.title, className="warn-title"),
-                html.Span(fmt.local_time(r.raised_at, "%H:%M"), className="warn-time"),
+                html.Span(fmt.local_time(r.actionable_at, "%H:%M"), className="warn-time"),
             ],
             className="warn-row",
         )
-        for r in frame.head(limit).itertuples()
+        for r in listed.rows.head(limit).itertuples()
     ]
-    head = html.H2(f"预警（{len(frame)}）")
-    return html.Div([head, *(rows or [html.Div("当前无预警", className="warn-empty")])], className="wall-warnings")
+    hours = f"{listed.hours:g}"
+    overdue = [
+        html.Div([html.B(r.squad), f"另有{r.n}件超期超过{hours}小时"], className="warn-overdue")
+        for r in listed.overdue.itertuples()
+    ]
+    head = html.H2(f"预警（{listed.total}）")
+    body = html.Div(rows or [html.Div("当前无预警", className="warn-empty")], className="warn-list")
+    # the summaries stay in view below the list, however long it is
+    return html.Div([head, body, html.Div(overdue, className="warn-overdue-lines")], className="wall-warnings")
 
 
 def grid_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

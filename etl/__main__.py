@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -309,6 +310,82 @@ def tokens_list() -> None:
             f"{row['expires_at']:%Y-%m-%d %H:%M}" if row["expires_at"] else "",
             f"{row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "",
         )
+    console.print(table)
+
+
+def _when(value: str | None) -> dt.datetime:
+    """A command-line time (ISO 8601; without offset: the region's local time); now when omitted."""
+    if not value:
+        return dt.datetime.now(dt.UTC)
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time (2026-11-30T08:00)") from None
+    return when if when.tzinfo else when.replace(tzinfo=get_region().tz)
+
+
+@main.group()
+def devices() -> None:
+    """The device registry: which officer or vehicle holds a vendor device (IMEI, 执法记录仪) when."""
+
+
+@devices.command("add")
+@click.argument("device")
+@click.option("--kind", type=click.Choice(["patrol", "sanitation"]), default="patrol", show_default=True)
+@click.option("--subject", required=True, help="The street chief's code (patrol) or the vehicle plate (sanitation).")
+@click.option(
+    "--from", "valid_from", default=None, help="Held from (ISO 8601, local time without offset; default now)."
+)
+@click.option("--source", default="cli", show_default=True, help="Who registers it (a vendor, a file).")
+def devices_add(device: str, kind: str, subject: str, valid_from: str | None, source: str) -> None:
+    """Give DEVICE to SUBJECT from a time on (a handover closes the previous holder's period)."""
+    from etl.devices import assign_device
+    from geo.errors import EgisError
+
+    try:
+        with writer_engine().begin() as conn:
+            done = assign_device(conn, device, kind, subject, _when(valid_from), source)
+    except EgisError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{device}: {done} ({kind} {subject})")
+
+
+@devices.command("retire")
+@click.argument("device")
+@click.option("--at", default=None, help="End of the holding (ISO 8601, local time without offset; default now).")
+def devices_retire(device: str, at: str | None) -> None:
+    """End the current holding of DEVICE (lost, broken, returned); its history stays."""
+    from etl.devices import retire_device
+    from geo.errors import EgisError
+
+    try:
+        with writer_engine().begin() as conn:
+            retire_device(conn, device, _when(at))
+    except EgisError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{device}: retired")
+
+
+@devices.command("list")
+@click.argument("device", required=False)
+def devices_list(device: str | None) -> None:
+    """Every registered device (or the history of DEVICE): holder and period."""
+    from etl.devices import list_devices
+
+    tz = get_region().tz
+    table = Table(title="devices")
+    for column in ("device", "kind", "subject", "from", "to", "source"):
+        table.add_column(column)
+    with writer_engine().connect() as conn:
+        for row in list_devices(conn, device):
+            table.add_row(
+                row["device_id"],
+                row["subject_kind"],
+                row["subject_id"],
+                f"{row['valid_from'].astimezone(tz):%Y-%m-%d %H:%M}",
+                f"{row['valid_to'].astimezone(tz):%Y-%m-%d %H:%M}" if row["valid_to"] else "",
+                row["source"] or "",
+            )
     console.print(table)
 
 

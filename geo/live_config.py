@@ -33,6 +33,7 @@ class WarningRules:
     route_start_grace_min: float = 30.0  # sanitation route not started this long after its scheduled start
     emerging_weeks: int = 12  # window of the emerging-hotspot analysis
     emerging_patterns: tuple[str, ...] = ("new_hot", "intensifying_hot")
+    wall_overdue_hours: float = 24.0  # the wall sums up cases overdue longer than this per squad (alerts/wall.py)
 
     def on_shift(self, local: dt.datetime) -> bool:
         """True when the local time ``local`` falls in one of the shifts."""

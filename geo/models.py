@@ -415,6 +415,51 @@ class GpsFix(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
 
 
+class Device(Base):
+    """Who held a vendor device (IMEI, 执法记录仪 serial) when: a fix maps to the holder at the fix's time.
+
+    Device ids match case-insensitively (like usernames); a handover closes the previous holder's
+    row (``valid_to``) where the next one starts, so the history stays. One open row per device.
+    """
+
+    __tablename__ = "devices"
+    __table_args__ = (
+        CheckConstraint("subject_kind IN ('patrol', 'sanitation')", name="subject_kind"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_span"),
+        Index("uq_devices_device_from", text("lower(device_id)"), "valid_from", unique=True),
+        Index(
+            "uq_devices_device_open", text("lower(device_id)"), unique=True, postgresql_where=text("valid_to IS NULL")
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    subject_kind: Mapped[str] = mapped_column(String(12))
+    subject_id: Mapped[str] = mapped_column(String(64))  # chief code or vehicle plate
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(Text)  # who registered it: cli, a file, a vendor
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
+class DutyRoster(Base):
+    """One duty period of an officer (排班): on its local day the roster, not the config shifts, says who is on duty."""
+
+    __tablename__ = "duty_roster"
+    __table_args__ = (
+        UniqueConstraint("chief_code", "duty_date", "starts_at"),
+        CheckConstraint("ends_at > starts_at", name="span"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chief_code: Mapped[str] = mapped_column(String(40))
+    duty_date: Mapped[dt.date] = mapped_column(Date)  # the local day the period starts on
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # past midnight for a night shift
+    squad_code: Mapped[str | None] = mapped_column(String(20))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("etl_runs.id", ondelete="SET NULL"))
+
+
 class SegmentVisit(Base):
     """A continuous stay of one subject on one segment: the fact table of coverage."""
 

@@ -40,14 +40,27 @@ FIX = {
     "type": "object",
     "required": ["device", "time", "lon", "lat"],
     "properties": {
-        "device": {"type": "string", "maxLength": 64, "description": "device id: officer code or vehicle plate"},
+        "device": {
+            "type": "string",
+            "maxLength": 64,
+            "description": (
+                "device id: a registered vendor id (IMEI, body-camera serial; case-insensitive, mapped to the officer "
+                "or vehicle holding it at 'time'), else an officer code or a vehicle plate; an unknown device is "
+                "rejected (未登记的设备)"
+            ),
+        },
         "time": {"type": "string", "format": "date-time", "description": "ISO 8601 with UTC offset"},
         "lon": {"type": "number"},
         "lat": {"type": "number"},
         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "cgcs2000"], "default": "wgs84"},
         "speed": {"type": "number", "description": "m/s"},
         "heading": {"type": "number", "description": "degrees clockwise from north"},
-        "kind": {"type": "string", "enum": ["patrol", "sanitation"], "default": "patrol"},
+        "kind": {
+            "type": "string",
+            "enum": ["patrol", "sanitation"],
+            "default": "patrol",
+            "description": "ignored for a registered device (the registry names its kind)",
+        },
     },
 }
 EVENT = {

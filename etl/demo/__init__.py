@@ -32,7 +32,9 @@ def ensure_demo_files(folder: Path | None = None, *, seed: int = 20211231, scale
     from etl.demo.generate import COMPLETE_MARKER, generate_demo
 
     folder = folder or demo_folder()
-    if not (folder / "raw" / COMPLETE_MARKER).exists():
+    raw = folder / "raw"
+    missing = [e.kind for e in JOBS if e.kind not in NOT_IN_DEMO and not (raw / e.kind).exists()]
+    if not (raw / COMPLETE_MARKER).exists() or missing:  # a set from before a kind was added: again
         generate_demo(folder, seed=seed, scale=scale)
     return folder
 

@@ -155,6 +155,7 @@ def generate_demo(
     _write_habits(truth, net, habits, shifts)
     _write_sanitation(raw, truth, geo, net, sanitation)
     _write_route_shifts(truth, net, driven)
+    _write_roster(raw, geo, chiefs, patrol)
     lap("gps files")
     summary.counts = {
         "townships": len(geo.townships),
@@ -458,6 +459,30 @@ def _write_patrol(raw: Path, truth: Path, geo: Geography, net: Network, tracks: 
     pd.DataFrame(
         rows, columns=["chief_code", "date", "fixes", "segments_visited", "segment_ids", "jumps", "gaps", "stops"]
     ).to_csv(truth / "patrol_days.csv", index=False)
+
+
+ROSTER_DAYS = 7  # the demo's duty roster covers the patrols of its last days (the config shifts rule before)
+
+
+def _write_roster(raw: Path, geo: Geography, chiefs: list[Chief], tracks: list[Track]) -> None:
+    """The duty roster (排班) of the last ``ROSTER_DAYS`` patrol days: one period per patrol session of a
+    chief (fixes split at gaps over two hours), from the full hour of its first fix to two hours past
+    that of its last."""
+    squads = {c.code: geo.squads[c.squad].name for c in chiefs}
+    last = max((tr.day for tr in tracks), default=None)
+    rows = []
+    for tr in sorted(tracks, key=lambda t: (t.day, t.subject)):
+        if last is None or not len(tr.t) or (last - tr.day).days >= ROSTER_DAYS:
+            continue
+        local = np.sort(tr.t) + UTC_OFFSET
+        breaks = np.flatnonzero(np.diff(local) > np.timedelta64(2 * 3600, "s")) + 1
+        for part in np.split(local, breaks):
+            first, final = (part[i].astype("datetime64[s]").item().replace(minute=0, second=0) for i in (0, -1))
+            end = final + dt.timedelta(hours=2)  # past midnight: the loader reads it as the next day
+            rows.append((tr.subject, tr.day.isoformat(), f"{first:%H:%M}", f"{end:%H:%M}", squads.get(tr.subject, "")))
+    folder = raw / "roster"
+    folder.mkdir(parents=True)
+    write_csv(folder / "roster.csv", pd.DataFrame(rows, columns=["工号", "日期", "开始", "结束", "中队"]), "utf-8-sig")
 
 
 def _write_sanitation(raw: Path, truth: Path, geo: Geography, net: Network, tracks: list[Track]) -> None:

@@ -22,6 +22,7 @@ from etl.gps.fixes import FileFixes
 from etl.gps.gpx_fixes import read_gpx_fixes
 from etl.gps.match import StreetIndex
 from etl.gps.rederive import inside, rederive_windows, stop_intervals, stored_in_windows, windows_table
+from etl.gps.subjects import resolve_devices
 from etl.gps.track_files import GpsSource
 from etl.gps.vehicle_csv import read_vehicle_table
 from etl.mapping import Mapping
@@ -125,6 +126,7 @@ class GpsLoader:
             if len(frame) == 0:
                 return
             config = config_from(pending[0][0].settings)
+            frame = self._resolved(frame, files)
             frame = self._outside_region(frame, files, config.region_margin_deg)
             frame["x"], frame["y"] = from_wgs84(
                 frame["lon"].to_numpy(), frame["lat"].to_numpy(), self.region.metric_crs
@@ -205,6 +207,17 @@ class GpsLoader:
             contents = source.raw(group["pos"].to_numpy())
             for row, content, reason in zip(group["row"].tolist(), contents, group["reason"].tolist(), strict=True):
                 self.run.reject(int(row), content, reason, str(source.path))
+
+    def _resolved(self, frame: pd.DataFrame, files: list[FileFixes]) -> pd.DataFrame:
+        """Each fix under the subject holding its device at its time (:mod:`etl.gps.subjects`); unknowns rejected."""
+        found = resolve_devices(
+            self.conn, frame["kind"].to_numpy(), frame["subject"].to_numpy(), frame["ts"].to_numpy()
+        )
+        self._reject(frame, files, frame.index[found.unknown], found.reasons)
+        if found.unknown.any():
+            self.counts["unknown_device"] += int(found.unknown.sum())
+        frame = frame.assign(kind=found.kind, subject=found.subject)
+        return frame[~found.unknown]
 
     def _outside_region(self, frame: pd.DataFrame, files: list[FileFixes], margin: float) -> pd.DataFrame:
         """Reject fixes outside the region or at an implausible time (:mod:`etl.gps.checks`)."""

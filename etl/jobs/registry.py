@@ -146,6 +146,15 @@ JOBS: tuple[Job, ...] = (
         writes="copy",
     ),
     Job(
+        "roster",
+        "etl.jobs.roster",
+        "the duty roster (排班): XLSX/CSV with 工号/日期/开始/结束, no coordinates",
+        "duty_roster",
+        ("chief_code", "duty_date", "starts_at"),
+        after=("chiefs",),
+        options=frozenset({"mapping", "encoding"}),
+    ),
+    Job(
         "cases",
         "etl.jobs.cases",
         "the provincial case export: CSV (GBK/UTF-8), XLSX",

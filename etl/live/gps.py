@@ -25,6 +25,7 @@ from etl.gps.clean import clean
 from etl.gps.config import GpsConfig
 from etl.gps.derive import derive, visits
 from etl.gps.fix_writer import FIX_COLUMNS, VISIT_COLUMNS, copy_binary, encode_fixes, encode_visits
+from etl.gps.subjects import resolve_devices
 from etl.live.outcome import DUPLICATE, Outcome, run_batch
 from etl.live.streets import street_index
 from etl.offset_check import offset_warning
@@ -160,6 +161,9 @@ class LiveFixes:
         frame = self._parse(items)
         if len(frame) == 0:
             return
+        frame = self._resolved(frame)
+        if len(frame) == 0:
+            return
         frame = self._checked(frame)
         if len(frame) == 0:
             return
@@ -194,6 +198,15 @@ class LiveFixes:
                 continue
             rows.append({**fix, "row": index})
         return pd.DataFrame(rows)
+
+    def _resolved(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Each fix under the subject holding its device at its time (:mod:`etl.gps.subjects`); unknowns rejected."""
+        found = resolve_devices(
+            self.conn, frame["kind"].to_numpy(), frame["subject"].to_numpy(), frame["ts"].to_numpy()
+        )
+        self.reject(frame.loc[found.unknown, "row"], found.reasons)
+        frame = frame.assign(kind=found.kind, subject=found.subject)
+        return frame[~found.unknown].reset_index(drop=True)
 
     def _checked(self, frame: pd.DataFrame) -> pd.DataFrame:
         """WGS-84 coordinates per declared CRS; the region and time checks of the file load."""

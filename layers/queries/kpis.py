@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 
-from geo.region import get_region
+from geo.duty import duty_start_sql
+from geo.region import Region, get_region
 from geo.time_limits import awaiting_arrival_sql
 from layers.base import LayerParams
 from layers.queries.directory import default_window_end, newest_case_time
@@ -155,13 +156,16 @@ def _weighted_median(frame: pd.DataFrame) -> float | None:
     return float(rows.loc[cumulative >= rows["cases"].sum() / 2, "median_arrive_min"].iloc[0])
 
 
-_LIVE = text(
-    f"""
+def _live_sql(region: Region) -> TextClause:
+    """The live counts' statement (在岗: online and on duty by :mod:`geo.duty`)."""
+    return text(
+        f"""
     WITH ref AS (SELECT CAST(:now AS timestamptz) AS now, CAST(:day_start AS timestamptz) AS day_start)
     SELECT
         (SELECT count(DISTINCT g.subject_id) FROM gps_fixes g
            LEFT JOIN street_chiefs c ON c.code = g.subject_id
           WHERE g.subject_kind = 'patrol' AND g.ts > ref.now - make_interval(secs => :online_s) AND g.ts <= ref.now
+            AND {duty_start_sql("g.subject_id", "ref.now", region)} IS NOT NULL
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS on_duty,
         (SELECT count(*) FROM cases c WHERE c.received_at >= ref.day_start AND c.received_at <= ref.now
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS new_today,
@@ -172,13 +176,14 @@ _LIVE = text(
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS overdue_arrival
     FROM ref
     """
-)
+    )
 
 
 def live_figures(conn: Connection, params: LayerParams, now: dt.datetime) -> dict[str, int]:
     """Live counts beside the yearly figures (aggregates only), at ``now``.
 
-    ``on_duty`` (在岗人数): patrol devices online (a fix within ``[live] online_min``); ``new_today``
+    ``on_duty`` (在岗人数): patrol devices online (a fix within ``[live] online_min``) whose officer is
+    on duty now (roster, else config shift: :mod:`geo.duty`); ``new_today``
     (今日新增): cases received since local midnight; ``to_dispatch`` (待派遣): cases of the last day
     neither dispatched, arrived nor closed; ``overdue_arrival`` (超时未到场): cases of the last day not
     arrived nor closed after ``[region] arrive_limit_min`` (the 到场时限 of the wall and the arrival rule).
@@ -191,7 +196,7 @@ def live_figures(conn: Connection, params: LayerParams, now: dt.datetime) -> dic
     day_start = dt.datetime.combine(now.astimezone(region.tz).date(), dt.time(), tzinfo=region.tz)
     row = (
         conn.execute(
-            _LIVE,
+            _live_sql(region),
             {
                 "now": now,
                 "day_start": day_start,
