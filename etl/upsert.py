@@ -132,10 +132,14 @@ def _merge(
         for row in rows:
             copy.write_row([*(_value(row.get(c)) for c in columns), [c for c in columns if c in row]])
     conflict = ", ".join(f'"{c}"' for c in key)
+    # Only rows whose key is not stored are offered for insert: a row that updates a stored one may
+    # leave NOT NULL columns out (NULL in the stage), and PostgreSQL checks those before ON CONFLICT.
+    stored = " AND ".join(f't."{c}" = s."{c}"' for c in key)
     inserted = len(
         conn.execute(
             text(
-                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {staging} '
+                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {staging} s '
+                f'WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" t WHERE {stored}) '
                 f"ON CONFLICT ({conflict}) DO NOTHING RETURNING 1"
             )
         ).all()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from etl.api.bodies import BadBody, items_of
@@ -85,9 +85,13 @@ def create_app() -> flask.Flask:
         return flask.jsonify({"ok": True})
 
     @app.errorhandler(DBAPIError)
-    def database_down(exc: DBAPIError) -> flask.Response:
-        app.logger.warning("database error during ingest: %s", exc.__class__.__name__)
-        return _error(503, "database unreachable: retry later", **{"Retry-After": str(RETRY_AFTER_DB_S)})
+    def database_error(exc: DBAPIError) -> flask.Response:
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            app.logger.warning("database unreachable during ingest: %s", exc.__class__.__name__)
+            return _error(503, "database unreachable: retry later", **{"Retry-After": str(RETRY_AFTER_DB_S)})
+        # A retry cannot help with a refused statement: say so instead of asking the device to resend.
+        app.logger.exception("database refused a statement during ingest")
+        return _error(500, f"internal error ({exc.__class__.__name__}): the batch was not stored; report it")
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge) -> flask.Response:

@@ -95,6 +95,7 @@ def _post(summary: str, key: str, item: dict[str, Any], csv: bool) -> dict[str, 
             "403": {"description": "the token may not send this kind", **error},
             "413": {"description": "body or batch too large", **error},
             "429": {"description": "too many requests: wait Retry-After seconds", **error},
+            "500": {"description": "the database refused the batch: nothing stored, a retry will not help", **error},
             "503": {"description": "database unreachable: retry later (the batch is idempotent)", **error},
         },
     }

@@ -154,3 +154,29 @@ def test_case_events_update_stage_times_status_squad_and_due_time(api: Api) -> N
         ).one()
         events_kept = conn.execute(text("SELECT count(*) FROM case_events")).scalar_one()
     assert tuple(runs) == (9, 4, 5) and events_kept == 4
+
+
+def test_a_batch_mixing_a_new_case_and_an_update_of_a_known_case_is_stored(api: Api) -> None:
+    """A vendor batch carries new cases and later stages of known ones together: the update gives no
+    geocode, the new case does, and neither may break the other (the known case is not re-inserted)."""
+    lon, lat = wgs84_to_gcj02(np.array([119.805]), np.array([28.895]))
+
+    def received(number: str, minutes: float) -> dict:
+        return {
+            "case_number": number,
+            "stage": "received",
+            "time": at(minutes),
+            "category": "占道经营",
+            "procedure_type": "简易程序",
+            "address": "武义县熟溪街道解放街25号",
+            "lon": float(lon[0]),
+            "lat": float(lat[0]),
+        }
+
+    assert api.post("/api/v1/cases", {"events": [received("WY-MIX-1", 0)]}).json()["accepted"] == 1
+    mixed = [received("WY-MIX-2", 3), {"case_number": "WY-MIX-1", "stage": "dispatched", "time": at(4)}]
+    answer = api.post("/api/v1/cases", {"events": mixed})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
+    assert case_row(api, "WY-MIX-1")["status"] == "已派遣"
+    assert case_row(api, "WY-MIX-2")["geocode_level"] is not None
