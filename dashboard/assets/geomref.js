@@ -2,7 +2,8 @@
 // (layers/_geometry.segment_trace: empty lon/lat, meta.geometry = {set, ids, url}). Before plotly
 // draws a figure, this expands them from the segments' geometry, fetched once per data version from
 // meta.geometry.url (dashboard/segment_geometry.py; the browser keeps it: ETag + max-age). Each
-// vertex gets its segment id as customdata, so a click on a line reports the segment.
+// vertex gets its segment id as customdata, so a click on a line reports the segment. The map is not
+// held back while the set loads: it is drawn at once and again with the lines when they arrive.
 //
 // It wraps Plotly.react, which dcc.Graph calls for every figure it draws (the layout's figure, a
 // callback's figure or Patch, a clientside legend toggle), so every page's map works the same way
@@ -32,6 +33,8 @@
         return {lon: lon, lat: lat, spans: spans, breaks: new Set(body.breaks)};
     }
 
+    const ready = {};  // url -> the decoded geometry, once loaded
+
     function load(url) {
         if (!(url in loaded)) {
             loaded[url] = fetch(url, {credentials: "same-origin"})
@@ -39,7 +42,10 @@
                     if (r.status !== 200) { throw new Error("HTTP " + r.status); }
                     return r.json();
                 })
-                .then(decode)
+                .then(function (body) {
+                    ready[url] = decode(body);
+                    return ready[url];
+                })
                 .catch(function (e) {
                     console.error("segment geometry " + url + ": " + e);
                     delete loaded[url];  // asked again at the next update
@@ -73,45 +79,49 @@
         return done;
     }
 
-    function referenced(data) {
-        return Array.isArray(data) && data.some(function (t) { return t && t.meta && t.meta.geometry && t.meta.geometry.url; });
+    function urlsOf(data) {
+        if (!Array.isArray(data)) { return []; }
+        const urls = new Set();
+        data.forEach(function (t) {
+            if (t && t.meta && t.meta.geometry && t.meta.geometry.url) { urls.add(t.meta.geometry.url); }
+        });
+        return Array.from(urls);
     }
 
-    function expandAll(data) {
-        const urls = Array.from(new Set(data.filter(function (t) {
-            return t && t.meta && t.meta.geometry && t.meta.geometry.url;
-        }).map(function (t) { return t.meta.geometry.url; })));
-        return Promise.all(urls.map(load)).then(function (sets) {
-            const byUrl = {};
-            urls.forEach(function (u, i) { byUrl[u] = sets[i]; });
-            return data.map(function (t) {
-                const ref = t && t.meta && t.meta.geometry;
-                if (!ref || !ref.url || !byUrl[ref.url]) { return t; }
-                return Object.assign({}, t, expand(ref, byUrl[ref.url]));
-            });
+    function expanded(data) {
+        return data.map(function (t) {
+            const ref = t && t.meta && t.meta.geometry;
+            const geometry = ref && ref.url && ready[ref.url];
+            return geometry ? Object.assign({}, t, expand(ref, geometry)) : t;
         });
     }
 
     function wrap(plotly) {
         if (!plotly || plotly._egisGeomref) { return plotly; }
         const react = plotly.react;
+        // Draw with what is loaded; a set still loading is drawn when it arrives, unless a newer figure
+        // was drawn meanwhile (that one expands it itself). The map never waits for the lines.
         function geomReact(gd, first) {
             const args = Array.prototype.slice.call(arguments);
             const figure = first && !Array.isArray(first) && typeof first === "object" ? first : null;
             const data = figure ? figure.data : first;
-            if (!referenced(data) && !gd._egisQueue) { return react.apply(plotly, args); }
-            // Draws stay in order: a later figure never lands before an earlier one still waiting.
-            const before = gd._egisQueue || Promise.resolve();
-            const next = before.then(function () { return referenced(data) ? expandAll(data) : data; })
-                .then(function (full) {
-                    if (figure) { args[1] = Object.assign({}, figure, {data: full}); } else { args[1] = full; }
-                    return react.apply(plotly, args);
+            const urls = urlsOf(data);
+            gd._egisLatest = args;
+            if (!urls.length) { return react.apply(plotly, args); }
+            const full = expanded(data);
+            const call = args.slice();
+            call[1] = figure ? Object.assign({}, figure, {data: full}) : full;
+            const drawn = react.apply(plotly, call);
+            const missing = urls.filter(function (u) { return !ready[u]; });
+            if (missing.length) {
+                Promise.all(missing.map(load)).then(function () {
+                    if (gd._egisLatest !== args) { return; }
+                    const later = args.slice();
+                    later[1] = figure ? Object.assign({}, figure, {data: expanded(data)}) : expanded(data);
+                    return Promise.resolve(drawn).then(function () { return react.apply(plotly, later); });
                 });
-            const mine = next.catch(function () {}).then(function () {
-                if (gd._egisQueue === mine) { gd._egisQueue = null; }
-            });
-            gd._egisQueue = mine;
-            return next;
+            }
+            return drawn;
         }
         let target = plotly;
         try {
@@ -126,7 +136,7 @@
         return target;
     }
 
-    window.egisGeometry = {load: load, expandAll: expandAll};
+    window.egisGeometry = {load: load};
     if (window.Plotly) {
         window.Plotly = wrap(window.Plotly);
     } else {
