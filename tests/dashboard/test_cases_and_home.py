@@ -182,6 +182,6 @@ def test_the_case_list_page_arrives_with_its_first_map_drawn(page_at, seeded) ->
         """() => { let n = 0; dash_ag_grid.getApi('cases-grid').forEachNode(r => { n += r.data.lon != null; });
             return n; }"""
     )
-    points = sum(len(t.get("lon") or []) for t in first["props"]["figure"]["data"])
+    points = sum(len(t.get("customdata") or []) for t in first["props"]["figure"]["data"])  # a case id per point
     assert located > 0 and points == located  # every listed case with a position, before the grid's round trip
     assert not page.console_errors
