@@ -192,8 +192,12 @@ def first_map_visible(
                 page = context.new_page()
 
                 def keep(request, graph=graph) -> None:
-                    if "_dash-update-component" in request.url and f"{graph}.figure" in (request.post_data or ""):
-                        bodies.setdefault(graph, json.loads(request.post_data))
+                    body = request.post_data or ""
+                    if "_dash-update-component" not in request.url or f"{graph}.figure" not in body:
+                        return
+                    if graph in FILTERS and f'"{FILTERS[graph]}"' not in body:  # not the live poll: a filter change
+                        return
+                    bodies.setdefault(graph, json.loads(body))
 
                 page.on("request", keep)
                 if path == "/wall":

@@ -12,6 +12,7 @@ from dashboard.access.headers import install_security_headers
 from dashboard.access.scope import guard_page_layouts
 from dashboard.access.web import install_auth
 from dashboard.health import register_health_routes
+from dashboard.segment_geometry import register_geometry_route
 from dashboard.tiles import register_basemap_routes
 from geo.region import get_region
 
@@ -30,6 +31,7 @@ def create_app() -> Dash:
     install_auth(app, f"{region.bureau} 执法地图")
     guard_page_layouts()
     register_basemap_routes(app.server)
+    register_geometry_route(app.server)
     register_health_routes(app.server)
     install_security_headers(app)
     app.layout = html.Div(

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 
 from dashboard import basemap
+from dashboard.segment_geometry import with_geometry_url
 from layers._geometry import lines_to_lonlat, round_coords
 from layers._style import HIGHLIGHT, HIGHLIGHT_POINTS
 from layers.base import LayerResult
@@ -41,7 +42,8 @@ def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[Base
     """The traces of the rendered layers in drawing order, each tagged with its layer name in ``meta``.
 
     The first trace is always :func:`anchor`, so patching ``data`` keeps a map subplot. Every trace
-    is drawn below the basemap's names (``below``), so areas and lines never hide a label.
+    is drawn below the basemap's names (``below``), so areas and lines never hide a label. Traces of
+    whole segments carry the URL of the segments' geometry, which the browser expands them from.
     """
     traces: list[BaseTraceType] = [anchor()]
     for name in order:
@@ -53,11 +55,11 @@ def layer_traces(results: dict[str, LayerResult], order: list[str]) -> list[Base
                 if mode == "text":
                     continue
                 trace.mode = mode.replace("+text", "").replace("text+", "")
-            trace.meta = {"layer": name}
+            trace.meta = {**(trace.meta or {}), "layer": name}  # keeps a geometry reference (segment_trace)
             trace.legendgroup = legend_group(name, results[name], trace.name)
             trace.below = basemap.LABELS_BELOW
             traces.append(trace)
-    return basemap.for_display(traces)
+    return with_geometry_url(basemap.for_display(traces))
 
 
 def legend_group(layer: str, result: LayerResult, label: str | None) -> str:

@@ -10,7 +10,9 @@ the login guard (``/basemap/`` answers 401 without a session, like the Dash API)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import flask
 from flask import Flask, abort, send_file, send_from_directory
@@ -32,9 +34,29 @@ def _tile_bytes(version: int, shift: tuple[float, float], z: int, x: int, y: int
     return data.read(basemap_tile, z, x, y, shift)
 
 
-def _current_version() -> int:
+def current_version() -> int:
     """The data version, re-read at most every ``EGIS_DASH_CACHE_S`` seconds per process."""
     return data.read(basemap_version, cache=True)
+
+
+def versioned(etag: str, version: int, body: Callable[[], flask.Response]) -> flask.Response:
+    """The response of a route whose content is one data version: ``304`` when the browser has ``etag``,
+    else ``body()``; kept a day when the URL names the current version (``?v=``), else revalidated."""
+    response = flask.Response(status=304) if etag in flask.request.if_none_match else body()
+    response.set_etag(etag)
+    response.cache_control.private = True
+    if flask.request.args.get("v") == str(version):
+        response.cache_control.max_age = TILE_MAX_AGE_S
+    else:
+        response.cache_control.no_cache = True
+    return response
+
+
+def unavailable() -> flask.Response:
+    """An empty answer, not kept, when the database cannot be read (an error would break the map)."""
+    response = flask.Response(status=204)
+    response.cache_control.no_store = True
+    return response
 
 
 def vector_tile(z: int, x: int, y: int) -> flask.Response:
@@ -42,29 +64,49 @@ def vector_tile(z: int, x: int, y: int) -> flask.Response:
     if not tile_in_range(z, x, y):
         abort(404)
     try:
-        version = _current_version()
+        version = current_version()
         shift = tuple(round(v, 7) for v in display_shift(*tile_centre(z, x, y)))
         etag = f"{version}-{shift[0]:.7f}-{shift[1]:.7f}"
-        if etag in flask.request.if_none_match:
-            response = flask.Response(status=304)
-        else:
-            response = flask.Response(_tile_bytes(version, shift, z, x, y), mimetype=MVT_MIMETYPE)
-    except data.DataUnavailable:  # an empty tile, not kept: an error would break the map (the page says why)
-        response = flask.Response(status=204)
-        response.cache_control.no_store = True
-        return response
-    response.set_etag(etag)
-    named = flask.request.args.get("v") == str(version)
-    response.cache_control.private = True
-    if named:
-        response.cache_control.max_age = TILE_MAX_AGE_S
-    else:
-        response.cache_control.no_cache = True
-    return response
+        return versioned(
+            etag, version, lambda: flask.Response(_tile_bytes(version, shift, z, x, y), mimetype=MVT_MIMETYPE)
+        )
+    except data.DataUnavailable:  # the page says why
+        return unavailable()
+
+
+def share_across_sessions(server: Flask, prefix: str = "/basemap/") -> None:
+    """Let the browser reuse the answers under ``prefix`` across requests: no ``Vary: Cookie`` on them.
+
+    The login guard reads the session on every request, so Flask adds ``Vary: Cookie``, and the
+    session cookie is renewed on every answer: a cached tile or geometry would never match the next
+    request's cookie and be downloaded again in full. What these routes serve is the same for every
+    logged-in user (reference data, no case; ``private``: no shared cache keeps it), so the cookie
+    is no part of the cache key. A WSGI wrapper, because Flask adds the header after every hook.
+    """
+    inner = server.wsgi_app
+
+    def wsgi(environ: dict, start_response: Callable) -> Any:
+        if not environ.get("PATH_INFO", "").startswith(prefix):
+            return inner(environ, start_response)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            kept = []
+            for key, value in headers:
+                if key.lower() == "vary":
+                    value = ", ".join(v.strip() for v in value.split(",") if v.strip().lower() != "cookie")
+                    if not value:
+                        continue
+                kept.append((key, value))
+            return start_response(status, kept, exc_info)
+
+        return inner(environ, start)
+
+    server.wsgi_app = wsgi
 
 
 def register_basemap_routes(server: Flask) -> None:
     """Serve vector tiles, the map font and (``local:<folder>``) raster tiles from ``server``."""
+    share_across_sessions(server)
     try:
         folder = config().folder
     except ConfigError:

@@ -11,6 +11,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 DECIMALS = 5  # about 1 m; enough for drawing
+SEGMENT_SIMPLIFY_DEG = 1e-5  # the street segments as drawn: simplified by about 1 m
+SEGMENTS = "segments"  # the geometry set of the street segments, sent to the browser once per data version
 
 
 def simplified_wkb(column: str, tolerance_deg: float) -> str:
@@ -32,51 +34,61 @@ def lines_to_lonlat(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, n
     Parts are separated by NaN (serialised as null, which breaks the line); numpy arrays keep
     plotly's validation fast for thousands of segments.
     """
-    lons, lats, _ = _line_coords(geoms)
-    return lons, lats
-
-
-def _line_coords(geoms: Sequence[BaseGeometry | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`lines_to_lonlat` plus, per coordinate, the position of its geometry in ``geoms`` (-1: a break)."""
     given = list(geoms)
-    keep = [i for i, g in enumerate(given) if g is not None and not g.is_empty]
-    array = np.asarray([given[i] for i in keep], dtype=object)
+    array = np.asarray([g for g in given if g is not None and not g.is_empty], dtype=object)
     if array.size == 0:
-        return np.array([]), np.array([]), np.array([], dtype=int)
+        return np.array([]), np.array([])
     polygons = np.isin(shapely.get_type_id(array), (3, 6))  # (multi)polygons: draw their rings
     if polygons.any():
         array[polygons] = shapely.boundary(array[polygons])
-    parts, part_owner = shapely.get_parts(array, return_index=True)
-    coords, index = shapely.get_coordinates(parts, return_index=True)
-    owner = np.asarray(keep)[part_owner[index]]
+    coords, index = shapely.get_coordinates(shapely.get_parts(array), return_index=True)
     starts = np.flatnonzero(np.diff(index)) + 1
     coords = np.insert(np.round(coords, DECIMALS), starts, np.nan, axis=0)
-    owner = np.insert(owner, starts, -1)
     coords = np.vstack([coords, [np.nan, np.nan]])
-    owner = np.append(owner, -1)
-    return coords[:, 0], coords[:, 1], owner
+    return coords[:, 0], coords[:, 1]
 
 
 def line_trace(
-    geoms: Sequence[BaseGeometry | None],
-    *,
-    color: str,
-    width: float,
-    name: str,
-    hover: bool = True,
-    ids: Sequence[Any] | None = None,
+    geoms: Sequence[BaseGeometry | None], *, color: str, width: float, name: str, hover: bool = True
 ) -> go.Scattermap:
     """One map trace drawing ``geoms`` as lines in one colour and width (``hover=False``: no hover label).
 
-    ``ids`` (one per geometry, e.g. segment ids) become the ``customdata`` of every vertex, so a click
-    on a line reports which feature it hit.
+    Whole street segments are drawn by :func:`segment_trace` instead, which names them rather than
+    carrying their coordinates.
     """
-    lons, lats, owner = _line_coords(geoms)
+    lons, lats = lines_to_lonlat(geoms)
     extra: dict[str, Any] = {} if hover else {"hoverinfo": "skip"}
-    if ids is not None and len(owner):
-        values = np.asarray(list(ids), dtype=object)
-        extra["customdata"] = np.where(owner >= 0, values[np.maximum(owner, 0)], None)
     return go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": color, "width": width}, name=name, **extra)
+
+
+def segment_trace(
+    segment_ids: Sequence[Any], *, color: str, width: float, name: str, hover: bool = True
+) -> go.Scattermap:
+    """A line trace of whole street segments that names them instead of carrying their coordinates.
+
+    The trace has empty ``lon``/``lat`` and ``meta.geometry = {"set": SEGMENTS, "ids": [...]}``; the
+    browser draws it from the segments' geometry it loaded once per data version (the dashboard's
+    ``/basemap/segments.json``, expanded by ``dashboard/assets/geomref.js``), simplified by
+    :data:`SEGMENT_SIMPLIFY_DEG`, with each segment's id as the ``customdata`` of its vertices (a click
+    reports the segment), like :func:`line_trace` with ``ids``.
+    """
+    extra: dict[str, Any] = {} if hover else {"hoverinfo": "skip"}
+    refs = [int(v) for v in segment_ids]
+    return go.Scattermap(
+        lon=[],
+        lat=[],
+        mode="lines",
+        line={"color": color, "width": width},
+        name=name,
+        meta={"geometry": {"set": SEGMENTS, "ids": refs}},
+        **extra,
+    )
+
+
+def geometry_reference(trace: Any) -> dict[str, Any] | None:
+    """The geometry a trace of :func:`segment_trace` names (``{"set", "ids", …}``), None for any other trace."""
+    meta = getattr(trace, "meta", None)
+    return meta.get("geometry") if isinstance(meta, dict) else None
 
 
 def feature_collection(ids: Sequence[Any], geoms: Sequence[BaseGeometry | None]) -> dict[str, Any]:

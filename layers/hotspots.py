@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from sqlalchemy.engine import Connection
 
 from layers._casepoints import case_points
-from layers._geometry import line_trace
+from layers._geometry import segment_trace
 from layers._segments import cases_per_segment, distance_weights
 from layers._style import HOTSPOT_CLASSES
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
@@ -110,7 +110,7 @@ class HotspotsLayer(Layer):
                 if len(part) == 0 or (cls == 0 and params.options.get("hide_insignificant", True)):
                     continue
                 label, color = HOTSPOT_CLASSES[cls]
-                traces.append(line_trace(part.geometry, color=color, width=4, name=label, ids=part["segment_id"]))
+                traces.append(segment_trace(part["segment_id"], color=color, width=4, name=label))
             return LayerResult(traces=traces, legend=class_legend(data["cls"]), summary=summary, data=data, notes=notes)
         # Only significant cells are drawn unless asked (a year of cases covers thousands of cells).
         shown = data[(data["cls"] != 0) | ((data["count"] > 0) & bool(params.options.get("show_all", False)))]

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from geo.region import get_region
 from layers._filters import allowed_squads, window_days
 from layers._frames import read_frame
-from layers._geometry import line_trace, round_coords
+from layers._geometry import line_trace, round_coords, segment_trace
 from layers._privacy import mask_name
 from layers._segment_labels import segment_labels
 from layers._segments import cases_per_segment
@@ -229,7 +229,7 @@ class PatrolCoverageLayer(Layer):
             legend.append(LegendItem(label, color))
             if len(part) == 0:
                 continue
-            traces.append(line_trace(part.geometry, color=color, width=3, name=label, ids=part["segment_id"]))
+            traces.append(segment_trace(part["segment_id"], color=color, width=3, name=label))
         if 0 < len(data) <= int(params.options.get("max_hover_segments", HOVER_LIMIT)):
             tz = get_region().tz
             last = data["last_visit"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M").fillna("无")
@@ -294,9 +294,7 @@ class UnderpatrolledLayer(Layer):
         top = data[data["rank"] <= int(params.options.get("top", 20))]
         traces = []
         if len(top):
-            traces.append(
-                line_trace(top.geometry, color=UNDERPATROLLED, width=5, name="重点路段", ids=top["segment_id"])
-            )
+            traces.append(segment_trace(top["segment_id"], color=UNDERPATROLLED, width=5, name="重点路段"))
             hover = [
                 f"第{int(r)}名 {n}<br>案件 {c:.0f} 件（每公里 {cpk:.1f}）<br>巡查停留 {d:.0f} 分钟"
                 for r, n, c, cpk, d in zip(

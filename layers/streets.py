@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 
 from layers._filters import segment_where
 from layers._frames import read_geoframe
-from layers._geometry import line_trace, simplified_wkb
+from layers._geometry import SEGMENT_SIMPLIFY_DEG, segment_trace, simplified_wkb
 from layers._style import ROAD_WIDTHS
 from layers.base import Layer, LayerParams, LayerResult, LegendItem
 from layers.registry import register
@@ -18,7 +18,7 @@ STREET_COLOR = "#7a8ca0"
 def read_segments(conn: Connection, params: LayerParams, extra_columns: str = "") -> pd.DataFrame:
     """Segments allowed by ``params`` (squads, chief scope) with id, name, class, squad, length and geometry."""
     where = segment_where(params, "s")
-    tolerance = float(params.options.get("simplify_deg", 1e-5))
+    tolerance = float(params.options.get("simplify_deg", SEGMENT_SIMPLIFY_DEG))
     sql = f"""SELECT s.id AS segment_id, s.segment_key, s.name, s.road_class, s.township_code, s.squad_code,
                      COALESCE(s.length_m, ST_Length(s.geom::geography)) AS length_m,
                      {simplified_wkb("s.geom", tolerance)} AS wkb {extra_columns}
@@ -42,7 +42,9 @@ class StreetsLayer(Layer):
         for road_class in sorted(classes.unique(), key=lambda c: -ROAD_WIDTHS.get(c, 1.0)):
             part = data[classes == road_class]
             width = ROAD_WIDTHS.get(road_class, 1.0)
-            traces.append(line_trace(part.geometry, color=STREET_COLOR, width=width, name=road_class, hover=False))
+            traces.append(
+                segment_trace(part["segment_id"], color=STREET_COLOR, width=width, name=road_class, hover=False)
+            )
         return LayerResult(
             traces=traces,
             legend=[LegendItem("街路", STREET_COLOR)],

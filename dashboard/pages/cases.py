@@ -13,7 +13,7 @@ from dashboard import basemap, components, data, filters
 from dashboard.access.scope import may_fix_addresses, request_scope
 from dashboard.access.store import audit
 from dashboard.access.web import current_principal
-from dashboard.mapview import map_figure, view_for_bounds
+from dashboard.mapview import anchor, map_figure, view_for_bounds
 from geo.address_fix import AddressFix, fix_case_address
 from geo.errors import RequestError
 from geo.geocode import load_geocoder
@@ -78,7 +78,6 @@ def layout(**query: Any) -> html.Div:
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
     center, zoom = view_for_bounds(get_region().outline.bounds, width_px=700, height_px=600)
-    figure = map_figure([], style=basemap.map_style(), center=center, zoom=zoom, uirevision="cases")
     end_text = end.isoformat()
     chosen = (wanted.get("q"), wanted.get("squad"), window, wanted.get("category"), wanted.get("procedure"))
     try:
@@ -87,6 +86,10 @@ def layout(**query: Any) -> html.Div:
         rows, count_text, page = [], f"⚠ {exc}", 0
     except data.DataUnavailable as exc:
         return html.Div(str(exc), className="page-error")
+    traces = case_traces(rows, [], None)  # the first map drawn with the page, not after the grid's round trip
+    figure = map_figure(
+        traces, style=basemap.map_style(), center=center, zoom=zoom, uirevision="cases", showlegend=len(traces) > 1
+    )
     grid = components.case_grid(CASES_GRID, height="64vh")
     grid.rowData = rows
     grid.columnDefs = [
@@ -291,7 +294,26 @@ def draw(rows, selected, picked) -> Any:
     """Map of the rows in the grid (after its own filters), zoomed to them, the selected one highlighted."""
     rows = rows or []
     located = [r for r in rows if r.get("lon") is not None and r.get("lat") is not None]
-    traces = []
+    patch = Patch()
+    patch["data"] = [t.to_plotly_json() for t in case_traces(rows, selected, picked)]
+    patch["layout"]["showlegend"] = True
+    if located and f"{CASES_GRID}.virtualRowData" in (ctx.triggered_prop_ids or {}):  # zoom to the results
+        bounds = _bounds(located)
+        center, zoom = view_for_bounds(bounds, width_px=700, height_px=600)
+        patch["layout"]["map"]["center"] = center
+        patch["layout"]["map"]["zoom"] = min(zoom, 17.0)
+        patch["layout"]["uirevision"] = f"cases-{bounds}"
+    return patch
+
+
+def case_traces(rows: list[dict[str, Any]], selected: list[dict[str, Any]] | None, picked: Any) -> list[Any]:
+    """The case map's traces: an empty first trace, the located ``rows`` by geocoding level, the
+    ``selected`` rows highlighted and the point an admin ``picked`` on the map (display CRS).
+
+    Drawn by the layout from the grid's first rows (the first map needs no round trip) and by :func:`draw`.
+    """
+    located = [r for r in rows if r.get("lon") is not None and r.get("lat") is not None]
+    traces = [anchor()]
     for level, color in LEVEL_COLORS.items():
         part = [r for r in located if r.get("geocode_level") == level]
         if not part:
@@ -333,18 +355,7 @@ def draw(rows, selected, picked) -> Any:
                 hoverinfo="skip",
             )
         )
-    patch = Patch()
-    patch["data"] = [go.Scattermap(lon=[], lat=[], hoverinfo="skip", showlegend=False).to_plotly_json()] + [
-        t.to_plotly_json() for t in traces
-    ]
-    patch["layout"]["showlegend"] = True
-    if located and f"{CASES_GRID}.virtualRowData" in (ctx.triggered_prop_ids or {}):  # zoom to the results
-        bounds = _bounds(located)
-        center, zoom = view_for_bounds(bounds, width_px=700, height_px=600)
-        patch["layout"]["map"]["center"] = center
-        patch["layout"]["map"]["zoom"] = min(zoom, 17.0)
-        patch["layout"]["uirevision"] = f"cases-{bounds}"
-    return patch
+    return traces
 
 
 def _bounds(rows: list[dict[str, Any]]) -> tuple[float, float, float, float]:

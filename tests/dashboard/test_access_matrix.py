@@ -430,6 +430,9 @@ ROUTE_RULES: dict[str, Route] = {
         ("/basemap/tiles/10/852/426.pbf",), note="county reference data (no case): every logged-in role, the wall too"
     ),
     "/basemap/font": Route(("/basemap/font",), note="the map's font, for every logged-in page"),
+    "/basemap/segments.json": Route(
+        ("/basemap/segments.json",), note="street segment lines (no case) drawn by every map: as the tiles"
+    ),
 }
 
 

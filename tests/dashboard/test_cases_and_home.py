@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from geo.case_review import review_condition
 from geo.db import get_engine
-from tests.dashboard.conftest import map_state, watch_callbacks
+from tests.dashboard.conftest import callback_bodies, map_state, watch_callbacks
 
 pytestmark = pytest.mark.browser
 
@@ -152,3 +152,36 @@ def test_home_links_every_squad_and_chief(page_at, seeded, screenshots) -> None:
     page.wait_for_selector(".squad-page h1", timeout=20000)
     assert "白洋中队" in page.inner_text(".squad-page h1")
     assert page.url.split("?")[0].endswith("/squad/ZD01")  # the page writes its filters into the query string
+
+
+def _component(tree, component_id: str):
+    """The component ``component_id`` in a Dash layout JSON ``tree`` (None when absent)."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree
+        values = tree.values()
+    elif isinstance(tree, list):
+        values = tree
+    else:
+        return None
+    for value in values:
+        found = _component(value, component_id)
+        if found is not None:
+            return found
+    return None
+
+
+def test_the_case_list_page_arrives_with_its_first_map_drawn(page_at, seeded) -> None:
+    page = page_at("/cases")
+    bodies = callback_bodies(page)
+    page.reload()
+    page.wait_for_selector("#cases-grid .ag-row", timeout=20000)
+    graphs = [_component(json.loads(b), "cases-map") for b in bodies]
+    first = next(g for g in graphs if g is not None)  # the page itself, before any callback of the map
+    located = page.evaluate(
+        """() => { let n = 0; dash_ag_grid.getApi('cases-grid').forEachNode(r => { n += r.data.lon != null; });
+            return n; }"""
+    )
+    points = sum(len(t.get("customdata") or []) for t in first["props"]["figure"]["data"])  # a case id per point
+    assert located > 0 and points == located  # every listed case with a position, before the grid's round trip
+    assert not page.console_errors
