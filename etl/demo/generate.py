@@ -36,6 +36,12 @@ from geo.region import Region, get_region
 
 PATROL_DAYS = 14
 SANITATION_DAYS = 14
+PLAN_DAYS = 7  # last days whose patrols follow approved plans (etl.demo.planned_patrols, after the load)
+
+
+def plan_days(patrol_days: int) -> int:
+    """Days at the end of ``patrol_days`` whose patrols follow approved plans (at least one random day stays)."""
+    return max(0, min(PLAN_DAYS, patrol_days - 1))
 
 
 @dataclass
@@ -137,7 +143,10 @@ def generate_demo(
     _write_routes(raw, truth, geo, net, routes)
     patrol_days = max(2, round(PATROL_DAYS * min(1.0, scale)))
     sanitation_days = max(1, round(SANITATION_DAYS * scale))
-    patrol = patrol_tracks(geo, net, chiefs, rngs["patrol"], end, patrol_days)
+    planned_days = plan_days(patrol_days)  # their patrols follow approved plans, made after the load
+    patrol = patrol_tracks(
+        geo, net, chiefs, rngs["patrol"], end - dt.timedelta(days=planned_days), patrol_days - planned_days
+    )
     sanitation = sanitation_tracks(geo, routes, rngs["sanitation"], end, sanitation_days)
     lap("gps")
     _write_patrol(raw, truth, geo, net, patrol)
@@ -163,6 +172,7 @@ def generate_demo(
         "scale": scale,
         "end": end.isoformat(),
         "patrol_days": patrol_days,
+        "plan_days": planned_days,
         "sanitation_days": sanitation_days,
         "counts": summary.counts,
         "coordinate_systems": {
