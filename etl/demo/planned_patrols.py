@@ -1,8 +1,8 @@
 """Approved patrol plans in the demo, and street chiefs who follow them only in part.
 
 The order is the real pipeline, one day at a time. The generator leaves the chiefs' patrols of
-the last ``plan_days`` days out of ``raw/`` (``etl.demo.generate.plan_days``; ``generation.json`` says how many). After the
-demo's files are loaded, for each of those days and for today:
+the last days out of ``raw/`` (``etl.demo.generate.plan_days``; ``generation.json`` says how
+many). After the demo's files are loaded, for each of those days and for today:
 
 1. each squad's leader (demo user ``zd01``…, the squad code in lower case) makes a plan with the
    real planner (:func:`plans.store.make_and_save`, evidence up to the day before) and approves it
@@ -310,7 +310,7 @@ def _walk_line(conn: Connection, depot: int, items: list[tuple[int, bool]], plan
         walk = walks.get(sid)
         if walk is None:
             continue
-        backwards = backwards and walk["backward"] or not walk["forward"]
+        backwards = (backwards and walk["backward"]) or not walk["forward"]
         entry, exit_ = (walk["end"], walk["start"]) if backwards else (walk["start"], walk["end"])
         steps.append((sid, backwards, entry, exit_))
     if not steps:
