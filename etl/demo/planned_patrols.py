@@ -88,7 +88,7 @@ def habits(chiefs: list[str], rng: np.random.Generator) -> dict[str, Habit]:
         if code == ignorer:
             out[code] = Habit("ignores", 1.0, 0.0, 0.5)
             continue
-        skip = float(rng.uniform(0.02, 0.55))
+        skip = float(rng.uniform(0.02, 0.6))
         label = "diligent" if skip < 0.15 else "average" if skip < 0.35 else "sloppy"
         out[code] = Habit(label, skip, float(rng.uniform(0.05, 0.45)), float(rng.uniform(0.1, 0.5)))
     return out
@@ -221,7 +221,7 @@ def _follow(
         line, walks = _walk_line(conn, found[0], way["items"], [s.segment_id for s in route.stops])
         if line is None:
             continue
-        late_s = float(rng.uniform(600, 2700)) if rng.random() < habit[route.chief_code].late else 0.0
+        late_s = float(rng.uniform(600, 3600)) if rng.random() < habit[route.chief_code].late else 0.0
         track = _track(route, line, late_s, rng, region)
         if track is None:
             continue

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 
 from etl.demo import load_demo
 from etl.demo.planned_patrols import FOLDER, TRUTH_FILE, ensure_planned_patrols, leader_of, live_folder
+from etl.demo.simulate import gps_items
 from geo.db import get_engine
 from geo.region import get_region
 from plans.adherence import adherence, stop_states
@@ -108,6 +109,8 @@ def test_no_random_patrol_on_plan_days_and_today_has_a_task_for_the_chiefs(
     assert len(live), "today's plans were not followed"
     files = sorted(live_folder(demo_dir, today).glob("*/*.gpx"))
     assert {f.parent.name for f in files} == set(live["chief_code"])
+    day, items = gps_items(live_folder(demo_dir, today), get_region())  # what the simulator sends today
+    assert day == today and {item.body["device"] for item in items} == set(live["chief_code"])
     with get_engine(demo_url).connect() as conn:
         for chief in live["chief_code"]:
             assert chief_task(conn, chief, today) is not None
