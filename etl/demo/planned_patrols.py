@@ -13,7 +13,8 @@ many). After the demo's files are loaded, for each of those days and for today:
    as a GPX file under ``<demo>/planned/<day>/<chief>/<day>.gpx``;
 3. that day's folder is loaded by the GPS job (``etl.jobs.gps``), so the next day's plan sees it.
 
-Today's tracks go to ``<demo>/planned/live/<today>/`` and are not loaded: the simulator replays
+Today's plans start a few minutes after the load, in the shift under way (:func:`live_start`);
+their tracks go to ``<demo>/planned/live/<today>/`` and are not loaded: the simulator replays
 them through the ingest API (``python -m etl simulate``), so the chief's 今日巡查任务 fills in
 live. What was planted is written to ``<demo>/planned/plan_following.csv`` (see TRUTH.md).
 Every step is idempotent: plans that exist are reused, identical GPS files are skipped.
@@ -42,7 +43,7 @@ from geo.models import AuditEntry
 from geo.region import Region, get_region
 from plans import routing
 from plans.errors import PlanError
-from plans.planner import PlanRequest, join_pieces
+from plans.planner import SHIFTS, PlanRequest, join_pieces
 from plans.store import approve, approved_plans, load_plan, make_and_save
 
 PLAN_MINUTES = 120  # patrol time per chief
@@ -50,6 +51,8 @@ PLAN_START = dt.time(8, 30)
 APPROVED_AT = dt.time(17, 30)  # the leader approves the evening before
 TIME_LIMIT_S = 0.5  # solver seconds per plan
 MODES = ("foot", "ebike")  # on foot; by e-bike where a rural squad's streets are too far to walk
+LIVE_LEAD_MIN = 10  # today's plans start this long after the demo is loaded ...
+LIVE_MIN_MINUTES = 30  # ... if that much of the shift under way is left
 QUIT_GRACE_S = 15 * 60  # a chief stops this long after the planned end, done or not
 DETOUR_RADIUS_M = 500.0
 IGNORER_RADIUS_M = 2500.0  # the chief who ignores the plan walks streets this near the station ...
@@ -117,9 +120,9 @@ def ensure_planned_patrols(engine: Engine, demo: Path, region: Region | None = N
         folder = demo / FOLDER / day.isoformat()
         truth += _plan_and_patrol(engine, day, folder, habit, seed, region)
         reports.append(gps_job.load(engine, folder))
-    today = dt.datetime.now(region.tz).date()
-    if today > end:
-        truth += _plan_and_patrol(engine, today, live_folder(demo, today), habit, seed, region)
+    now = dt.datetime.now(region.tz)
+    if now.date() > end:
+        truth += _plan_and_patrol(engine, now.date(), live_folder(demo, now.date()), habit, seed, region, now)
     pd.DataFrame(truth, columns=TRUTH_COLUMNS).to_csv(demo / FOLDER / TRUTH_FILE, index=False)
     return reports
 
@@ -141,10 +144,19 @@ TRUTH_COLUMNS = [
 
 
 def _plan_and_patrol(
-    engine: Engine, day: dt.date, folder: Path, habit: dict[str, Habit], seed: int, region: Region
+    engine: Engine,
+    day: dt.date,
+    folder: Path,
+    habit: dict[str, Habit],
+    seed: int,
+    region: Region,
+    now: dt.datetime | None = None,
 ) -> list[tuple]:
-    """Approved plans for ``day`` (made where missing) and each chief's track after their habit, as GPX files."""
-    _ensure_plans(engine, day, region)
+    """Approved plans for ``day`` (made where missing) and each chief's track after their habit, as GPX files.
+
+    ``now``: the day is today; its plans start soon after ``now`` (see :func:`live_start`).
+    """
+    _ensure_plans(engine, day, region, now)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, SEED_TAG, day.toordinal()])
     rows = []
@@ -154,13 +166,31 @@ def _plan_and_patrol(
     return rows
 
 
-def _ensure_plans(engine: Engine, day: dt.date, region: Region) -> None:
-    """Each squad with active chiefs gets an approved day-shift plan for ``day`` unless it has one."""
+def live_start(now: dt.datetime) -> tuple[str, dt.time, int]:
+    """Shift, start time and minutes of today's plans: starting a few minutes after ``now`` within the
+    shift under way (so the simulator's replay shows stops being reached), else the day shift at
+    :data:`PLAN_START`."""
+    soon = now + dt.timedelta(minutes=LIVE_LEAD_MIN)
+    soon = soon.replace(minute=soon.minute - soon.minute % 5, second=0, microsecond=0)
+    for shift, (first_hour, end_hour) in SHIFTS.items():
+        left = end_hour * 60 - (soon.hour * 60 + soon.minute)
+        if first_hour <= soon.hour < end_hour and left >= LIVE_MIN_MINUTES:
+            return shift, soon.time(), min(PLAN_MINUTES, left)
+    return "day", PLAN_START, PLAN_MINUTES
+
+
+def _ensure_plans(engine: Engine, day: dt.date, region: Region, now: dt.datetime | None = None) -> None:
+    """Each squad with active chiefs gets an approved plan for ``day`` unless it has one: the day shift
+    approved the evening before, or (``now``: today) the shift under way, approved now."""
     with engine.connect() as conn:
         squads = conn.execute(text("SELECT DISTINCT squad_code FROM street_chiefs WHERE active ORDER BY 1")).scalars()
         squads = list(squads)
         done = set(approved_plans(conn, day)["squad_code"])
     when = dt.datetime.combine(day - dt.timedelta(days=1), APPROVED_AT, tzinfo=region.tz)
+    shift, start, minutes = "day", PLAN_START, PLAN_MINUTES
+    if now is not None:
+        when = now
+        shift, start, minutes = live_start(now)
     for squad in squads:
         if squad in done:
             continue
@@ -169,9 +199,10 @@ def _ensure_plans(engine: Engine, day: dt.date, region: Region) -> None:
             request = PlanRequest(
                 squad=squad,
                 date=day,
-                minutes=PLAN_MINUTES,
+                shift=shift,
+                minutes=minutes,
                 mode=mode,
-                start_time=PLAN_START,
+                start_time=start,
                 time_limit_s=TIME_LIMIT_S,
             )
             try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -12,22 +11,19 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from etl.demo import load_demo
-from etl.demo.planned_patrols import FOLDER, TRUTH_FILE, ensure_planned_patrols, leader_of, live_folder
+from etl.demo.planned_patrols import (
+    FOLDER,
+    TRUTH_FILE,
+    ensure_planned_patrols,
+    leader_of,
+    live_folder,
+    live_start,
+)
 from etl.demo.simulate import gps_items
 from geo.db import get_engine
 from geo.region import get_region
 from plans.adherence import adherence, stop_states
 from plans.store import approved_plans, chief_task
-from tests.conftest import migrated_schema
-
-
-@pytest.fixture(scope="module")
-def demo_url(test_url: URL, demo_dir: Path) -> Iterator[URL]:
-    """A schema of its own with the small demo loaded through the ETL (plans and their patrols included)."""
-    with migrated_schema(test_url, "t_follow") as url:
-        load_demo(get_engine(url), demo_dir)
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +126,17 @@ def test_a_second_run_changes_nothing(demo_url: URL, demo_dir: Path, plan_day: d
     with engine.connect() as conn:
         assert conn.execute(text(count)).one() == before
     assert all(r.loaded == 0 for r in reports)
+
+
+@pytest.mark.parametrize(
+    ("clock", "expected"),
+    [
+        ((9, 0), ("day", dt.time(9, 10), 120)),
+        ((22, 0), ("evening", dt.time(22, 10), 50)),
+        ((22, 40), ("day", dt.time(8, 30), 120)),  # too little of the evening shift left
+        ((2, 0), ("day", dt.time(8, 30), 120)),  # between shifts
+    ],
+)
+def test_todays_plans_start_soon_in_the_shift_under_way(clock: tuple[int, int], expected: tuple) -> None:
+    now = dt.datetime(2026, 11, 30, *clock, 17, tzinfo=get_region().tz)
+    assert live_start(now) == expected
