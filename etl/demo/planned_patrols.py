@@ -49,7 +49,7 @@ from plans.store import approve, approved_plans, load_plan, make_and_save
 PLAN_MINUTES = 120  # patrol time per chief
 PLAN_START = dt.time(8, 30)
 APPROVED_AT = dt.time(17, 30)  # the leader approves the evening before
-TIME_LIMIT_S = 0.5  # solver seconds per plan
+TIME_LIMIT_S = 0.3  # solver seconds per plan
 MODES = ("foot", "ebike")  # on foot; by e-bike where a rural squad's streets are too far to walk
 LIVE_LEAD_MIN = 10  # today's plans start this long after the demo is loaded ...
 LIVE_MIN_MINUTES = 30  # ... if that much of the shift under way is left
