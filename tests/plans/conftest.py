@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +76,18 @@ def grid_seed(db: Connection) -> Seed:
 
 
 @pytest.fixture(scope="session")
-def demo_url(test_url: URL, demo_dir: Path) -> Iterator[URL]:
+def plans_demo_dir(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the small demo's files: loading it writes ``planned/`` (the chiefs' plan-following
+    tracks and what was planted) there, where no other load of the demo overwrites it."""
+    copy = tmp_path_factory.mktemp("plans_demo")
+    for folder in ("raw", "truth"):
+        shutil.copytree(demo_dir / folder, copy / folder)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def demo_url(test_url: URL, plans_demo_dir: Path) -> Iterator[URL]:
     """A schema of its own with the small demo loaded through the ETL (approved plans and their patrols included)."""
     with migrated_schema(test_url, "t_plans") as url:
-        load_demo(get_engine(url), demo_dir)
+        load_demo(get_engine(url), plans_demo_dir)
         yield url
