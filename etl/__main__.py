@@ -159,8 +159,6 @@ def case_segments() -> None:
 )
 def generate_demo_command(out_dir: Path, seed: int, years: int, scale: float, end: str | None) -> None:
     """Write the demo dataset (raw files in the bureau's formats, and the known truth) to OUT_DIR."""
-    import datetime as dt
-
     from etl.demo.generate import generate_demo
 
     if years < 1 or scale <= 0:
@@ -420,6 +418,7 @@ def simulate(
     """Replay the demo's latest GPS day and its case events through the ingest API, like devices."""
     from etl.api.tokens import create_token
     from etl.demo import demo_folder
+    from etl.demo.planned_patrols import live_folder
     from etl.demo.simulate import Simulator, case_items, gps_items
     from geo.settings import get_settings
 
@@ -430,6 +429,9 @@ def simulate(
     if day is None:
         raise click.ClickException(f"no GPS tracks under {raw / 'gps'}; run 'python -m etl demo' first")
     items += case_items(raw / "cases", day, region)
+    live = live_folder(raw.parent, dt.datetime.now(region.tz).date())
+    if live.is_dir():  # today's chiefs follow today's approved plans, in part
+        items += gps_items(live, region)[1]
     token = token or create_token(writer_engine(), "simulator", ["gps", "cases"], expires_days=2)
     url = api_url or f"http://{settings.api_host}:{settings.api_port}"
     click.echo(f"replaying {day} ({len(items)} fixes and events) onto today at {speed:g}x through {url}")

@@ -385,7 +385,7 @@ def _draw(conn, chiefs, solution, options, candidates, walk, unique, depot_node,
                 )
             )
         parts += legs.get((at, depot_node), []) if stops_out else []
-        geometry = _join(parts)
+        geometry = join_pieces(parts)
         if geometry is not None:
             length = float(_metres(geometry))
         routes.append(
@@ -396,7 +396,7 @@ def _draw(conn, chiefs, solution, options, candidates, walk, unique, depot_node,
     return routes
 
 
-def _join(parts: Sequence) -> LineString | None:
+def join_pieces(parts: Sequence) -> LineString | None:
     """One LineString through oriented pieces in order (repeated joints dropped)."""
     coords: list = []
     for part in parts:

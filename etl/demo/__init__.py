@@ -58,4 +58,8 @@ def load_demo(engine: Engine, folder: Path | None = None, jobs: tuple[str, ...] 
             reports.append(module.load(engine, raw / entry.kind, crs=DEMO_CRS.get(entry.kind)))
     with engine.begin() as conn:  # backfills a database migrated to 1301 whose files were loaded before
         assign_case_segments(conn, get_region())
+    if jobs is None:  # approved plans and the chiefs' patrols that follow them in part (after every job)
+        from etl.demo.planned_patrols import ensure_planned_patrols
+
+        reports += ensure_planned_patrols(engine, raw.parent)
     return reports

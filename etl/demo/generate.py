@@ -23,6 +23,7 @@ from etl.demo.gps import (
     PatrolHabits,
     RouteShift,
     Track,
+    on_duty,
     patrol_tracks,
     plan_habits,
     sanitation_tracks,
@@ -44,6 +45,12 @@ from geo.region import Region, get_region
 
 PATROL_DAYS = 14
 SANITATION_DAYS = 14
+PLAN_DAYS = 7  # last days whose patrols follow approved plans (etl.demo.planned_patrols, after the load)
+
+
+def plan_days(patrol_days: int) -> int:
+    """Days at the end of ``patrol_days`` whose patrols follow approved plans (at least one random day stays)."""
+    return max(0, min(PLAN_DAYS, patrol_days - 1))
 
 
 @dataclass
@@ -149,6 +156,9 @@ def generate_demo(
     shifts = region.warnings.shifts
     habits = plan_habits(chiefs, net, recent_cases(cases, net, end), shifts, patrol_dates, rngs["habits"])
     patrol = patrol_tracks(geo, net, chiefs, rngs["patrol"], end, patrol_days, habits)
+    # On the plan days only the duty rota walks at random; the others follow approved plans, made after the load.
+    planned_from = end - dt.timedelta(days=plan_days(patrol_days) - 1)
+    patrol = [t for t in patrol if t.day < planned_from or t.subject in on_duty(habits, t.day)]
     sanitation, driven = sanitation_tracks(geo, routes, rngs["sanitation"], end, sanitation_days)
     lap("gps")
     _write_patrol(raw, truth, geo, net, patrol)
@@ -177,6 +187,7 @@ def generate_demo(
         "scale": scale,
         "end": end.isoformat(),
         "patrol_days": patrol_days,
+        "plan_days": plan_days(patrol_days),
         "sanitation_days": sanitation_days,
         "counts": summary.counts,
         "coordinate_systems": {

@@ -159,6 +159,11 @@ class PatrolHabits:
     duty: dict[tuple[dt.date, int], list[str]] = field(default_factory=dict)  # (day, shift index) -> chief codes
 
 
+def on_duty(habits: PatrolHabits, day: dt.date) -> set[str]:
+    """The chiefs of ``day``'s duty rota (any shift): they patrol at random all shift, never to a plan."""
+    return {code for (when, _), codes in habits.duty.items() if when == day for code in codes}
+
+
 def hot_segments_of(chief: Chief, net: Network, recent_cases: np.ndarray) -> list[int]:
     """The chief's busiest segments: the ``HOT_PER_CHIEF`` with most recent cases per km (at least two cases)."""
     segments = [s for s in dict.fromkeys(chief.segments) if recent_cases[s] >= 2]

@@ -12,7 +12,13 @@ from etl.demo.generate import generate_demo
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The generator's files (``raw/``, ``truth/``); ``planned/`` is written when the demo is loaded."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for folder in ("raw", "truth")
+        for p in sorted((root / folder).rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path, demo_dir: Path) -> None:

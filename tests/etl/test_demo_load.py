@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,11 @@ def test_demo_loads_reconciles_matches_truth_and_reloads_as_a_no_op(
     schema_engine: Engine, demo_dir: Path, tmp_path: Path
 ) -> None:
     reports = load_demo(schema_engine, demo_dir)
-    assert [r.job for r in reports] == [
-        "region",
-        *(k for k in kinds() if k not in NOT_IN_DEMO),
-    ]  # the registry's load order
+    order = ["region", *(k for k in kinds() if k not in NOT_IN_DEMO)]
+    plan_days = json.loads((demo_dir / "truth/generation.json").read_text(encoding="utf-8"))["plan_days"]
+    assert plan_days >= 1
+    # the registry's load order, then the plan-following patrols of each plan day (etl/demo/planned_patrols.py)
+    assert [r.job for r in reports] == [*order, *["gps"] * plan_days]
     for report in reports:
         assert report.status == "succeeded", report
         assert report.read == report.loaded + report.rejected > 0, report

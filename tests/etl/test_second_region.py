@@ -8,6 +8,7 @@ generated and loaded through the real jobs (``etl.demo.load_demo``) with no code
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,7 +53,9 @@ def test_made_up_city_generates_and_loads_its_own_demo(qinglan: Region, schema_e
     assert 450 < truth["case_number"].nunique() < 750  # 580 a year in its demo.toml
 
     reports = load_demo(schema_engine, tmp_path)
-    assert [r.job for r in reports] == ["region", *(k for k in kinds() if k not in NOT_IN_DEMO)]
+    plan_days = json.loads((tmp_path / "truth/generation.json").read_text(encoding="utf-8"))["plan_days"]
+    order = ["region", *(k for k in kinds() if k not in NOT_IN_DEMO)]
+    assert [r.job for r in reports] == [*order, *["gps"] * plan_days]  # then the plan days' patrols
     for report in reports:
         assert report.status == "succeeded", report
         assert report.read == report.loaded + report.rejected > 0, report

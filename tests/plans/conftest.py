@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
+from etl.demo import load_demo
+from geo.db import get_engine
+from tests.conftest import migrated_schema
 from tests.layers.conftest import Seed, local
 
 X0, Y0 = 119.800, 28.880  # south-west corner of the grid; the station stands here
@@ -67,3 +73,21 @@ def grid(db: Connection) -> Grid:
 def grid_seed(db: Connection) -> Seed:
     """A :class:`Seed` on the same connection as ``grid``."""
     return Seed(db)
+
+
+@pytest.fixture(scope="session")
+def plans_demo_dir(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the small demo's files: loading it writes ``planned/`` (the chiefs' plan-following
+    tracks and what was planted) there, where no other load of the demo overwrites it."""
+    copy = tmp_path_factory.mktemp("plans_demo")
+    for folder in ("raw", "truth"):
+        shutil.copytree(demo_dir / folder, copy / folder)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def demo_url(test_url: URL, plans_demo_dir: Path) -> Iterator[URL]:
+    """A schema of its own with the small demo loaded through the ETL (approved plans and their patrols included)."""
+    with migrated_schema(test_url, "t_plans") as url:
+        load_demo(get_engine(url), plans_demo_dir)
+        yield url

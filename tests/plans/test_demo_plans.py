@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import gpxpy
@@ -16,23 +15,13 @@ from shapely.geometry import shape
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from etl.demo import load_demo
 from geo.db import get_engine
 from geo.settings import PROJECT_ROOT
 from plans.errors import PlanError
 from plans.planner import PlanRequest, make_plan
 from plans.store import approve, save_plan, stops, versions
-from tests.conftest import migrated_schema
 
 DATE = "2026-11-28"  # the demo ends 2026-11-27
-
-
-@pytest.fixture(scope="module")
-def demo_url(test_url: URL, demo_dir: Path) -> Iterator[URL]:
-    """A schema of its own with the small demo loaded through the ETL."""
-    with migrated_schema(test_url, "t_plans") as url:
-        load_demo(get_engine(url), demo_dir)
-        yield url
 
 
 @pytest.fixture(scope="module")
