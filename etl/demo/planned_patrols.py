@@ -394,7 +394,7 @@ def _track(route, line, late_s: float, rng: np.random.Generator, region: Region)
     start = route.start_at + dt.timedelta(seconds=late_s + float(rng.uniform(-300, 300)))
     start_utc = np.datetime64(start.astimezone(dt.UTC).replace(tzinfo=None), "s")
     interval = float(rng.choice([10, 15, 20, 30]))
-    t, x, y, v, heading, stops = _sample(rng, metric, start_utc, speed, interval, int(rng.integers(0, 3)), True)
+    t, x, y, v, heading, stops, _ = _sample(rng, metric, start_utc, speed, interval, int(rng.integers(0, 3)), True)
     quit_at = route.start_at + dt.timedelta(seconds=route.duration_s + QUIT_GRACE_S)
     keep = t <= np.datetime64(quit_at.astimezone(dt.UTC).replace(tzinfo=None), "s")
     if keep.sum() < 2:
