@@ -162,7 +162,7 @@ def generate_demo(
     sanitation, driven = sanitation_tracks(geo, routes, rngs["sanitation"], end, sanitation_days)
     lap("gps")
     _write_patrol(raw, truth, geo, net, patrol)
-    _write_habits(truth, net, habits, shifts)
+    _write_habits(truth, net, habits, shifts, patrol)
     _write_sanitation(raw, truth, geo, net, sanitation)
     _write_route_shifts(truth, net, driven)
     _write_roster(raw, geo, chiefs, patrol)
@@ -526,14 +526,17 @@ def _write_sanitation(raw: Path, truth: Path, geo: Geography, net: Network, trac
     ).to_csv(truth / "sanitation_days.csv", index=False)
 
 
-def _write_habits(truth: Path, net: Network, habits: PatrolHabits, shifts) -> None:
-    """The planted hot-segment skips (per chief, segment and day) and the on-duty rota (per day and shift)."""
+def _write_habits(truth: Path, net: Network, habits: PatrolHabits, shifts, tracks: list[Track]) -> None:
+    """The planted hot-segment skips (per chief, segment and day walked at random: on a plan day the chief
+    follows the plan instead) and the on-duty rota (per day and shift)."""
+    walked = {(t.subject, t.day) for t in tracks}
     pd.DataFrame(
         [
             (code, net.seg_id[s], net.streets[net.seg_street[s]].name, day.isoformat())
             for code, skip in sorted(habits.skips.items())
             for s in skip.segments
             for day in sorted(skip.days)
+            if (code, day) in walked
         ],
         columns=["chief_code", "segment_id", "street", "date"],
     ).to_csv(truth / "patrol_skips.csv", index=False)

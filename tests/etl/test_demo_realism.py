@@ -106,7 +106,9 @@ def test_late_route_raises_route_not_started_until_it_starts(
 
 def test_planted_hot_skips_top_the_underpatrolled_ranking(demo_engine: Engine, demo_dir: Path, region: Region) -> None:
     skips = pd.read_csv(demo_dir / "truth/patrol_skips.csv")
-    assert len(skips) and END.isoformat() in set(skips["date"])  # skipped on the replayed day
+    assert len(skips)
+    # the last day a skipper walked at random (on the plan days only the duty rota does)
+    skip_day = dt.date.fromisoformat(max(skips["date"]))
     ids = _ids(demo_engine, sorted(set(skips["segment_id"])))
     with demo_engine.connect() as conn:
         hot = set(hot_segments(conn, END, region)["segment_id"])
@@ -116,7 +118,11 @@ def test_planted_hot_skips_top_the_underpatrolled_ranking(demo_engine: Engine, d
                    WHERE v.subject_kind = 'patrol' AND v.segment_id = ANY(:ids)
                      AND v.subject_id = ANY(:chiefs) AND (v.entered_at AT TIME ZONE 'Asia/Shanghai')::date = :day"""
             ),
-            {"ids": list(ids.values()), "chiefs": sorted(set(skips["chief_code"])), "day": END},
+            {
+                "ids": list(ids.values()),
+                "chiefs": sorted(set(skips.loc[skips["date"] == skip_day.isoformat(), "chief_code"])),
+                "day": skip_day,
+            },
         ).scalar_one()
     assert set(ids.values()) <= hot  # each planted skipped segment is hot: Gi* 99 % or top of its squad's ranking
     assert walked <= 1  # the chiefs kept off them on the skip day (a junction fix may touch one)

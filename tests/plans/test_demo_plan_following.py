@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from etl.demo.planned_patrols import (
     FOLDER,
     TRUTH_FILE,
+    duty_rota,
     ensure_planned_patrols,
     leader_of,
     live_folder,
@@ -43,10 +44,12 @@ def truth(demo_url: URL, plans_demo_dir: Path) -> pd.DataFrame:
 
 
 def test_every_squad_with_chiefs_has_an_approved_plan_by_its_leader_with_the_audit_entry(
-    demo_url: URL, plan_day: dt.date
+    demo_url: URL, plans_demo_dir: Path, plan_day: dt.date
 ) -> None:
+    rota = duty_rota(plans_demo_dir).get(plan_day, set())  # the duty rota patrols all shift, without a plan
     with get_engine(demo_url).connect() as conn:
-        squads = set(conn.execute(text("SELECT DISTINCT squad_code FROM street_chiefs WHERE active")).scalars())
+        chiefs = conn.execute(text("SELECT squad_code, code FROM street_chiefs WHERE active")).all()
+        squads = {squad for squad, code in chiefs if code not in rota}
         plans = approved_plans(conn, plan_day)
         assert set(plans["squad_code"]) == squads
         assert (plans["approved_by"] == plans["squad_code"].map(leader_of)).all()
@@ -102,7 +105,10 @@ def test_no_random_patrol_on_plan_days_and_today_has_a_task_for_the_chiefs(
     demo_url: URL, plans_demo_dir: Path, plan_day: dt.date, truth: pd.DataFrame
 ) -> None:
     random_days = pd.read_csv(plans_demo_dir / "truth/patrol_days.csv")
-    assert plan_day.isoformat() not in set(random_days["date"])  # replaced, not doubled
+    on_plan_day = set(random_days.loc[random_days["date"] == plan_day.isoformat(), "chief_code"])
+    rota = duty_rota(plans_demo_dir).get(plan_day, set())
+    assert on_plan_day <= rota  # on a plan day only the duty rota walks at random: replaced, not doubled
+    assert not rota & set(truth.loc[truth["date"] == plan_day.isoformat(), "chief_code"])  # and has no plan
     today = dt.datetime.now(get_region().tz).date()
     live = truth[truth["date"] == today.isoformat()]
     assert len(live), "today's plans were not followed"
