@@ -161,7 +161,9 @@ _LIVE = text(
     SELECT
         (SELECT count(DISTINCT g.subject_id) FROM gps_fixes g
            LEFT JOIN street_chiefs c ON c.code = g.subject_id
-          WHERE g.subject_kind = 'patrol' AND g.ts > ref.now - make_interval(secs => :online_s) AND g.ts <= ref.now
+          WHERE g.subject_kind = 'patrol'
+            AND g.ts > CAST(:now AS timestamptz) - make_interval(secs => :online_s)
+            AND g.ts <= CAST(:now AS timestamptz)  -- the parameter, not ref.now: pruned at plan time
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS on_duty,
         (SELECT count(*) FROM cases c WHERE c.received_at >= ref.day_start AND c.received_at <= ref.now
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS new_today,
