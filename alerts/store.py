@@ -202,7 +202,8 @@ def change_token(conn: Connection) -> dict[str, Any]:
     row = (
         conn.execute(
             text(
-                """SELECT (SELECT max(id) FROM gps_fixes WHERE ts > now() - interval '1 day') AS fix,
+                """SELECT (SELECT max(id) FROM gps_fixes WHERE ts > now() - interval '1 day'
+                                                                AND ts <= now() + interval '1 hour') AS fix,
                           (SELECT max(updated_at) FROM cases) AS case_at,
                           (SELECT max(id) FROM segment_visits) AS visit,
                           (SELECT max(id) FROM warnings) AS warning,

@@ -5,7 +5,7 @@ Revises: 1503
 Create Date: 2026-11-30
 
 Every row is kept (ids, the id sequence, constraints and indexes under their old names). Partitions
-start at the day of the oldest fix, or today (at most ``MAX_BACKFILL_DAYS`` back; older rows land in the
+start at the day of the oldest fix, or yesterday (at most ``MAX_BACKFILL_DAYS`` back; older rows land in the
 default partition, where ``python -m etl maintenance`` reports and expires them) and run
 ``geo.partitions.PREMAKE_DAYS`` days ahead. The downgrade folds the partitions back into one table.
 """
@@ -73,7 +73,8 @@ def _swap(partitioned: bool) -> None:
         start = conn.execute(
             text(
                 "SELECT to_char(greatest(least(date_trunc('day', CAST(:oldest AS timestamptz)), "
-                "date_trunc('day', now())), date_trunc('day', now()) - make_interval(days => :backfill)), 'YYYY-MM-DD')"
+                "date_trunc('day', now()) - interval '1 day'), date_trunc('day', now()) - make_interval(days => :backfill)), "
+                "'YYYY-MM-DD')"
             ),
             {"oldest": oldest, "backfill": MAX_BACKFILL_DAYS},
         ).scalar()
