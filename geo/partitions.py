@@ -10,8 +10,10 @@ timer in production, and the ``python -m alerts run`` loop) creates, drops and t
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -49,6 +51,43 @@ def gps_partitions(conn: Connection) -> list[str]:
         {"t": GPS_TABLE},
     ).scalars()
     return list(rows)
+
+
+def make_gps_partitions(conn: Connection, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """Make the day partitions of gps_fixes covering ``start``…``end`` that are missing (before loading
+    fixes of a past period, so they do not go to the default partition); return the names made.
+
+    Parameters
+    ----------
+    conn
+        A connection as the owner of gps_fixes, inside a transaction.
+    start, end
+        Aware datetimes; every day from ``start``'s to ``end``'s gets its partition.
+    """
+    before = set(gps_partitions(conn))
+    conn.execute(
+        text(
+            f"SELECT {PARTMAN_SCHEMA}.create_partition_time(:p, ARRAY(SELECT generate_series("
+            "date_trunc('day', CAST(:start AS timestamptz)), CAST(:end AS timestamptz), interval '1 day')), false)"
+        ),
+        {"p": gps_parent(conn), "start": start, "end": end},
+    )
+    return sorted(set(gps_partitions(conn)) - before)
+
+
+def scanned_partitions(plan: Any) -> set[str]:
+    """The gps_fixes relations (partitions, or the default) an ``EXPLAIN (ANALYZE, FORMAT JSON)`` plan
+    read at least once: how the tests and the bench check that a query reads only its window."""
+    found: set[str] = set()
+    if isinstance(plan, dict):
+        if plan.get("Relation Name", "").startswith(GPS_TABLE) and plan.get("Actual Loops", 0) > 0:
+            found.add(plan["Relation Name"])
+        for value in plan.values():
+            found |= scanned_partitions(value)
+    elif isinstance(plan, list):
+        for value in plan:
+            found |= scanned_partitions(value)
+    return found
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from alerts.rules import device_silent, officer_stationary
 from alerts.store import change_token
-from geo.partitions import gps_partitions, run_gps_maintenance
+from geo.partitions import gps_partitions, run_gps_maintenance, scanned_partitions
 from geo.region import get_region
 from layers.base import LayerParams, Scope
 from layers.queries.kpis import live_figures
@@ -28,24 +28,10 @@ from tests.alerts.conftest import NOW, STATION, World
 UTC = dt.UTC
 
 
-def _scanned(plan: Any) -> set[str]:
-    """Relations of the plan's nodes that ran at least once."""
-    found: set[str] = set()
-    if isinstance(plan, dict):
-        if plan.get("Relation Name", "").startswith("gps_fixes") and plan.get("Actual Loops", 0) > 0:
-            found.add(plan["Relation Name"])
-        for value in plan.values():
-            found |= _scanned(value)
-    elif isinstance(plan, list):
-        for value in plan:
-            found |= _scanned(value)
-    return found
-
-
 def _explain(conn: Connection, statement: str, params: dict[str, Any], generic: bool) -> set[str]:
     if not generic:
         plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params or None).scalar_one()
-        return _scanned(plan)
+        return scanned_partitions(plan)
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -65,7 +51,7 @@ def _explain(conn: Connection, statement: str, params: dict[str, Any], generic: 
     finally:
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
         conn.exec_driver_sql("DEALLOCATE pruning_check")
-    return _scanned(plan)
+    return scanned_partitions(plan)
 
 
 def _day(partition: str) -> dt.date:
