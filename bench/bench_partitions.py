@@ -262,7 +262,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of every measurement (medians)")
     parser.add_argument("--drop-days", type=int, default=14, help="days the retention run drops")
     parser.add_argument("--ingest-seconds", type=float, default=20.0)
-    parser.add_argument("--sources", type=int, default=200)
+    parser.add_argument("--sources", type=int, default=200, help="ingest: sources posting at once")
+    parser.add_argument("--source-devices", type=int, default=20, help="ingest: devices of each source")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
     name = f"{get_settings().db_name}_bench_parts"
@@ -296,7 +297,12 @@ def main() -> None:
 
         ingest = []
         ingest_args = argparse.Namespace(
-            sources=args.sources, devices=2, batch=25, seconds=args.ingest_seconds, workers=2, threads=8
+            sources=args.sources,
+            devices=args.source_devices,
+            batch=25,
+            seconds=args.ingest_seconds,
+            workers=2,
+            threads=8,
         )
         for run in range(args.runs):
             result = bench_ingest.measure(engine, ingest_args, prefix=f"B{run}X")
