@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import bench_ingest
 from bench._seed import seed
 from bench.bench_gps import insert_grid
+from bench.bench_search import median_ms
 from etl.live.gps import ingest_fixes
 from geo.db import database_url, get_engine
 from geo.db.setup import sibling_database
@@ -114,16 +115,6 @@ INSERT INTO chief_segments (chief_id, segment_id)
 SELECT DISTINCT c.id, 1 + (substr(c.code, 2)::int * {ROUND} + j) % :nseg
 FROM c CROSS JOIN generate_series(0, {ROUND - 1}) j
 """
-
-
-def median_ms(fn: Callable[[], Any], runs: int) -> float:
-    """Median wall time of ``fn`` over ``runs`` calls, in ms."""
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
 
 
 class Month:
