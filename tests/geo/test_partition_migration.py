@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import Engine, text
 
 from geo.db.migrate import downgrade, upgrade
-from geo.partitions import gps_partitions, run_gps_maintenance
+from geo.partitions import gps_partitions, make_gps_partitions, run_gps_maintenance
 
 ROWS = "SELECT id, subject_kind, subject_id, ts, ST_AsText(geom) FROM gps_fixes ORDER BY id"
 
@@ -96,3 +96,22 @@ def test_maintenance_moves_expires_and_drops_by_retention(schema_engine: Engine)
         report = run_gps_maintenance(conn, retention_days=90)
         assert old in report.dropped and old not in gps_partitions(conn)
         assert conn.execute(text("SELECT count(*) FROM gps_fixes")).scalar() == 1
+
+
+def test_make_gps_partitions_backfills_the_days_of_a_past_period(schema_engine: Engine) -> None:
+    now = dt.datetime.now(dt.UTC)
+    start, end = now - dt.timedelta(days=40), now - dt.timedelta(days=38)
+    names = [(start + dt.timedelta(days=d)).strftime("gps_fixes_p%Y_%m_%d") for d in range(3)]
+    with schema_engine.begin() as conn:
+        assert not set(names) & set(gps_partitions(conn))
+        assert make_gps_partitions(conn, start, end) == names
+        assert make_gps_partitions(conn, start, end) == []  # made once
+        conn.execute(
+            text(
+                "INSERT INTO gps_fixes (subject_kind, subject_id, ts, geom) "
+                "VALUES ('patrol', 'JL1', :ts, ST_SetSRID(ST_MakePoint(119.8, 28.9), 4326))"
+            ),
+            {"ts": start + dt.timedelta(days=1)},
+        )
+        assert conn.execute(text(f"SELECT count(*) FROM {names[1]}")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM gps_fixes_default")).scalar_one() == 0
