@@ -44,6 +44,8 @@ from geo.db import database_url, get_engine
 from geo.db.setup import sibling_database
 from geo.partitions import (
     GPS_TABLE,
+    PREMAKE_DAYS,
+    RETENTION_DAYS_DEFAULT,
     gps_partitions,
     make_gps_partitions,
     run_gps_maintenance,
@@ -329,10 +331,14 @@ def main() -> None:
         per_day = size["fix_bytes"] / args.days
         rows += [
             ("year, extrapolated: fixes", f"{size['fixes'] / args.days * 365:,.0f}"),
-            ("year, extrapolated: partitions", f"365 + {14} premade (180 + 14 with the default retention)"),
+            (
+                "year, extrapolated: partitions",
+                f"365 + {PREMAKE_DAYS} premade ({RETENTION_DAYS_DEFAULT} + {PREMAKE_DAYS} with the default retention)",
+            ),
             (
                 "year, extrapolated: disk of gps_fixes",
-                f"{per_day * 365 / 2**30:.0f} GiB a year kept, {per_day * 180 / 2**30:.0f} GiB at 180 days",
+                f"{per_day * 365 / 2**30:.0f} GiB a year kept, {per_day * RETENTION_DAYS_DEFAULT / 2**30:.0f} GiB "
+                f"at {RETENTION_DAYS_DEFAULT} days",
             ),
         ]
     finally:
