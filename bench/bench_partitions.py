@@ -151,6 +151,23 @@ class Month:
             made = make_gps_partitions(conn, self.end - dt.timedelta(days=self.days), self.end)
         print(f"prepared: {self.nseg} grid segments, {self.officers} officers, {len(made)} partitions made", flush=True)
 
+    def resume(self) -> None:
+        """Take the month already in the database (a run with ``--keep``, or an interrupted one): its end
+        is the newest fix of its devices; ANALYZE it again."""
+        with self.engine.begin() as conn:
+            grid = "SELECT count(*) FROM street_segments WHERE segment_key ~ '^S[0-9]+$'"
+            self.nseg = conn.execute(text(grid)).scalar_one()
+            self.end = conn.execute(
+                text(
+                    "SELECT max(ts) FROM gps_fixes WHERE ts > now() - interval '3 days' AND ts <= now() "
+                    "AND subject_id ~ '^[PV][0-9]{3}$'"
+                )
+            ).scalar_one()
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE gps_fixes"))
+            conn.execute(text("ANALYZE segment_visits"))
+        print(f"reused: month ending {self.end:%Y-%m-%d %H:%M:%S} UTC, {self.nseg} grid segments", flush=True)
+
     def load(self) -> float:
         """Generate the month day by day (fixes, then visits); return the seconds."""
         began = time.perf_counter()
@@ -258,6 +275,9 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=200, help="ingest: sources posting at once")
     parser.add_argument("--source-devices", type=int, default=20, help="ingest: devices of each source")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the month already in the bench database (kept or interrupted)"
+    )
     args = parser.parse_args()
     name = f"{get_settings().db_name}_bench_parts"
     url = sibling_database(name)
@@ -265,12 +285,16 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
     try:
         month = Month(engine, args.days, args.fixes_per_day, args.devices)
-        month.prepare()
-        load_s = month.load()
+        if args.reuse:
+            month.resume()
+            load = "reused (--reuse)"
+        else:
+            month.prepare()
+            load = f"{month.load():.0f} s"
         size = sizes(engine)
         rows += [
             ("fixes loaded (reltuples)", f"{size['fixes']:,.0f} in {args.days} days, {month.devices} devices"),
-            ("load time (server-side generate + visits + VACUUM ANALYZE)", f"{load_s:.0f} s"),
+            ("load time (server-side generate + visits + VACUUM ANALYZE)", load),
             ("gps_fixes partitions", f"{size['partitions']} (incl. default and premade)"),
             ("gps_fixes on disk (tables + indexes)", f"{size['fix_bytes'] / 2**30:.2f} GiB"),
             ("segment_visits on disk", f"{size['visit_bytes'] / 2**20:.0f} MiB"),
@@ -345,6 +369,8 @@ def main() -> None:
         engine.dispose()
         if not args.keep:
             drop_database(name)
+        else:
+            print(f"kept database {name} (--reuse measures it again)")
     width = max(len(k) for k, _ in rows)
     print()
     for key, value in rows:
