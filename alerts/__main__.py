@@ -2,6 +2,8 @@
 
 The loop checks a cheap change token (newest fix, case change, visit) every ``--poll`` seconds and
 evaluates when it moved, and at least every ``--interval`` seconds; each evaluation logs its time.
+Every ``--maintenance`` seconds it also runs the partition maintenance of gps_fixes
+(``geo/partitions.py``, the same as ``python -m etl maintenance``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import signal
 import sys
 import time
@@ -16,9 +19,20 @@ import time
 from alerts.evaluate import evaluate
 from alerts.rules import RULES
 from alerts.store import change_token
-from geo.db import writer_engine
+from geo.db import get_engine, writer_engine
+from geo.partitions import run_gps_maintenance
+from geo.region import get_region
 
 log = logging.getLogger("alerts")
+
+
+def _maintain() -> None:
+    """One partition maintenance of gps_fixes (as the owner); a failure is logged, the loop goes on."""
+    try:
+        with get_engine().begin() as conn:
+            log.info(run_gps_maintenance(conn, get_region().gps.retention_days).line())
+    except Exception as exc:
+        log.warning("partition maintenance failed: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--interval", type=float, default=60.0, help="evaluate at least every N seconds (default 60)")
     run.add_argument("--poll", type=float, default=5.0, help="check for new data every N seconds (default 5)")
     run.add_argument("--rules", default="", help=f"comma-separated subset of {','.join(RULES)}")
+    run.add_argument(
+        "--maintenance",
+        type=float,
+        default=3600.0,
+        help="run the gps_fixes partition maintenance every N seconds (default 3600; 0: never, a timer runs it)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     rules = [r for r in args.rules.split(",") if r] or None
@@ -47,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    last_token, last_run = None, 0.0
+    last_token, last_run, last_maintenance = None, 0.0, -math.inf
     while not stop:
+        if args.maintenance > 0 and time.monotonic() - last_maintenance >= args.maintenance:
+            last_maintenance = time.monotonic()
+            _maintain()
         try:
             with engine.connect() as conn:
                 token = change_token(conn)

@@ -196,11 +196,14 @@ def history(conn: Connection, squad: str, since: dt.datetime) -> pd.DataFrame:
 
 def change_token(conn: Connection) -> dict[str, Any]:
     """A cheap fingerprint of the data the rules and the live maps read: newest fix, newest case
-    change, newest visit, newest warning change (index-only lookups)."""
+    change, newest visit, newest warning change (index-only lookups). Fixes count from the last day
+    only, so that just its partitions of gps_fixes are read; older fixes loaded from files show in
+    the newest visit."""
     row = (
         conn.execute(
             text(
-                """SELECT (SELECT max(id) FROM gps_fixes) AS fix,
+                """SELECT (SELECT max(id) FROM gps_fixes WHERE ts > now() - interval '1 day'
+                                                                AND ts <= now() + interval '1 hour') AS fix,
                           (SELECT max(updated_at) FROM cases) AS case_at,
                           (SELECT max(id) FROM segment_visits) AS visit,
                           (SELECT max(id) FROM warnings) AS warning,

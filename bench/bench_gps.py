@@ -152,6 +152,21 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def insert_grid(engine) -> int:
+    """Insert the grid's street segments (ids 1…n, keys ``S<id>``) into an empty street_segments; return n."""
+    ids, lines, _ = grid_segments(get_region().metric_crs)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO street_segments (id, segment_key, name, geom) SELECT i, 'S' || i, '路' || i, "
+                "ST_GeomFromWKB(w, 4326) FROM unnest(CAST(:ids AS int[]), CAST(:wkb AS bytea[])) AS t(i, w)"
+            ),
+            {"ids": ids.tolist(), "wkb": [shapely.to_wkb(g) for g in lines]},
+        )
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('street_segments', 'id'), :n)"), {"n": len(ids)})
+    return len(ids)
+
+
 def fresh_schema(streets: bool = True):
     """A migrated schema of its own with the grid's street segments; returns (engine, drop)."""
     base = database_url()
@@ -162,15 +177,7 @@ def fresh_schema(streets: bool = True):
     engine = get_engine(base.update_query_dict({"options": f"-csearch_path={schema},public"}))
     upgrade(engine)
     if streets:
-        ids, lines, _ = grid_segments(get_region().metric_crs)
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO street_segments (id, segment_key, name, geom) SELECT i, 'S' || i, '路' || i, "
-                    "ST_GeomFromWKB(w, 4326) FROM unnest(CAST(:ids AS int[]), CAST(:wkb AS bytea[])) AS t(i, w)"
-                ),
-                {"ids": ids.tolist(), "wkb": [shapely.to_wkb(g) for g in lines]},
-            )
+        insert_grid(engine)
 
     def drop() -> None:
         engine.dispose()

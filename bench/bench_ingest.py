@@ -52,9 +52,20 @@ def free_port() -> int:
 class Source(threading.Thread):
     """One vendor platform: posts the next batch of each of its devices, back to back, until ``stop``."""
 
-    def __init__(self, number: int, devices: int, batch: int, url: str, token: str, start: float, stop: float) -> None:
+    def __init__(
+        self,
+        number: int,
+        devices: int,
+        batch: int,
+        url: str,
+        token: str,
+        start: float,
+        stop: float,
+        prefix: str = "BENCH",
+    ) -> None:
         super().__init__(daemon=True)
         self.number, self.devices, self.batch, self.url, self.token = number, devices, batch, url, token
+        self.prefix = prefix
         self.start_ts, self.stop_at = start, stop
         self.times: list[float] = []
         self.accepted = self.failed = 0
@@ -71,7 +82,7 @@ class Source(threading.Thread):
             along = (i * STEP_S * SPEED_MPS) % ((GRID - 1) * BLOCK_M)
             lon, lat = to_wgs84(self.x0 + along, np.full(len(i), self.y0 + row * BLOCK_M + 3.0), self.metric)
             times = pd.to_datetime(self.start_ts + i * STEP_S, unit="s", utc=True)
-            device = f"BENCH{self.number:03d}-{d}"
+            device = f"{self.prefix}{self.number:03d}-{d}"
             out += [
                 {"device": device, "time": t.isoformat(), "lon": float(a), "lat": float(b), "crs": "wgs84"}
                 for t, a, b in zip(times, lon, lat, strict=True)
@@ -98,11 +109,22 @@ class Source(threading.Thread):
 
 
 def one_run(args: argparse.Namespace) -> dict[str, float]:
+    """One run on a fresh schema with the street grid (dropped afterwards)."""
     engine, drop = fresh_schema()
+    try:
+        return measure(engine, args)
+    finally:
+        drop()
+
+
+def measure(engine, args: argparse.Namespace, prefix: str = "BENCH") -> dict[str, float]:
+    """Serve the API on ``engine``'s database under gunicorn and let ``args.sources`` sources post for
+    ``args.seconds``; their devices are named ``<prefix><source>-<n>`` (a fresh prefix per run when the
+    database already holds fixes). The counts afterwards read only these devices' fixes of the run."""
     api = None
     try:
         ensure_roles(engine)
-        token = create_token(engine, "bench", ["gps"])
+        token = create_token(engine, f"bench-{prefix}", ["gps"])
         port = free_port()
         env = dict(
             os.environ, DATABASE_URL=engine.url.render_as_string(hide_password=False), EGIS_API_RATE_PER_S="100000"
@@ -120,7 +142,8 @@ def one_run(args: argparse.Namespace) -> dict[str, float]:
         start = time.time() - 6 * 3600
         stop = time.monotonic() + args.seconds
         sources = [
-            Source(n, args.devices, args.batch, base + "/api/v1/gps", token, start, stop) for n in range(args.sources)
+            Source(n, args.devices, args.batch, base + "/api/v1/gps", token, start, stop, prefix)
+            for n in range(args.sources)
         ]
         began = time.perf_counter()
         for source in sources:
@@ -130,10 +153,15 @@ def one_run(args: argparse.Namespace) -> dict[str, float]:
         elapsed = time.perf_counter() - began
         accepted = sum(s.accepted for s in sources)
         times = sorted(t for s in sources for t in s.times)
+        mine = {"p": prefix + "%", "since": pd.Timestamp(start, unit="s", tz="UTC").to_pydatetime()}
         with engine.connect() as conn:
-            stored = conn.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one()
-            matched = conn.execute(text("SELECT count(*) FROM gps_fixes WHERE segment_id IS NOT NULL")).scalar_one()
-            visits = conn.execute(text("SELECT count(*) FROM segment_visits")).scalar_one()
+            stored, matched = conn.execute(
+                text("SELECT count(*), count(segment_id) FROM gps_fixes WHERE subject_id LIKE :p AND ts >= :since"),
+                mine,
+            ).one()
+            visits = conn.execute(
+                text("SELECT count(*) FROM segment_visits WHERE subject_id LIKE :p AND entered_at >= :since"), mine
+            ).scalar_one()
         copy_rate = plain_copy(engine, stored)
         return {
             "fixes_per_s": accepted / elapsed,
@@ -151,7 +179,6 @@ def one_run(args: argparse.Namespace) -> dict[str, float]:
         if api is not None:
             api.terminate()
             api.wait(timeout=30)
-        drop()
 
 
 def plain_copy(engine, n: int) -> float:

@@ -50,7 +50,8 @@ SEARCHES = {
 }
 
 
-def _median_ms(call, runs: int) -> float:
+def median_ms(call, runs: int) -> float:
+    """Median wall time of ``call()`` over ``runs`` calls, in ms."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -101,14 +102,14 @@ def main() -> None:
                 return case_count(conn, params, search=search)
 
             rows = page()
-            page_ms = _median_ms(page, args.runs)
+            page_ms = median_ms(page, args.runs)
             sql, binds = _count_statement(conn, search)
-            indexed = _median_ms(
+            indexed = median_ms(
                 lambda conn=conn, sql=sql, binds=binds: conn.exec_driver_sql(sql, binds).all(), args.runs
             )
             conn.exec_driver_sql("SET enable_bitmapscan = off")
             conn.exec_driver_sql("SET enable_indexscan = off")
-            seq = _median_ms(lambda conn=conn, sql=sql, binds=binds: conn.exec_driver_sql(sql, binds).all(), args.runs)
+            seq = median_ms(lambda conn=conn, sql=sql, binds=binds: conn.exec_driver_sql(sql, binds).all(), args.runs)
             conn.rollback()
         print(f"{label:30} {page_ms:9.1f} {indexed:13.1f} {seq:12.1f} {rows:6d}")
 

@@ -120,6 +120,21 @@ def rematch() -> None:
     print_summary([rematch_fixes(writer_engine())])
 
 
+@main.command()
+def maintenance() -> None:
+    """Partitions of gps_fixes: premake the coming days, drop those past [gps] retention_days, empty the default."""
+    from geo.db import get_engine
+    from geo.partitions import run_gps_maintenance
+
+    with get_engine().begin() as conn:  # the owner: creating and dropping partitions is DDL
+        report = run_gps_maintenance(conn, get_region().gps.retention_days)
+    console.print(report.line())
+    for name in report.created:
+        console.print(f"  + {name}")
+    for name in report.dropped:
+        console.print(f"  - {name}")
+
+
 @main.command("due-times")
 def due_times() -> None:
     """Recompute the due times of loaded cases from the region's time limits and holiday calendar."""

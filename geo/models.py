@@ -390,7 +390,11 @@ class RouteSegment(Base):
 
 # -- GPS ------------------------------------------------------------------------------------
 class GpsFix(Base):
-    """One GPS fix of a street chief on patrol or a sanitation vehicle, after cleaning."""
+    """One GPS fix of a street chief on patrol or a sanitation vehicle, after cleaning.
+
+    Partitioned by day on ``ts`` (pg_partman, ``geo/partitions.py``), so ``ts`` is part of the
+    primary key; every query should constrain ``ts`` to its window.
+    """
 
     __tablename__ = "gps_fixes"
     __table_args__ = (
@@ -399,12 +403,13 @@ class GpsFix(Base):
         Index("ix_gps_fixes_ts", "ts"),
         Index("ix_gps_fixes_segment_id", "segment_id"),
         gist("gps_fixes"),
+        {"postgresql_partition_by": "RANGE (ts)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     subject_kind: Mapped[str] = mapped_column(String(12))
     subject_id: Mapped[str] = mapped_column(String(64))  # chief code or vehicle plate
-    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     geom: Mapped[WKBElement] = geometry_column("POINT", nullable=False)
     speed_mps: Mapped[float | None] = mapped_column(Float)
     heading: Mapped[float | None] = mapped_column(Float)

@@ -54,6 +54,13 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class GpsStorage:
+    """How long raw GPS fixes are kept (``[gps]`` of the region config); derived visits stay."""
+
+    retention_days: int = 180  # partitions of gps_fixes older than this are dropped (python -m etl maintenance)
+
+
+@dataclass(frozen=True)
 class TimeLimit:
     """How long a case of one type may take from received to closed."""
 
@@ -155,6 +162,7 @@ class Region:
     live: LiveThresholds = field(default_factory=LiveThresholds)
     warnings: WarningRules = field(default_factory=WarningRules)
     analysis: Analysis = field(default_factory=Analysis)
+    gps: GpsStorage = field(default_factory=GpsStorage)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -291,6 +299,7 @@ def read_region(path: Path | str) -> Region:
     live = read_live(raw.get("live", {}), problems)
     warnings = read_warnings(raw.get("warnings", {}), problems)
     analysis = _read_analysis(raw.get("analysis", {}), problems)
+    gps = _read_gps(raw.get("gps", {}), problems)
     values = dict(
         name=need("region", "name"),
         code=str(need("region", "code")),
@@ -336,6 +345,7 @@ def read_region(path: Path | str) -> Region:
         live=live,
         warnings=warnings,
         analysis=analysis,
+        gps=gps,
     )
 
 
@@ -346,6 +356,15 @@ def _read_analysis(section: dict, problems: list[str]) -> Analysis:
         problems.append("[analysis] case_segment_max_m must be a positive number of metres")
         return Analysis()
     return Analysis(case_segment_max_m=float(value))
+
+
+def _read_gps(section: dict, problems: list[str]) -> GpsStorage:
+    """The ``[gps]`` section (defaults for what it omits); problems are collected, not raised."""
+    value = section.get("retention_days", GpsStorage.retention_days)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.append("[gps] retention_days must be a whole number of days, at least 1")
+        return GpsStorage()
+    return GpsStorage(retention_days=value)
 
 
 def _read_patrol(section: dict, problems: list[str]) -> PatrolSpeeds:

@@ -81,6 +81,13 @@ def migrated_schema(test_url: URL, prefix: str = "t") -> Iterator[URL]:
         get_engine(url).dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            # pg_partman's registry of partitioned tables is database-wide (schema partman)
+            conn.execute(text("DELETE FROM partman.part_config WHERE parent_table LIKE :p"), {"p": f"{schema}.%"})
+            for template in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'partman' AND tablename LIKE :t"),
+                {"t": f"template_{schema}_%"},
+            ).scalars():
+                conn.execute(text(f'DROP TABLE partman."{template}"'))
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ SUBJECT_KINDS = ("patrol", "sanitation")
 OFFSET_CHECK_MIN = 50  # fixes of one declared CRS in a batch before the GCJ-02 check is worth its query
 _OFFSET_CHECKED: set[tuple[str, str]] = set()  # (source, crs) checked once per process: a wrong CRS is systematic
 NS = 1_000_000_000
+LAST_FIX_HORIZON = dt.timedelta(days=1)  # how far before a batch its devices' last fixes are looked for
 
 
 def ingest_fixes(
@@ -246,17 +247,21 @@ class LiveFixes:
         )
 
     def _last_fixes(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The last stored fix of each device of the batch."""
+        """The last stored fix of each device of the batch, looked for from a day before the batch's
+        first fix (gps_fixes is partitioned by day: only those partitions are read). An older last fix
+        neither rejects a fix of the batch (all are after it) nor continues its trip (the gap is longer
+        than any trip gap), so it does not matter."""
         devices = frame[["kind", "subject"]].drop_duplicates()
+        since = pd.Timestamp(int(frame["ts"].min()), tz="UTC").to_pydatetime() - LAST_FIX_HORIZON
         rows = self.conn.execute(
             text(
                 "SELECT d.k, d.s, f.ts_us, f.lon, f.lat, f.trip_id, f.segment_id FROM "
                 "unnest(CAST(:k AS text[]), CAST(:s AS text[])) AS d(k, s) CROSS JOIN LATERAL "
                 "(SELECT (extract(epoch FROM g.ts) * 1000000)::bigint AS ts_us, ST_X(g.geom) AS lon, "
                 "ST_Y(g.geom) AS lat, g.trip_id, g.segment_id FROM gps_fixes g WHERE g.subject_kind = d.k "
-                "AND g.subject_id = d.s ORDER BY g.ts DESC LIMIT 1) f"
+                "AND g.subject_id = d.s AND g.ts >= :since ORDER BY g.ts DESC LIMIT 1) f"
             ),
-            {"k": devices["kind"].tolist(), "s": devices["subject"].tolist()},
+            {"k": devices["kind"].tolist(), "s": devices["subject"].tolist(), "since": since},
         ).all()
         return pd.DataFrame(rows, columns=["kind", "subject", "ts_us", "lon", "lat", "trip", "segment"])
 
@@ -276,9 +281,11 @@ class LiveFixes:
             text(
                 "SELECT u.i FROM unnest(CAST(:i AS int[]), CAST(:k AS text[]), CAST(:s AS text[]), "
                 "CAST(:t AS timestamptz[])) AS u(i, k, s, t) WHERE EXISTS (SELECT 1 FROM gps_fixes g "
-                "WHERE g.subject_kind = u.k AND g.subject_id = u.s AND g.ts = u.t)"
+                "WHERE g.subject_kind = u.k AND g.subject_id = u.s AND g.ts = u.t AND g.ts >= :lo AND g.ts <= :hi)"
             ),
             {
+                "lo": pd.Timestamp(int(old["ts"].min()), tz="UTC").to_pydatetime(),
+                "hi": pd.Timestamp(int(old["ts"].max()), tz="UTC").to_pydatetime(),
                 "i": old["row"].astype(int).tolist(),
                 "k": old["kind"].tolist(),
                 "s": old["subject"].tolist(),

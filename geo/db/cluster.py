@@ -101,8 +101,18 @@ def _find_bindir(configured: Path | None) -> Path | None:
 EXTENSION_PACKAGES = (
     ("postgis", "postgresql-{major}-postgis-3", "PostGIS"),
     ("pgrouting", "postgresql-{major}-pgrouting", "pgRouting (routing on the street network, plans/)"),
+    ("pg_partman", "postgresql-{major}-partman", "pg_partman (time partitions of gps_fixes, geo/partitions.py)"),
 )
 EXTENSIONS = tuple(name for name, _, _ in EXTENSION_PACKAGES)
+EXTENSION_SCHEMAS = {"pg_partman": "partman"}  # extensions kept out of the public schema
+
+
+def create_extension_statements(extension: str) -> list[str]:
+    """The SQL that creates ``extension`` if missing (in its own schema when it has one)."""
+    schema = EXTENSION_SCHEMAS.get(extension)
+    if schema is None:
+        return [f"CREATE EXTENSION IF NOT EXISTS {extension}"]
+    return [f"CREATE SCHEMA IF NOT EXISTS {schema}", f"CREATE EXTENSION IF NOT EXISTS {extension} SCHEMA {schema}"]
 
 
 def _apt_install(packages: list[str]) -> None:
@@ -433,7 +443,8 @@ class Cluster:
                     created = True
             with psycopg.connect(self._dsn(name), autocommit=True) as conn:
                 for extension in EXTENSIONS:
-                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))
+                    for statement in create_extension_statements(extension):
+                        conn.execute(statement)
         except psycopg.Error as exc:
             raise DatabaseError(f"cannot prepare database {name!r} in the embedded cluster: {exc}") from exc
         return created

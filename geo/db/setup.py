@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geo.db import database_url, get_engine, normalize_url
-from geo.db.cluster import EXTENSIONS, Cluster
+from geo.db.cluster import EXTENSIONS, Cluster, create_extension_statements
 from geo.db.migrate import upgrade
 from geo.errors import DatabaseError
 from geo.settings import get_settings
@@ -40,7 +40,7 @@ def check_connection(url: URL) -> None:
 
 
 def enable_postgis(url: URL) -> None:
-    """``CREATE EXTENSION IF NOT EXISTS`` PostGIS and pgRouting; a clear error when that is not allowed."""
+    """``CREATE EXTENSION IF NOT EXISTS`` PostGIS, pgRouting, pg_partman; a clear error when that is not allowed."""
     engine = get_engine(url)
     for extension in EXTENSIONS:
         with engine.begin() as conn:
@@ -49,7 +49,8 @@ def enable_postgis(url: URL) -> None:
                 continue
         try:
             with engine.begin() as conn:
-                conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
+                for statement in create_extension_statements(extension):
+                    conn.execute(text(statement))
         except (ProgrammingError, OperationalError) as exc:
             raise DatabaseError(
                 f"{extension} is not enabled in {url.database} and this user may not enable it ({exc.orig}); "

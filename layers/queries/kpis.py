@@ -164,7 +164,9 @@ def _live_sql(region: Region) -> TextClause:
     SELECT
         (SELECT count(DISTINCT g.subject_id) FROM gps_fixes g
            LEFT JOIN street_chiefs c ON c.code = g.subject_id
-          WHERE g.subject_kind = 'patrol' AND g.ts > ref.now - make_interval(secs => :online_s) AND g.ts <= ref.now
+          WHERE g.subject_kind = 'patrol'
+            AND g.ts > CAST(:now AS timestamptz) - make_interval(secs => :online_s)
+            AND g.ts <= CAST(:now AS timestamptz)  -- the parameter, not ref.now: pruned at plan time
             AND {duty_start_sql("g.subject_id", "ref.now", region)} IS NOT NULL
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS on_duty,
         (SELECT count(*) FROM cases c WHERE c.received_at >= ref.day_start AND c.received_at <= ref.now

@@ -31,8 +31,10 @@ def _geometry_columns(engine: Engine) -> dict[tuple[str, str], tuple[str, int]]:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT f_table_name, f_geometry_column, type, srid FROM geometry_columns "
-                "WHERE f_table_schema = current_schema()"
+                "SELECT f_table_name, f_geometry_column, type, srid FROM geometry_columns g "
+                "WHERE f_table_schema = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_class c "
+                "WHERE c.relnamespace = CAST(current_schema() AS regnamespace) AND c.relname = g.f_table_name "
+                "AND c.relispartition)"  # the day partitions of gps_fixes are the parent's, not tables of their own
             )
         ).all()
     return {(t, c): (kind, srid) for t, c, kind, srid in rows}

@@ -1,7 +1,7 @@
 """device registry (vendor device id → chief / vehicle over time) and the per-officer duty roster
 
 Revision ID: 1505
-Revises: 1503
+Revises: 1504
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1505"
-down_revision = "1503"
+down_revision = "1504"
 branch_labels = None
 depends_on = None
 
