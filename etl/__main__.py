@@ -38,6 +38,7 @@ def demo() -> None:
     from etl.demo import load_demo
 
     print_summary(load_demo(writer_engine()))
+    _gps_maintenance()  # the demo's past days of fixes land in the default partition: move them to their days
 
 
 def _load_help() -> str:
@@ -123,6 +124,11 @@ def rematch() -> None:
 @main.command()
 def maintenance() -> None:
     """Partitions of gps_fixes: premake the coming days, drop those past [gps] retention_days, empty the default."""
+    _gps_maintenance()
+
+
+def _gps_maintenance() -> None:
+    """Run the gps_fixes partition maintenance as the owner and print what it did."""
     from geo.db import get_engine
     from geo.partitions import run_gps_maintenance
 
