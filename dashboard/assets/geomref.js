@@ -97,7 +97,8 @@
     }
 
     function wrap(plotly) {
-        if (!plotly || plotly._egisGeomref) { return plotly; }
+        // plotly_early.js puts a promise of plotly.js here until the library has run: nothing to wrap yet.
+        if (!plotly || plotly._egisGeomref || typeof plotly.then === "function") { return plotly; }
         const react = plotly.react;
         // Draw with what is loaded; a set still loading is drawn when it arrives, unless a newer figure
         // was drawn meanwhile (that one expands it itself). The map never waits for the lines.
@@ -108,6 +109,7 @@
             const urls = urlsOf(data);
             gd._egisLatest = args;
             if (!urls.length) { return react.apply(plotly, args); }
+            urls.forEach(load);  // fetched while plotly draws the rest of the map
             const full = expanded(data);
             const call = args.slice();
             call[1] = figure ? Object.assign({}, figure, {data: full}) : full;

@@ -152,3 +152,21 @@ def test_a_second_page_visit_does_not_download_the_geometry_again(page_at, dash_
     assert len(again) == 1
     assert again[0]["transfer"] == 0 or again[0]["status"] == 304, again  # the browser's cache, not a download
     assert not page.console_errors
+
+
+@pytest.mark.browser
+def test_plotly_starts_loading_before_the_page_callback_returns_and_loads_once(page_at) -> None:
+    """The 5 MB map library is fetched in parallel with the page's first callback, not after it."""
+    page = page_at("/squad/ZD01")
+    wait_for_traces(page, "squad-map", "hotspots")
+    entries = page.evaluate(
+        """() => performance.getEntriesByType('resource')
+            .filter(e => e.name.includes('plotly.min.js') || e.name.includes('_dash-update-component'))
+            .map(e => ({name: e.name, start: e.startTime, end: e.responseEnd}))"""
+    )
+    plotly = [e for e in entries if "plotly.min.js" in e["name"]]
+    callbacks = [e for e in entries if "_dash-update-component" in e["name"]]
+    assert len(plotly) == 1, plotly  # fetched (and run) once
+    assert callbacks and plotly[0]["start"] < min(c["end"] for c in callbacks)
+    assert page.evaluate("() => typeof window.Plotly.react === 'function'")
+    assert not page.console_errors
