@@ -289,9 +289,12 @@ def _listing(
     Input(CASES_GRID, "virtualRowData"),
     Input(CASES_GRID, "selectedRows"),
     Input(CASES_FIX_POINT, "data"),
+    prevent_initial_call=True,  # the layout draws the first rows: an initial call (no rows yet) would wipe them
 )
 def draw(rows, selected, picked) -> Any:
     """Map of the rows in the grid (after its own filters), zoomed to them, the selected one highlighted."""
+    if rows is None:  # the grid has not reported its rows yet
+        return no_update
     rows = rows or []
     located = [r for r in rows if r.get("lon") is not None and r.get("lat") is not None]
     patch = Patch()

@@ -185,3 +185,26 @@ def test_the_case_list_page_arrives_with_its_first_map_drawn(page_at, seeded) ->
     points = sum(len(t.get("customdata") or []) for t in first["props"]["figure"]["data"])  # a case id per point
     assert located > 0 and points == located  # every listed case with a position, before the grid's round trip
     assert not page.console_errors
+
+
+def test_the_case_map_keeps_its_first_points_while_the_grid_loads(page_at, seeded) -> None:
+    """Once drawn, the first points stay: the map's callback does not redraw it empty before the grid
+    has reported its rows (it used to, on its initial call, so the map blinked empty for a second)."""
+    page = page_at("/cases")
+    page.add_init_script(
+        """window.__casePoints = [];
+        setInterval(() => {
+            const gd = document.querySelector('#cases-map .js-plotly-plot');
+            if (!gd || !gd._fullData) return;
+            const n = gd._fullData.reduce((a, t) => a + ((t.lon || []).length), 0);
+            const seen = window.__casePoints;
+            if (!seen.length || seen[seen.length - 1] !== n) seen.push(n);
+        }, 10);"""
+    )
+    page.reload()
+    page.wait_for_selector("#cases-grid .ag-row", timeout=20000)
+    page.wait_for_timeout(1500)  # past the grid's first report of its rows
+    counts = page.evaluate("() => window.__casePoints")
+    assert counts and counts[0] > 0, counts  # the first map drawn already has its points
+    assert all(n > 0 for n in counts), counts  # and never goes blank
+    assert not page.console_errors
