@@ -27,12 +27,26 @@ _LABELS = f"""() => {{ const m = {_MAP};
 def _labels_at(page, lon: float | None = None, lat: float | None = None, zoom: float | None = None) -> set[tuple]:
     """(label layer, name) of every name MapLibre has placed on the map, after moving it if asked."""
     page.wait_for_function(_READY, timeout=30000)
-    if zoom is not None:
-        page.evaluate(f"([lon, lat, z]) => {_MAP}.jumpTo({{center: [lon, lat], zoom: z}})", [lon, lat, zoom])
+    if zoom is None:
+        page.wait_for_timeout(800)  # symbol placement runs after the tiles are in
+        return {tuple(pair) for pair in page.evaluate(_LABELS)}
+    # A redraw of the page's figure (e.g. when the segment geometry arrives) may still be under way:
+    # the view is set again until it holds, and the names are read once two readings agree.
+    previous: set[tuple] | None = None
+    for _ in range(12):
+        view = page.evaluate(
+            f"() => {{ const m = {_MAP}; const c = m.getCenter(); return [c.lng, c.lat, m.getZoom()]; }}"
+        )
+        if abs(view[0] - lon) > 1e-4 or abs(view[1] - lat) > 1e-4 or abs(view[2] - zoom) > 0.01:
+            page.evaluate(f"([lon, lat, z]) => {_MAP}.jumpTo({{center: [lon, lat], zoom: z}})", [lon, lat, zoom])
         page.wait_for_timeout(300)
         page.wait_for_function(_READY, timeout=30000)
-    page.wait_for_timeout(800)  # symbol placement runs after the tiles are in
-    return {tuple(pair) for pair in page.evaluate(_LABELS)}
+        page.wait_for_timeout(500)  # symbol placement runs after the tiles are in
+        labels = {tuple(pair) for pair in page.evaluate(_LABELS)}
+        if labels and labels == previous:
+            return labels
+        previous = labels
+    return previous or set()
 
 
 def test_names_are_drawn_on_the_map_townships_squads_and_streets(page_at, seeded, screenshots) -> None:
