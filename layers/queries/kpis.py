@@ -162,13 +162,14 @@ def _live_sql(region: Region) -> TextClause:
         f"""
     WITH ref AS (SELECT CAST(:now AS timestamptz) AS now, CAST(:day_start AS timestamptz) AS day_start)
     SELECT
-        (SELECT count(DISTINCT g.subject_id) FROM gps_fixes g
-           LEFT JOIN street_chiefs c ON c.code = g.subject_id
-          WHERE g.subject_kind = 'patrol'
-            AND g.ts > CAST(:now AS timestamptz) - make_interval(secs => :online_s)
-            AND g.ts <= CAST(:now AS timestamptz)  -- the parameter, not ref.now: pruned at plan time
-            AND {duty_start_sql("g.subject_id", "ref.now", region)} IS NOT NULL
-            AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS on_duty,
+        (SELECT count(*) FROM (  -- online officers first, then the duty rule once per officer, not per fix
+            SELECT DISTINCT g.subject_id FROM gps_fixes g
+              LEFT JOIN street_chiefs c ON c.code = g.subject_id
+             WHERE g.subject_kind = 'patrol'
+               AND g.ts > CAST(:now AS timestamptz) - make_interval(secs => :online_s)
+               AND g.ts <= CAST(:now AS timestamptz)  -- the parameter, not ref.now: pruned at plan time
+               AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) online
+          WHERE {duty_start_sql("online.subject_id", "ref.now", region)} IS NOT NULL) AS on_duty,
         (SELECT count(*) FROM cases c WHERE c.received_at >= ref.day_start AND c.received_at <= ref.now
             AND (CAST(:squads AS text[]) IS NULL OR c.squad_code = ANY(CAST(:squads AS text[])))) AS new_today,
         (SELECT count(*) FROM cases c WHERE {awaiting_arrival_sql("c", "ref.now")} AND c.dispatched_at IS NULL
