@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash
 import plotly.graph_objects as go
@@ -41,6 +41,8 @@ WALL_LEGEND = "wall-legend"
 WALL_FOCUS = "wall-focus"
 WALL_FOCUS_DRAWN = "wall-focus-drawn"
 DESIGN_HEIGHT = 1080  # the layout is designed for 1080 lines; 4K screens scale by 2
+NARROW_MAX_PX = 900  # at most this wide the wall is one column (the @media rule of wall.css)
+NARROW_TEXT_SCALE = 0.6  # the map's names there: a phone is held at arm's length, not read from 5 m
 
 MAP_LAYERS = ["response_times", "hotspots"]
 HOTSPOT_DAYS = 30
@@ -49,6 +51,7 @@ HOTSPOT_RESOLUTION = 7  # H3 cells of about 5 km², visible at county zoom on a 
 RESPONSE_METRIC = ARRIVAL_METRIC
 FOCUS_COLOUR = "#00e5ff"  # the outline of the squad the rotation shows (no data colour is cyan)
 FONT_PX = 24  # the smallest text the wall draws on a 1080-line screen (readable from across the room)
+COLORBAR_PX = 190  # the width of the colour bar with its title in two lines, at FONT_PX; the county stays left of it
 
 
 def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any) -> html.Div:
@@ -56,7 +59,7 @@ def layout(refresh: str | None = None, rotate: str | None = None, **_query: Any)
     region = get_region()
     refresh_s = _seconds(refresh, get_settings().wall_refresh_s)
     rotate_s = _seconds(rotate, 20)
-    center, zoom = _view(1.0)
+    center, zoom = _view(Screen())  # until the browser has measured
     try:
         traces, kpis, ranking, store, stamp, warning, warning_class, legend = snapshot()
         title = wall_title(request_scope(WALL))
@@ -142,26 +145,28 @@ def _seconds(value: str | None, default: int) -> int:
     State(WALL_STORE, "data"),
     prevent_initial_call=True,  # the layout carries the first view
 )
-def refresh(_ticks: int | None, scale: float | None, focus: str | None, last_good: dict | None) -> tuple:
+def refresh(_ticks: int | None, measured: Any, focus: str | None, last_good: dict | None) -> tuple:
     """Re-read the figures and patch only the map's data, so the view and the basemap stay put.
 
-    When the screen's scale arrives (once, at load) the county is fitted to the screen and the map's
-    names are scaled with it. The squad the rotation shows keeps its outline (see :func:`rotate`).
+    When the screen's measure arrives (once, at load) the county is fitted to the map as drawn and
+    the map's names are scaled with the screen. The squad the rotation shows keeps its outline (see
+    :func:`rotate`).
     """
-    scale = float(scale or 1.0)
+    screen = Screen.from_store(measured)
     try:
-        traces, *rest = snapshot(scale, focus)
+        traces, *rest = snapshot(screen, focus)
     except data.DataUnavailable as exc:
         since = (last_good or {}).get("at", "—")
         warning = f"⚠ {exc}，正在显示 {since} 的数据，恢复后自动更新"
         return no_update, no_update, no_update, no_update, no_update, warning, "wall-warning", no_update
     patch = Patch()
     patch["data"] = [trace.to_plotly_json() for trace in traces]
-    if ctx.triggered_id == WALL_SCALE and scale != 1.0:
-        center, zoom = _view(scale)
+    if ctx.triggered_id == WALL_SCALE:
+        center, zoom = _view(screen)
         patch["layout"]["map"]["zoom"] = zoom
         patch["layout"]["map"]["center"] = center
-        patch["layout"]["map"]["style"] = basemap.map_style(dark=True, text_scale=scale)
+        if screen.text_scale != 1.0:
+            patch["layout"]["map"]["style"] = basemap.map_style(dark=True, text_scale=screen.text_scale)
     return patch, *rest
 
 
@@ -183,12 +188,13 @@ def focused(squads: list[dict[str, Any]], turns: int | None) -> dict[str, Any]:
     return ordered[(turns or 0) % len(ordered)]
 
 
-def snapshot(scale: float = 1.0, focus: str | None = None) -> tuple:
+def snapshot(screen: Screen | None = None, focus: str | None = None) -> tuple:
     """Everything the wall shows: map traces, KPI cards, squad ranking, rotation store, stamp, warning, legend.
 
     The squad list, the rotation and the map's colours all read :data:`ARRIVAL_METRIC` from the one
     response-times layer result, so a squad's minutes and colour agree everywhere on the wall.
-    ``focus`` is the code of the squad the rotation shows, outlined on the map.
+    ``focus`` is the code of the squad the rotation shows, outlined on the map; ``screen`` sizes the
+    map's text and places its colour bar (default: a 1080-line wall).
 
     Raises
     ------
@@ -215,7 +221,10 @@ def snapshot(scale: float = 1.0, focus: str | None = None) -> tuple:
     )
     results.update(hot)
     notes += hot_notes
-    traces = [_wall_style(trace, scale) for trace in layer_traces(results, MAP_LAYERS)]
+    screen = screen or Screen()
+    drawn = layer_traces(results, MAP_LAYERS)
+    keyed = [trace for trace in drawn if screen.keys_in_legend(trace)]  # before the styling hides their bars
+    traces = [_wall_style(trace, screen) for trace in drawn]
     names = dict(zip(squads["code"], squads["name"], strict=True))
     minutes = _arrival_minutes(results.get("response_times"))
     counted = {row["squad_code"]: row for row in kpis["per_squad"]}
@@ -242,7 +251,7 @@ def snapshot(scale: float = 1.0, focus: str | None = None) -> tuple:
         warnings.insert(0, stale)
     if focus not in names:  # the outline stays on the squad the rotation shows (the first at load)
         focus = focused(per_squad, 0)["squad_code"] if per_squad else None
-    outline = _focus_trace(traces, focus, scale)
+    outline = _focus_trace(traces, focus, screen.text_scale)
     if outline is not None:
         traces.append(outline)
     traces += live.traces(scope)  # last: dashboard.live patches them by their index from the end
@@ -257,7 +266,7 @@ def snapshot(scale: float = 1.0, focus: str | None = None) -> tuple:
         stamp,
         " · ".join(warnings),
         "wall-warning" + ("" if stale else " note") + ("" if warnings else " hidden"),
-        _legend(results.get("hotspots"), outline is not None),
+        _legend(results.get("hotspots"), outline is not None, keyed),
     )
 
 
@@ -287,8 +296,9 @@ def _focus_trace(traces: list[Any], code: str | None, scale: float) -> go.Chorop
     )
 
 
-def _legend(hotspots: LayerResult | None, focus: bool) -> list[html.Div]:
-    """The map's own key (the squads' colour bar is drawn by the map): hotspot classes and the outline."""
+def _legend(hotspots: LayerResult | None, focus: bool, coloured: list[Any]) -> list[html.Div]:
+    """The map's own key: hotspot classes, the outline, and the colour scale of the ``coloured`` traces
+    whose colour bar the map does not draw (a portrait map, see :meth:`Screen.keys_in_legend`)."""
     rows = [
         html.Div([html.Span(className="swatch", style={"background": item.color}), item.label], className="legend-row")
         for item in (hotspots.legend if hotspots is not None else [])
@@ -303,37 +313,110 @@ def _legend(hotspots: LayerResult | None, focus: bool) -> list[html.Div]:
                 className="legend-row",
             )
         )
+    for trace in coloured:
+        rows += _colour_key(trace)
     return rows
 
 
-def _view(scale: float) -> tuple[dict[str, float], float]:
-    """Centre and zoom fitting the county in the wall's map on a screen ``scale`` × 1080 lines high."""
-    return view_for_bounds(get_region().outline.bounds, width_px=int(1100 * scale), height_px=int(900 * scale))
+def _colour_key(trace: Any) -> list[html.Div]:
+    """A trace's colour bar as rows of the HTML legend: its title, the gradient, its tick labels."""
+    stops = ", ".join(f"{colour} {position * 100:.0f}%" for position, colour in trace.colorscale)
+    low, high = float(trace.zmin), float(trace.zmax)
+    values = trace.colorbar.tickvals or (low, high)
+    labels = trace.colorbar.ticktext or [f"{v:g}" for v in values]
+    ticks = []
+    for value, label in zip(values, labels, strict=True):
+        at = (float(value) - low) / ((high - low) or 1.0) * 100  # shifted by as much: the ends stay inside
+        ticks.append(html.Span(label, style={"left": f"{at:.0f}%", "transform": f"translateX(-{at:.0f}%)"}))
+    return [
+        html.Div(trace.colorbar.title.text, className="legend-title"),
+        html.Div(className="legend-gradient", style={"background": f"linear-gradient(to right, {stops})"}),
+        html.Div(ticks, className="legend-ticks"),
+    ]
 
 
+class Screen(NamedTuple):  # not a dataclass: dash loads the pages without a sys.modules entry
+    """What the browser measured at load: how much to scale the text, and the map's size in pixels.
+
+    The defaults are a 1080-line wall (the map about 1100 × 900 px), also used for anything the
+    store holds that is not a measure.
+    """
+
+    text_scale: float = 1.0  # names, colour bars and outlines × this: 2 on a 2160-line wall, less on a phone
+    map_width: int = 1100
+    map_height: int = 900
+
+    @classmethod
+    def from_store(cls, value: Any) -> Screen:
+        """The measure the clientside callback stored (``{"text", "width", "height"}``), within sane bounds."""
+        if not isinstance(value, dict):
+            return cls()
+        try:
+            text_scale = min(max(float(value["text"]), NARROW_TEXT_SCALE), 4.0)
+            width, height = (min(max(int(value[k]), 200), 8000) for k in ("width", "height"))
+        except (KeyError, TypeError, ValueError):
+            return cls()
+        return cls(text_scale, width, height)
+
+    @property
+    def portrait(self) -> bool:
+        """A map taller than wide (a phone): no room beside the county for a colour bar."""
+        return self.map_width < self.map_height
+
+    def keys_in_legend(self, trace: Any) -> bool:
+        """Whether ``trace``'s colour scale goes to the HTML legend instead of a colour bar on the map."""
+        return self.portrait and getattr(trace, "colorbar", None) is not None and trace.showscale is not False
+
+
+def _view(screen: Screen) -> tuple[dict[str, float], float]:
+    """Centre and zoom fitting the county in the wall's map, left of the colour bar."""
+    free = 0 if screen.portrait else round(COLORBAR_PX * screen.text_scale)
+    return view_for_bounds(get_region().outline.bounds, screen.map_width, screen.map_height, free_right_px=free)
+
+
+# The text scale follows the screen's lines (4K: 2); a phone or narrow window, where the wall is one
+# column (wall.css), draws smaller names. The map's own box is measured, as its share of the screen
+# depends on the layout.
 clientside_callback(
-    f"function(_) {{ return Math.max(1, Math.round(window.innerHeight / {DESIGN_HEIGHT} * 100) / 100); }}",
+    f"""function(_) {{
+        const box = document.querySelector('.wall-map-box');
+        const rect = box ? box.getBoundingClientRect() : {{width: 1100, height: 900}};
+        const narrow = window.innerWidth <= {NARROW_MAX_PX};
+        const lines = Math.max(1, Math.round(window.innerHeight / {DESIGN_HEIGHT} * 100) / 100);
+        const text = narrow ? {NARROW_TEXT_SCALE} : lines;
+        return {{text: text, width: Math.round(rect.width), height: Math.round(rect.height)}};
+    }}""",
     Output(WALL_SCALE, "data"),
     Input(WALL_SCALE_SOURCE, "data"),
 )
 
 
-def _wall_style(trace: Any, scale: float = 1.0) -> Any:
-    """Large, compact colour bars inside the map for reading from across the room."""
-    font = round(FONT_PX * scale)
-    if getattr(trace, "colorbar", None) is not None and getattr(trace, "showscale", None) is not False:
-        trace.colorbar = {
-            **trace.colorbar.to_plotly_json(),
-            "len": 0.4,
-            "thickness": round(24 * scale),
-            "x": 0.99,  # bottom right: the county runs from south-west to north-east, that corner is empty
-            "xanchor": "right",
-            "y": 0.03,
-            "yanchor": "bottom",
-            "bgcolor": "rgba(5,11,21,0.75)",
-            "tickfont": {"size": font, "color": "#e8eef5"},
-            "title": {**trace.colorbar.title.to_plotly_json(), "font": {"size": font, "color": "#e8eef5"}},
-        }
+def _wall_style(trace: Any, screen: Screen) -> Any:
+    """Large, compact colour bars inside the map, at the right in the strip :func:`_view` keeps clear
+    of the county; a portrait map shows the scale in its HTML legend instead (:func:`_colour_key`)."""
+    if getattr(trace, "colorbar", None) is None or trace.showscale is False:
+        return trace
+    if screen.keys_in_legend(trace):
+        trace.showscale = False
+        return trace
+    title = trace.colorbar.title.text or ""
+    font = round(FONT_PX * screen.text_scale)
+    trace.colorbar = {
+        **trace.colorbar.to_plotly_json(),
+        "len": 0.4,
+        "thickness": round(24 * screen.text_scale),
+        "x": 0.99,
+        "xanchor": "right",
+        "y": 0.03,
+        "yanchor": "bottom",
+        "bgcolor": "rgba(5,11,21,0.75)",
+        "tickfont": {"size": font, "color": "#e8eef5"},
+        "title": {
+            **trace.colorbar.title.to_plotly_json(),
+            "text": title.replace("（", "<br>（"),  # two narrow lines
+            "font": {"size": font, "color": "#e8eef5"},
+        },
+    }
     return trace
 
 
