@@ -23,10 +23,15 @@ from bench.bench_dashboard import _NAMES_DRAWN, make_accounts, prepare, start_gu
 
 SIZES = ("390x844", "1366x768", "1920x1080", "3840x2160")
 PAGES = ("/", "/wall", "/squad/ZD01", "/street/JL001", "/cases", "/plan/ZD01")
-_MAPS_DRAWN = """() => { const maps = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout
-        && g._fullLayout.map); if (!document.querySelector('#_pages_content, #react-entry-point')) return false;
-    return maps.length > 0 && maps.every(g => g.querySelector('canvas.maplibregl-canvas')); }"""
-_OVERFLOW = """() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect();
+# The maps on show (not those of a hidden tab or panel); charts are plotly graphs without a map.
+_SHOWN_MAPS = """[...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullLayout && g._fullLayout.map
+        && g.offsetParent !== null)"""
+_MAPS_DRAWN = f"""() => {{ const maps = {_SHOWN_MAPS};
+    if (!document.querySelector('#_pages_content, #react-entry-point')) return false;
+    return maps.length > 0 && maps.every(g => g.querySelector('canvas.maplibregl-canvas')); }}"""
+# What makes the page wider than the window (elements clipped inside a scrolling grid do not count).
+_OVERFLOW = """() => document.documentElement.scrollWidth <= window.innerWidth ? [] :
+    [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect();
         return r.width > 0 && r.right > window.innerWidth + 1; }).slice(0, 5)
     .map(e => (e.id ? '#' + e.id : e.tagName.toLowerCase() + '.' + [...e.classList].join('.')))"""
 
@@ -54,7 +59,7 @@ def shoot(base: str, user: str, password: str, kiosk: str, pages: list[str], siz
                 page.goto(base + path)
                 try:
                     page.wait_for_function(_MAPS_DRAWN, timeout=20000, polling=200)
-                    for graph in page.evaluate("[...document.querySelectorAll('.dash-graph')].map(g => g.id)"):
+                    for graph in page.evaluate(f"{_SHOWN_MAPS}.map(g => g.closest('.dash-graph').id)"):
                         page.wait_for_function(_NAMES_DRAWN, arg=[graph], timeout=20000, polling=200)
                 except Exception as exc:  # a page without a map, or one that did not draw: shoot it anyway
                     print(f"  {path} at {size}: {type(exc).__name__} while waiting for the map")
