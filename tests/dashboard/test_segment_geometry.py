@@ -79,27 +79,32 @@ def test_the_geometry_route_serves_every_segment_with_etag_and_cache(dash_server
     assert http_session(dash_server, None).get(dash_server + SEGMENT_GEOMETRY_ROUTE).status_code == 401
 
 
+def _replaced_traces(bodies: list[str]) -> list[dict]:
+    """The traces of the squad map's updates that replace its whole ``data`` (a filter's update)."""
+    return [
+        t
+        for u in (json.loads(b) for b in list(bodies) if '"squad-map"' in b)
+        for op in (u["response"]["squad-map"]["figure"].get("operations") or [])
+        if op.get("location") == ["data"]
+        for t in op["params"]["value"]
+    ]
+
+
 @pytest.mark.browser
 def test_map_updates_send_no_segment_coordinates_and_lines_are_drawn(squad_page) -> None:
     page = squad_page
     bodies = callback_bodies(page)
     choose(page, "squad-window", "近30天")
-    for _ in range(100):  # the filter's map update answered
-        if any('"squad-map"' in body for body in bodies):
+    traces: list[dict] = []
+    for _ in range(150):  # the filter's map update answered (the live patches of the last traces do not count)
+        traces = _replaced_traces(bodies)
+        if traces:
             break
         page.wait_for_timeout(200)
     page.wait_for_function(
         "() => !document.querySelector('#squad-map .js-plotly-plot').classList.contains('dash-graph--pending')"
     )
-    updates = [json.loads(b) for b in bodies if '"squad-map"' in b]
-    assert updates, "no map update seen"
-    traces = [
-        t
-        for u in updates
-        for op in (u["response"]["squad-map"]["figure"].get("operations") or [])
-        if op.get("location") == ["data"]
-        for t in op["params"]["value"]
-    ]
+    assert traces, "no map update replaced the map's traces"
     segment_traces = [t for t in traces if (t.get("meta") or {}).get("layer") in SEGMENT_LAYERS]
     assert segment_traces, "the update carries no segment layer"
     for trace in segment_traces:
