@@ -41,6 +41,9 @@ def ensure_roles(engine: Engine) -> None:
     """
     try:
         with engine.begin() as conn:
+            # one set-up at a time: the dashboard's workers, the ETL and the API each run this when they
+            # start, and PostgreSQL refuses concurrent GRANTs on one object ("tuple concurrently updated")
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('egis.ensure_roles'))"))
             user = conn.execute(text("SELECT current_user")).scalar()
             for role in (READER, WRITER):
                 exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()

@@ -37,3 +37,31 @@ def test_writer_can_write_but_not_change_the_schema(schema_url: URL) -> None:
         conn.execute(text("INSERT INTO squads (code, name) VALUES ('W1', '写入中队')"))
     with pytest.raises(ProgrammingError, match=r"must be owner|permission denied"), engine.begin() as conn:
         conn.execute(text("DROP TABLE squads"))
+
+
+def test_processes_setting_up_the_roles_at_the_same_time_all_succeed(schema_url: URL) -> None:
+    """The dashboard's workers, the ETL and the API each set up the roles when they start, possibly at
+    once; PostgreSQL refuses two concurrent GRANTs on one object ("tuple concurrently updated")."""
+    import threading
+
+    from geo.db.roles import ensure_roles
+
+    engines = [get_engine(schema_url.update_query_dict({"application_name": f"setup-{n}"})) for n in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(engines))
+
+    def set_up(engine) -> None:
+        start.wait()
+        try:
+            for _ in range(15):
+                ensure_roles(engine)
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    threads = [threading.Thread(target=set_up, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert all(not thread.is_alive() for thread in threads)
