@@ -46,6 +46,39 @@ def view_for_bounds(
     return {"lon": float(center_lon[0]), "lat": float(center_lat[0])}, zoom
 
 
+def measure_js(selector: str) -> str:
+    """A clientside callback (JavaScript) resolving to ``{width, height}`` in px of the element ``selector``
+    once the browser has laid it out (a graph has no height until plotly has loaded), or null after 5 s:
+    what :func:`measured_size` reads to fit a map to its real size."""
+    return f"""function(_) {{
+        return new Promise(resolve => {{
+            const started = performance.now();
+            const look = () => {{
+                const box = document.querySelector({selector!r});
+                const r = box ? box.getBoundingClientRect() : {{width: 0, height: 0}};
+                if (r.width > 0 && r.height > 0) {{
+                    resolve({{width: Math.round(r.width), height: Math.round(r.height)}});
+                }} else if (performance.now() - started > 5000) {{
+                    resolve(null);
+                }} else {{
+                    requestAnimationFrame(look);
+                }}
+            }};
+            look();
+        }});
+    }}"""
+
+
+def measured_size(value: Any) -> tuple[int, int] | None:
+    """``(width, height)`` of a measure the browser stored (``{"width", "height"}``, see :func:`measure_js`),
+    within sane bounds; None for anything else."""
+    try:
+        width, height = (min(max(int(value[k]), 200), 8000) for k in ("width", "height"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return width, height
+
+
 def anchor() -> go.Scattermap:
     """An empty map trace, first in every figure, so the map subplot exists even without data."""
     return go.Scattermap(lon=[], lat=[], hoverinfo="skip", showlegend=False, meta={"layer": "_anchor"})

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import dcc, html
+from dash import Input, Output, Patch, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import basemap, components, data
 from dashboard.access.scope import request_scope
 from dashboard.access.web import current_principal
-from dashboard.mapview import layer_traces, map_figure, view_for_bounds
+from dashboard.mapview import layer_traces, map_figure, measure_js, measured_size, view_for_bounds
 from geo.region import get_region
 from layers._style import squad_colors
 from layers.base import LayerParams
@@ -22,6 +22,9 @@ HOME_MAP = "home-county-map"
 HOME_SQUADS = "home-squads"
 HOME_CHIEFS = "home-chiefs"
 HOME_MINE = "home-mine"
+HOME_MAP_SIZE = "home-map-size"  # the map's size as the browser laid it out (a phone: narrow and tall)
+HOME_MAP_SIZE_SOURCE = "home-map-size-source"
+DESIGN_MAP_PX = (800, 640)  # the size the first view is fitted to, before the browser has measured
 
 VIEWS = [
     (
@@ -55,7 +58,7 @@ def layout(**_query: Any) -> html.Div:
         results, notes = data.layers(["stations"], LayerParams(scope=scope))
     except data.DataUnavailable as exc:
         return html.Div([html.H1(f"{region.name}综合行政执法地图"), html.Div(f"⚠ {exc}", className="page-error")])
-    center, zoom = view_for_bounds(region.outline.bounds, width_px=800, height_px=640)
+    center, zoom = view_for_bounds(region.outline.bounds, *DESIGN_MAP_PX)
     # The squads' areas come from the basemap's vector tiles (drawn by MapLibre), not as geometry in
     # the page: the first map needs no layer rendering and its figure stays a few KB.
     figure = map_figure(
@@ -124,6 +127,8 @@ def layout(**_query: Any) -> html.Div:
                             dcc.Graph(
                                 id=HOME_MAP, figure=figure, style={"height": "72vh"}, config={"scrollZoom": True}
                             ),
+                            dcc.Store(id=HOME_MAP_SIZE_SOURCE, data=1),
+                            dcc.Store(id=HOME_MAP_SIZE),
                             *components.notes(notes),
                         ],
                         className="col-side",
@@ -134,6 +139,26 @@ def layout(**_query: Any) -> html.Div:
         ],
         className="page home-page",
     )
+
+
+clientside_callback(measure_js(f"#{HOME_MAP}"), Output(HOME_MAP_SIZE, "data"), Input(HOME_MAP_SIZE_SOURCE, "data"))
+
+
+@callback(Output(HOME_MAP, "figure"), Input(HOME_MAP_SIZE, "data"), prevent_initial_call=True)
+def fit_county(measured: Any) -> Any:
+    """Fit the county to the map as the browser laid it out (a phone's map is narrow and tall); nothing
+    to do when that is about the size the first view was fitted to."""
+    size = measured_size(measured)
+    if size is None:  # not measured (no layout within 5 s): the first view stays
+        return no_update
+    bounds = get_region().outline.bounds
+    center, zoom = view_for_bounds(bounds, *size)
+    if abs(zoom - view_for_bounds(bounds, *DESIGN_MAP_PX)[1]) < 0.05:
+        return no_update
+    patch = Patch()
+    patch["layout"]["map"]["center"] = center
+    patch["layout"]["map"]["zoom"] = zoom
+    return patch
 
 
 def _own_link(squads: dict[str, str], chiefs: dict[str, str]) -> list[dcc.Link]:

@@ -12,7 +12,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from dashboard import basemap, data, fmt, live
 from dashboard.access.scope import WALL, request_scope
 from dashboard.filters import procedure_types
-from dashboard.mapview import layer_traces, map_figure, view_for_bounds
+from dashboard.mapview import layer_traces, map_figure, measured_size, view_for_bounds
 from geo.region import get_region
 from geo.settings import get_settings
 from layers.base import LayerParams, LayerResult, Scope
@@ -349,14 +349,12 @@ class Screen(NamedTuple):  # not a dataclass: dash loads the pages without a sys
     @classmethod
     def from_store(cls, value: Any) -> Screen:
         """The measure the clientside callback stored (``{"text", "width", "height"}``), within sane bounds."""
-        if not isinstance(value, dict):
-            return cls()
+        size = measured_size(value)
         try:
             text_scale = min(max(float(value["text"]), NARROW_TEXT_SCALE), 4.0)
-            width, height = (min(max(int(value[k]), 200), 8000) for k in ("width", "height"))
         except (KeyError, TypeError, ValueError):
             return cls()
-        return cls(text_scale, width, height)
+        return cls(text_scale, *size) if size else cls()
 
     @property
     def portrait(self) -> bool:

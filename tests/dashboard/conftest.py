@@ -343,3 +343,45 @@ def login(client, username: str, password: str = AUTH_PASSWORD, next_: str = "/c
         csrf = session["csrf"]
     form = {"username": username, "password": password, "csrf": csrf, "next": next_}
     return client.post("/login", data=form, **request)
+
+
+# Where the county's bounds and the map's colour bar (if any) are drawn, in the map's pixels.
+_COUNTY_ON_SCREEN = """([id, corners]) => {
+    const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+    const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
+        && gd._fullLayout.map._subplot.map;
+    if (!map) return null;
+    const canvas = map.getCanvas().getBoundingClientRect();
+    const points = corners.map(c => map.project(c));
+    const bar = gd.querySelector('.colorbar');
+    const barRect = bar && bar.getBoundingClientRect();
+    return {width: canvas.width, height: canvas.height, xs: points.map(p => p.x), ys: points.map(p => p.y),
+            bar: barRect && barRect.width > 0
+                ? {left: barRect.left - canvas.left, top: barRect.top - canvas.top} : null};
+}"""
+
+
+def county_on_screen(page, graph_id: str) -> dict:
+    """The configured county's bounding box as the map ``graph_id`` draws it: its corners' pixels
+    (``xs``, ``ys``), the map's ``width``/``height``, whether the box is ``inside`` the map, the share
+    of the map it spans (``span``) and the colour bar's top-left (``bar``, None without one)."""
+    from dashboard import basemap
+    from geo.region import get_region
+
+    xmin, ymin, xmax, ymax = get_region().outline.bounds
+    lons, lats = basemap.to_display([xmin, xmax, xmin, xmax], [ymin, ymin, ymax, ymax])
+    corners = [[float(lon), float(lat)] for lon, lat in zip(lons, lats, strict=True)]
+    view = page.evaluate(_COUNTY_ON_SCREEN, [graph_id, corners])
+    if view is None:
+        return {"inside": False, "xs": [0], "ys": [0], "width": 1, "height": 1, "bar": None, "span": 0.0}
+    view["inside"] = (
+        min(view["xs"]) >= 0
+        and max(view["xs"]) <= view["width"]
+        and min(view["ys"]) >= 0
+        and max(view["ys"]) <= view["height"]
+    )
+    # how much of the map the county takes: the larger share of its width or its height
+    view["span"] = max(
+        (max(view["xs"]) - min(view["xs"])) / view["width"], (max(view["ys"]) - min(view["ys"])) / view["height"]
+    )
+    return view

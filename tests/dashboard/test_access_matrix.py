@@ -367,6 +367,10 @@ CALLBACK_RULES: dict[str, list[Probe]] = {
         Probe("rotate", lambda s: {"wall-rotate.n_intervals": 1, "wall-store.data": None}, every_role(Echo())),
     ],
     "wall-scale.data": [Probe("clientside", lambda s: {"wall-scale-source.data": 1}, every_role(Clientside()))],
+    "home-map-size.data": [Probe("clientside", lambda s: {"home-map-size-source.data": 1}, every_role(Clientside()))],
+    "home-county-map.figure": [
+        Probe("fit to a phone", lambda s: {"home-map-size.data": {"width": 370, "height": 600}}, every_role(Echo()))
+    ],
     "wall-live-ack.data": [
         Probe("live poll", lambda s: {"wall-live-req.data": {"n": 1}}, every_role(Aggregates("在岗人数"))),
     ],

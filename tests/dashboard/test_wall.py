@@ -11,7 +11,14 @@ from sqlalchemy import text
 from bench._seed import COMPLAINANT_NAME, COMPLAINANT_PHONE, PARTY_NAME, PARTY_PHONE
 from geo.db import get_engine
 from geo.settings import PROJECT_ROOT
-from tests.dashboard.conftest import callback_bodies, map_state, sign_in, wait_for_traces, watch_callbacks
+from tests.dashboard.conftest import (
+    callback_bodies,
+    county_on_screen,
+    map_state,
+    sign_in,
+    wait_for_traces,
+    watch_callbacks,
+)
 
 pytestmark = pytest.mark.browser
 PLANTED = (PARTY_NAME, PARTY_PHONE, COMPLAINANT_NAME, COMPLAINANT_PHONE)
@@ -179,42 +186,10 @@ def test_database_outage_shows_a_warning_keeps_the_figures_and_recovers(browser,
         proxy.cut()
 
 
-# Where the county's bounds and the map's colour bar are drawn, in the map's pixels.
-_COUNTY_ON_SCREEN = """(corners) => {
-    const gd = document.querySelector('#wall-map .js-plotly-plot');
-    const map = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
-        && gd._fullLayout.map._subplot.map;
-    if (!map) return null;
-    const canvas = map.getCanvas().getBoundingClientRect();
-    const points = corners.map(c => map.project(c));
-    const bar = gd.querySelector('.colorbar');
-    const barRect = bar && bar.getBoundingClientRect();
-    return {width: canvas.width, height: canvas.height,
-            xs: points.map(p => p.x), ys: points.map(p => p.y),
-            bar: barRect && barRect.width > 0
-                ? {left: barRect.left - canvas.left, top: barRect.top - canvas.top} : null,
-            legendScale: !!document.querySelector('#wall-legend .legend-gradient'),
-            pageWidth: document.documentElement.scrollWidth};
-}"""
-
-
-def _county_corners() -> list[list[float]]:
-    from dashboard import basemap
-    from geo.region import get_region
-
-    xmin, ymin, xmax, ymax = get_region().outline.bounds
-    lons, lats = basemap.to_display([xmin, xmax, xmin, xmax], [ymin, ymin, ymax, ymax])
-    return [[float(lon), float(lat)] for lon, lat in zip(lons, lats, strict=True)]
-
-
-def _county_fits(view: dict | None) -> bool:
+def _county_fits(view: dict) -> bool:
     """The county's bounds lie inside the map and, where the map draws a colour bar, left of it or above it."""
-    if not view:
-        return False
-    inside = min(view["xs"]) >= 0 and max(view["xs"]) <= view["width"]
-    inside = inside and min(view["ys"]) >= 0 and max(view["ys"]) <= view["height"]
     bar = view["bar"]
-    return inside and (bar is None or max(view["xs"]) <= bar["left"] or max(view["ys"]) <= bar["top"])
+    return view["inside"] and (bar is None or max(view["xs"]) <= bar["left"] or max(view["ys"]) <= bar["top"])
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1366, 768), (1920, 1080)])
@@ -223,21 +198,17 @@ def test_the_county_fits_the_map_beside_its_colour_scale_on_any_screen(
 ) -> None:
     page = page_at("/wall", width=width, height=height)
     wait_for_traces(page, "wall-map", "response_times")
-    corners = _county_corners()
-    view = None
     for _ in range(40):  # the county is fitted once the page has measured its map (one refresh)
-        view = page.evaluate(_COUNTY_ON_SCREEN, corners)
+        view = county_on_screen(page, "wall-map")
         if _county_fits(view):
             break
         page.wait_for_timeout(500)
     page.screenshot(path=str(screenshots / f"wall_fit_{width}x{height}.png"))
     assert _county_fits(view), view
-    assert view["pageWidth"] <= width  # nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing wider than the screen
     portrait = width < 900
     assert view["width"] >= (0.9 * width if portrait else 0.4 * width)  # a phone: the map takes the full width
     # a phone's map has no room for a colour bar beside the county: the scale is in the legend instead
-    assert (view["bar"] is None) == portrait and view["legendScale"] == portrait
-    # the county uses the map: it spans most of its width or its height
-    span_x = (max(view["xs"]) - min(view["xs"])) / view["width"]
-    span_y = (max(view["ys"]) - min(view["ys"])) / view["height"]
-    assert max(span_x, span_y) > 0.6, (span_x, span_y)
+    legend_scale = page.query_selector("#wall-legend .legend-gradient") is not None
+    assert (view["bar"] is None) == portrait and legend_scale == portrait
+    assert view["span"] > 0.6, view  # the county uses the map: most of its width or its height
