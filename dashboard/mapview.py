@@ -22,27 +22,23 @@ def view_for_bounds(
     width_px: int = 1100,
     height_px: int = 800,
     free_right_px: int = 0,
-    free_bottom_px: int = 0,
 ) -> tuple[dict[str, float], float]:
     """Centre and zoom that fit ``(xmin, ymin, xmax, ymax)`` in a map of the given pixel size.
 
-    ``free_right_px`` / ``free_bottom_px`` pixels on the map's right / bottom stay clear of the bounds
-    (where a colour bar sits): the bounds are fitted in the rest, and the centre moves by half the strip.
+    ``free_right_px`` pixels on the map's right stay clear of the bounds (where a colour bar sits):
+    the bounds are fitted in the rest, and the centre moves east by half that strip.
     """
     xmin, ymin, xmax, ymax = bounds
     lon_span = max(xmax - xmin, 1e-4)
     y0 = math.log(math.tan(math.pi / 4 + math.radians(ymin) / 2))
     y1 = math.log(math.tan(math.pi / 4 + math.radians(ymax) / 2))
     merc_span = max(abs(y1 - y0), 1e-6)
-    fit_width, fit_height = max(width_px - free_right_px, 1), max(height_px - free_bottom_px, 1)
+    fit_width = max(width_px - free_right_px, 1)
     zoom_x = math.log2(fit_width * 360 / (512 * lon_span))  # MapLibre: 512 px world at zoom 0
-    zoom_y = math.log2(fit_height * 2 * math.pi / (512 * merc_span))
+    zoom_y = math.log2(height_px * 2 * math.pi / (512 * merc_span))
     zoom = round(max(min(zoom_x, zoom_y) - 0.15, 1.0), 2)
-    world_px = 512 * 2**zoom
-    lon = (xmin + xmax) / 2 + free_right_px / 2 * 360 / world_px
-    merc = (y0 + y1) / 2 - free_bottom_px / 2 * 2 * math.pi / world_px
-    lat = math.degrees(2 * math.atan(math.exp(merc)) - math.pi / 2)
-    center_lon, center_lat = basemap.to_display([lon], [lat])
+    lon = (xmin + xmax) / 2 + free_right_px / 2 * 360 / (512 * 2**zoom)
+    center_lon, center_lat = basemap.to_display([lon], [(ymin + ymax) / 2])
     return {"lon": float(center_lon[0]), "lat": float(center_lat[0])}, zoom
 
 

@@ -321,7 +321,7 @@ def _legend(hotspots: LayerResult | None, focus: bool, coloured: list[Any]) -> l
 def _colour_key(trace: Any) -> list[html.Div]:
     """A trace's colour bar as rows of the HTML legend: its title, the gradient, its tick labels."""
     stops = ", ".join(f"{colour} {position * 100:.0f}%" for position, colour in trace.colorscale)
-    low, high = float(trace.zmin), float(trace.zmax)
+    low, high = float(trace.zmin), float(trace.zmax)  # the wall's scales are pinned (ARRIVAL_SCALE)
     values = trace.colorbar.tickvals or (low, high)
     labels = trace.colorbar.ticktext or [f"{v:g}" for v in values]
     ticks = []
