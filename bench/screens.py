@@ -59,10 +59,12 @@ def shoot(base: str, user: str, password: str, kiosk: str, pages: list[str], siz
                 page.goto(base + path)
                 try:
                     page.wait_for_function(_MAPS_DRAWN, timeout=20000, polling=200)
-                    for graph in page.evaluate(f"{_SHOWN_MAPS}.map(g => g.closest('.dash-graph').id)"):
+                    shown = f"{_SHOWN_MAPS}.map(g => g.closest('.dash-graph')?.id).filter(id => id)"
+                    for graph in page.evaluate(shown):
                         page.wait_for_function(_NAMES_DRAWN, arg=[graph], timeout=20000, polling=200)
                 except Exception as exc:  # a page without a map, or one that did not draw: shoot it anyway
-                    print(f"  {path} at {size}: {type(exc).__name__} while waiting for the map")
+                    reason = str(exc).splitlines()[0] if str(exc) else ""
+                    print(f"  {path} at {size}: {type(exc).__name__} while waiting for the map: {reason}")
                 page.wait_for_timeout(800)
                 file = out / f"{_name(path)}_{size}.png"
                 page.screenshot(path=str(file))
