@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ProgrammingError
 
 from geo.db import get_engine
-from geo.db.roles import READER, WRITER, with_role
+from geo.db.roles import READER, WRITER, ensure_roles, with_role
 
 
 def test_reader_can_read_but_not_write(schema_url: URL) -> None:
@@ -42,10 +44,6 @@ def test_writer_can_write_but_not_change_the_schema(schema_url: URL) -> None:
 def test_processes_setting_up_the_roles_at_the_same_time_all_succeed(schema_url: URL) -> None:
     """The dashboard's workers, the ETL and the API each set up the roles when they start, possibly at
     once; PostgreSQL refuses two concurrent GRANTs on one object ("tuple concurrently updated")."""
-    import threading
-
-    from geo.db.roles import ensure_roles
-
     engines = [get_engine(schema_url.update_query_dict({"application_name": f"setup-{n}"})) for n in range(4)]
     errors: list[BaseException] = []
     start = threading.Barrier(len(engines))
