@@ -42,10 +42,12 @@ def view_for_bounds(
     return {"lon": float(center_lon[0]), "lat": float(center_lat[0])}, zoom
 
 
-def measure_js(selector: str) -> str:
+def measure_js(selector: str, extra: str = "") -> str:
     """A clientside callback (JavaScript) resolving to ``{width, height}`` in px of the element ``selector``
     once the browser has laid it out (a graph has no height until plotly has loaded), or null after 5 s:
-    what :func:`measured_size` reads to fit a map to its real size."""
+    what :func:`measured_size` reads to fit a map to its real size. ``extra``: more ``key: expression``
+    entries of the result (JavaScript), e.g. the wall's text scale."""
+    more = f", {extra}" if extra else ""
     return f"""function(_) {{
         return new Promise(resolve => {{
             const started = performance.now();
@@ -53,7 +55,7 @@ def measure_js(selector: str) -> str:
                 const box = document.querySelector({selector!r});
                 const r = box ? box.getBoundingClientRect() : {{width: 0, height: 0}};
                 if (r.width > 0 && r.height > 0) {{
-                    resolve({{width: Math.round(r.width), height: Math.round(r.height)}});
+                    resolve({{width: Math.round(r.width), height: Math.round(r.height){more}}});
                 }} else if (performance.now() - started > 5000) {{
                     resolve(null);
                 }} else {{

@@ -12,7 +12,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from dashboard import basemap, data, fmt, live
 from dashboard.access.scope import WALL, request_scope
 from dashboard.filters import procedure_types
-from dashboard.mapview import layer_traces, map_figure, measured_size, view_for_bounds
+from dashboard.mapview import layer_traces, map_figure, measure_js, measured_size, view_for_bounds
 from geo.region import get_region
 from geo.settings import get_settings
 from layers.base import LayerParams, LayerResult, Scope
@@ -363,7 +363,12 @@ class Screen(NamedTuple):  # not a dataclass: dash loads the pages without a sys
 
     def keys_in_legend(self, trace: Any) -> bool:
         """Whether ``trace``'s colour scale goes to the HTML legend instead of a colour bar on the map."""
-        return self.portrait and getattr(trace, "colorbar", None) is not None and trace.showscale is not False
+        return self.portrait and _has_colour_bar(trace)
+
+
+def _has_colour_bar(trace: Any) -> bool:
+    """Whether plotly would draw a colour bar for ``trace``."""
+    return getattr(trace, "colorbar", None) is not None and trace.showscale is not False
 
 
 def _view(screen: Screen) -> tuple[dict[str, float], float]:
@@ -375,15 +380,12 @@ def _view(screen: Screen) -> tuple[dict[str, float], float]:
 # The text scale follows the screen's lines (4K: 2); a phone or narrow window, where the wall is one
 # column (wall.css), draws smaller names. The map's own box is measured, as its share of the screen
 # depends on the layout.
+_TEXT_SCALE_JS = (
+    f"window.innerWidth <= {NARROW_MAX_PX} ? {NARROW_TEXT_SCALE} "
+    f": Math.max(1, Math.round(window.innerHeight / {DESIGN_HEIGHT} * 100) / 100)"
+)
 clientside_callback(
-    f"""function(_) {{
-        const box = document.querySelector('.wall-map-box');
-        const rect = box ? box.getBoundingClientRect() : {{width: 1100, height: 900}};
-        const narrow = window.innerWidth <= {NARROW_MAX_PX};
-        const lines = Math.max(1, Math.round(window.innerHeight / {DESIGN_HEIGHT} * 100) / 100);
-        const text = narrow ? {NARROW_TEXT_SCALE} : lines;
-        return {{text: text, width: Math.round(rect.width), height: Math.round(rect.height)}};
-    }}""",
+    measure_js(".wall-map-box", extra=f"text: {_TEXT_SCALE_JS}"),
     Output(WALL_SCALE, "data"),
     Input(WALL_SCALE_SOURCE, "data"),
 )
@@ -392,9 +394,9 @@ clientside_callback(
 def _wall_style(trace: Any, screen: Screen) -> Any:
     """Large, compact colour bars inside the map, at the right in the strip :func:`_view` keeps clear
     of the county; a portrait map shows the scale in its HTML legend instead (:func:`_colour_key`)."""
-    if getattr(trace, "colorbar", None) is None or trace.showscale is False:
+    if not _has_colour_bar(trace):
         return trace
-    if screen.keys_in_legend(trace):
+    if screen.portrait:  # its scale is in the legend (see snapshot)
         trace.showscale = False
         return trace
     title = trace.colorbar.title.text or ""
